@@ -1,0 +1,9 @@
+//! Everything about flows that needs no DPDK: the key layout, packet -> key
+//! extraction, masks, the typed ODP attributes and actions, and the
+//! ovs-dpctl text syntax.
+
+pub mod key;
+pub mod odp;
+
+pub use key::{FlowKey, FlowMask, FragType};
+pub use odp::{Action, KeyAttr, KeyAttrKind};

@@ -1,0 +1,9 @@
+//! dpswitch: a DPDK poll-mode virtual switch whose datapath follows Open
+//! vSwitch's megaflow cache and flow-command contract.
+//!
+//! Layers, one direction of dependency (top to bottom):
+//! - `netlink`: the wire codec of the OVS generic-netlink families (no I/O).
+//! - `flow`: key layout, packet parsing, masks, actions, ovs-dpctl text syntax.
+
+pub mod flow;
+pub mod netlink;
