@@ -309,7 +309,8 @@ mod tests {
     fn fields_do_not_overlap() {
         // Setting every field to all ones one at a time must light up
         // disjoint bits: a layout bug would show up as an overlap.
-        let setters: Vec<(&str, fn(&mut FlowMask))> = vec![
+        type Setter = (&'static str, fn(&mut FlowMask));
+        let setters: Vec<Setter> = vec![
             ("in_port", |m| m.set_in_port(u32::MAX)),
             ("recirc_id", |m| m.set_recirc_id(u32::MAX)),
             ("skb_mark", |m| m.set_skb_mark(u32::MAX)),
