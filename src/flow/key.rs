@@ -30,6 +30,10 @@ pub const ETH_TYPE_VLAN: u16 = 0x8100;
 pub const ETH_TYPE_QINQ: u16 = 0x88a8;
 pub const ETH_TYPE_IPV6: u16 = 0x86dd;
 
+/// `mac_proto` values (the kernel's MAC_PROTO_*).
+pub const MAC_PROTO_ETHERNET: u8 = 0;
+pub const MAC_PROTO_NONE: u8 = 1;
+
 pub const IPPROTO_ICMP: u8 = 1;
 pub const IPPROTO_TCP: u8 = 6;
 pub const IPPROTO_UDP: u8 = 17;
@@ -105,7 +109,9 @@ macro_rules! flow_layout {
             eth_dst_u48, set_eth_dst_u48: 4, 0, 48, u64;
             /// The innermost ethertype (after any VLAN tags).
             eth_type, set_eth_type: 4, 48, 16, u16;
-            cvlan_tpid, set_cvlan_tpid: 5, 0, 16, u16;
+            /// `MAC_PROTO_ETHERNET` or `MAC_PROTO_NONE` (a layer-3 match);
+            /// always matched exactly.
+            mac_proto, set_mac_proto: 5, 0, 8, u8;
             /// IP protocol / next header; for ARP the low byte of the opcode.
             nw_proto, set_nw_proto: 5, 16, 8, u8;
             nw_tos, set_nw_tos: 5, 24, 8, u8;
@@ -134,6 +140,7 @@ macro_rules! flow_layout {
             arp_op, set_arp_op: 14, 48, 16, u16;
             /// ARP target hardware address, or ND target link-layer address.
             arp_tha_u48, set_arp_tha_u48: 15, 0, 48, u64;
+            cvlan_tpid, set_cvlan_tpid: 15, 48, 16, u16;
         });
 
         impl $ty {
@@ -323,6 +330,7 @@ mod tests {
             ("eth_dst", |m| m.set_eth_dst([0xff; 6])),
             ("eth_type", |m| m.set_eth_type(u16::MAX)),
             ("cvlan_tpid", |m| m.set_cvlan_tpid(u16::MAX)),
+            ("mac_proto", |m| m.set_mac_proto(u8::MAX)),
             ("nw_proto", |m| m.set_nw_proto(u8::MAX)),
             ("nw_tos", |m| m.set_nw_tos(u8::MAX)),
             ("nw_ttl", |m| m.set_nw_ttl(u8::MAX)),
