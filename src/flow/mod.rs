@@ -3,6 +3,7 @@
 //! ovs-dpctl text syntax.
 
 pub mod key;
+pub mod matching;
 pub mod odp;
 
 pub use key::{FlowKey, FlowMask, FragType};
