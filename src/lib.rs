@@ -5,5 +5,6 @@
 //! - `netlink`: the wire codec of the OVS generic-netlink families (no I/O).
 //! - `flow`: key layout, packet parsing, masks, actions, ovs-dpctl text syntax.
 
+pub mod config;
 pub mod flow;
 pub mod netlink;

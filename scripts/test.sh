@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what is missing, then checks formatting and
+# lints, and runs every unit, property and integration test. Integration
+# tests that start DPDK run one at a time (one test per file; cargo runs
+# test binaries in sequence).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh
+cargo fmt --all -- --check
+cargo clippy --all-targets -- -D warnings
+cargo test --all-targets
+cargo test --doc

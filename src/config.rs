@@ -1,0 +1,252 @@
+//! The daemon's TOML configuration (`dpswitchd ... -- --config FILE`).
+//!
+//! Every section is optional: without a file, one datapath serves every port
+//! EAL probed, numbered by its DPDK port id, polled by every worker lcore.
+//! Unknown keys are errors, reported with the key and its line.
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+pub const DEFAULT_SOCKET: &str = "/run/dpswitch/dpswitchd.sock";
+
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub datapath: DatapathConfig,
+    /// Ports by DPDK name; ports EAL probed but not listed still serve, with
+    /// their DPDK port id as number.
+    #[serde(default, rename = "port")]
+    pub ports: Vec<PortConfig>,
+    /// Worker lcores and what each polls; empty means every worker lcore,
+    /// with the (port, rx queue) pairs spread evenly over them.
+    #[serde(default, rename = "pmd")]
+    pub pmds: Vec<PmdConfig>,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatapathConfig {
+    /// The datapath's name, as `ovs-dpctl` shows it.
+    pub name: String,
+    /// `ovs_header.dp_ifindex` that flow commands must carry.
+    pub index: u32,
+    /// Most flows the table holds; a NEW beyond it fails with EFBIG.
+    pub flow_limit: u32,
+    /// mbufs in the packet pool (shared by every port).
+    pub mempool_size: u32,
+    /// Packets per rx/tx burst (at most 64).
+    pub burst_size: u16,
+    /// Descriptors per rx and tx queue.
+    pub queue_size: u16,
+    /// Unix control socket; `--socket` on the command line wins.
+    pub control_socket: PathBuf,
+}
+
+impl Default for DatapathConfig {
+    fn default() -> Self {
+        DatapathConfig {
+            name: "dp0".into(),
+            index: 1,
+            flow_limit: 200_000,
+            mempool_size: 16_383,
+            burst_size: 32,
+            queue_size: 1024,
+            control_socket: PathBuf::from(DEFAULT_SOCKET),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PortConfig {
+    /// The DPDK device name, e.g. `net_tap0` (from `--vdev`) or a PCI address.
+    pub name: String,
+    /// Datapath port number; defaults to the DPDK port id.
+    pub number: Option<u32>,
+    /// Receive queues (spread over PMD lcores); default 1.
+    #[serde(default = "one")]
+    pub rx_queues: u16,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PmdConfig {
+    /// The worker lcore id (from EAL's `-l`/`--lcores`).
+    pub lcore: u32,
+    /// What it polls; empty means "a fair share of what nobody polls".
+    #[serde(default)]
+    pub rx: Vec<RxQueueRef>,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq, Hash)]
+#[serde(deny_unknown_fields)]
+pub struct RxQueueRef {
+    pub port: String,
+    #[serde(default)]
+    pub queue: u16,
+}
+
+fn one() -> u16 {
+    1
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.into(),
+            source,
+        })?;
+        Config::parse(&text).map_err(|message| ConfigError::Parse {
+            path: path.into(),
+            message,
+        })
+    }
+
+    /// Parses and checks a config; errors are one line with the line number.
+    pub fn parse(text: &str) -> Result<Config, String> {
+        let config: Config = toml::from_str(text).map_err(|e| one_line_error(text, &e))?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        let dp = &self.datapath;
+        if dp.burst_size == 0 || dp.burst_size > 64 {
+            return Err(format!(
+                "datapath.burst_size must be 1..=64, not {}",
+                dp.burst_size
+            ));
+        }
+        if dp.flow_limit == 0 {
+            return Err("datapath.flow_limit must be at least 1".into());
+        }
+        let mut numbers = std::collections::HashSet::new();
+        let mut names = std::collections::HashSet::new();
+        for p in &self.ports {
+            if !names.insert(&p.name) {
+                return Err(format!("port {:?} is listed twice", p.name));
+            }
+            if let Some(n) = p.number {
+                if !numbers.insert(n) {
+                    return Err(format!("port number {n} is used twice"));
+                }
+            }
+            if p.rx_queues == 0 {
+                return Err(format!("port {:?}: rx_queues must be at least 1", p.name));
+            }
+        }
+        let mut lcores = std::collections::HashSet::new();
+        let mut polled = std::collections::HashSet::new();
+        for pmd in &self.pmds {
+            if !lcores.insert(pmd.lcore) {
+                return Err(format!("pmd lcore {} is listed twice", pmd.lcore));
+            }
+            for q in &pmd.rx {
+                if !polled.insert(q) {
+                    return Err(format!(
+                        "rx queue {} of port {:?} is polled by two lcores",
+                        q.queue, q.port
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// toml's errors span several lines (a source excerpt with a caret); the
+/// daemon reports one line: position and message.
+fn one_line_error(text: &str, e: &toml::de::Error) -> String {
+    let message = e.message().trim();
+    match e.span() {
+        Some(span) => {
+            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            let token = text.get(span.clone()).unwrap_or("").trim();
+            if token.is_empty() {
+                format!("line {line}: {message}")
+            } else {
+                format!("line {line}: {message} (at `{token}`)")
+            }
+        }
+        None => message.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_config_takes_defaults() {
+        let c = Config::parse("").unwrap();
+        assert_eq!(c, Config::default());
+        assert_eq!(c.datapath.burst_size, 32);
+    }
+
+    #[test]
+    fn full_config_parses() {
+        let c = Config::parse(
+            r#"
+            [datapath]
+            name = "br0"
+            index = 7
+            flow_limit = 1000
+            burst_size = 64
+            control_socket = "/tmp/x.sock"
+
+            [[port]]
+            name = "net_tap0"
+            number = 10
+
+            [[port]]
+            name = "net_tap1"
+            rx_queues = 2
+
+            [[pmd]]
+            lcore = 1
+            rx = [{ port = "net_tap0" }, { port = "net_tap1", queue = 1 }]
+            "#,
+        )
+        .unwrap();
+        assert_eq!(c.datapath.name, "br0");
+        assert_eq!(
+            c.datapath.mempool_size,
+            DatapathConfig::default().mempool_size
+        );
+        assert_eq!(c.ports[0].number, Some(10));
+        assert_eq!(c.ports[1].number, None);
+        assert_eq!(c.ports[1].rx_queues, 2);
+        assert_eq!(c.pmds[0].rx[1].queue, 1);
+    }
+
+    #[test]
+    fn unknown_key_names_key_and_line() {
+        let e = Config::parse("[datapath]\nname = \"x\"\nflow_limt = 5\n").unwrap_err();
+        assert!(e.contains("line 3"), "{e}");
+        assert!(e.contains("flow_limt"), "{e}");
+        assert!(!e.contains('\n'), "{e}");
+    }
+
+    #[test]
+    fn inconsistent_configs_are_refused() {
+        assert!(Config::parse("[datapath]\nburst_size = 65\n").is_err());
+        let twice = "[[port]]\nname = \"a\"\nnumber = 1\n[[port]]\nname = \"b\"\nnumber = 1\n";
+        assert!(Config::parse(twice).unwrap_err().contains("number 1"));
+        let shared = "[[pmd]]\nlcore = 1\nrx = [{port = \"a\"}]\n[[pmd]]\nlcore = 2\nrx = [{port = \"a\"}]\n";
+        assert!(Config::parse(shared).unwrap_err().contains("two lcores"));
+    }
+}
