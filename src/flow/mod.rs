@@ -2,8 +2,10 @@
 //! extraction, masks, the typed ODP attributes and actions, and the
 //! ovs-dpctl text syntax.
 
+pub mod extract;
 pub mod key;
 pub mod odp;
 
+pub use extract::extract;
 pub use key::{FlowKey, FlowMask, FragType};
 pub use odp::{Action, KeyAttr, KeyAttrKind};
