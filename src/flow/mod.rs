@@ -2,9 +2,11 @@
 //! extraction, masks, the typed ODP attributes and actions, and the
 //! ovs-dpctl text syntax.
 
+pub mod extract;
 pub mod key;
 pub mod matching;
 pub mod odp;
 
+pub use extract::extract;
 pub use key::{FlowKey, FlowMask, FragType};
 pub use odp::{Action, KeyAttr, KeyAttrKind};

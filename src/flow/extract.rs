@@ -1,0 +1,53 @@
+//! Packet -> flow key extraction, run once per received packet.
+//!
+//! The key built for a packet is the key the Linux kernel's Open vSwitch
+//! datapath builds for the same frame, so flows installed by an OVS control
+//! plane match dpswitch traffic exactly as they would match kernel traffic.
+//! That includes the kernel's answers for odd frames: what a truncated or
+//! malformed header leaves in the key is spelled out next to each parser.
+//!
+//! Every parser reads through the bounds-checked helpers of `bytes`, never
+//! allocates and writes straight into the caller's key. Offsets only grow
+//! after a check that the bytes they skip are inside the packet, so they stay
+//! below `packet.len()` plus a few hundred bytes and cannot overflow.
+//!
+//! Not handled (the key stops at `eth_type` for these, as it would for any
+//! other unknown ethertype): MPLS label stacks, NSH, tunnel metadata,
+//! conntrack state. A VLAN tag stripped by the NIC is not seen here either:
+//! the caller passes the frame as it is in memory.
+
+mod arp;
+mod bytes;
+mod ethernet;
+mod icmpv6;
+mod ipv4;
+mod ipv6;
+mod transport;
+
+#[cfg(test)]
+mod tests;
+
+use super::key::{FlowKey, ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, ETH_TYPE_RARP};
+
+/// Parse `packet` (starting at the Ethernet header) into `key`, overwriting
+/// all of it. `in_port` is the datapath port number. Never allocates, never
+/// panics, never reads out of bounds.
+///
+/// Metadata other than `in_port` (recirc_id, skb_mark, dp_hash, priority) is
+/// zero. A frame shorter than an Ethernet header yields a key with only
+/// `in_port` set; otherwise every layer whose header is present and well
+/// formed contributes its fields, in the kernel datapath's encoding.
+pub fn extract(packet: &[u8], in_port: u32, key: &mut FlowKey) {
+    *key = FlowKey::default();
+    key.set_in_port(in_port);
+
+    let Some(l3) = ethernet::extract(packet, key) else {
+        return;
+    };
+    match key.eth_type() {
+        ETH_TYPE_IPV4 => ipv4::extract(packet, l3, key),
+        ETH_TYPE_IPV6 => ipv6::extract(packet, l3, key),
+        ETH_TYPE_ARP | ETH_TYPE_RARP => arp::extract(packet, l3, key),
+        _ => {}
+    }
+}
