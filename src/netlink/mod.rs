@@ -8,6 +8,20 @@
 //! - `flow`: the attribute body of an `ovs_flow` message.
 //! - `error`: what can be malformed, with the errno the datapath answers.
 
+// Whatever a peer sends must never crash the daemon: outside tests this
+// code uses no operation that can panic.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::unreachable
+    )
+)]
+
 pub mod action;
 pub mod attr;
 pub mod consts;

@@ -228,7 +228,7 @@ impl<'a> GenlMessage<'a> {
 
     /// The whole message; `header.len` is computed.
     pub fn encode(&self) -> Result<Vec<u8>, NlError> {
-        let mut body = Vec::with_capacity(GENL_HDRLEN + self.payload.len());
+        let mut body = Vec::with_capacity(GENL_HDRLEN.saturating_add(self.payload.len()));
         self.genl.write(&mut body);
         body.extend_from_slice(self.payload);
         encode_message(&self.header, &body)
@@ -249,7 +249,8 @@ pub struct OvsMessage<'a> {
 impl OvsMessage<'_> {
     /// The whole message; `header.len` is computed.
     pub fn encode(&self) -> Result<Vec<u8>, NlError> {
-        let mut body = Vec::with_capacity(GENL_HDRLEN + OVS_HEADER_LEN + self.attrs.len());
+        let mut body =
+            Vec::with_capacity((GENL_HDRLEN + OVS_HEADER_LEN).saturating_add(self.attrs.len()));
         self.genl.write(&mut body);
         body.extend_from_slice(&self.dp_ifindex.to_ne_bytes());
         body.extend_from_slice(self.attrs);
@@ -310,7 +311,7 @@ pub fn encode_error(
     echo_payload: bool,
 ) -> Vec<u8> {
     let echo = errno != 0 && echo_payload;
-    let mut payload = Vec::with_capacity(4 + NLMSG_HDRLEN + request.payload.len());
+    let mut payload = Vec::with_capacity((4 + NLMSG_HDRLEN).saturating_add(request.payload.len()));
     payload.extend_from_slice(&errno.saturating_neg().to_ne_bytes());
     request.header.write(&mut payload);
     if echo {
