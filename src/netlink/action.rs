@@ -1,15 +1,19 @@
 //! Action lists on the wire: a list of `OVS_ACTION_ATTR_*` attributes, some
 //! of them nesting further lists (sample, clone).
 //!
-//! Decoding checks what the kernel checks while copying actions, short of
-//! what needs the flow's match: every byte belongs to a whole attribute,
+//! Decoding checks the wire form: every byte belongs to a whole attribute,
 //! ids are known, fixed payloads have their size, nested lists are well
 //! formed and at most `OVS_COPY_ACTIONS_MAX_DEPTH` deep (EOVERFLOW past
-//! that), a set carries exactly one key attribute, a masked set has no
-//! value bits outside its mask, push_vlan has an 802.1Q/802.1ad TPID and
-//! the tag-present bit, and userspace has a non-zero pid. Actions the
-//! kernel defines but dpswitch does not implement are rejected by name.
-//! Everything fails with EINVAL unless said otherwise.
+//! that), a set carries exactly one key attribute. Actions the kernel
+//! defines but dpswitch does not implement are rejected by name. Everything
+//! fails with EINVAL unless said otherwise.
+//!
+//! What the datapath additionally refuses while copying actions, short of
+//! what needs the flow's match, is `check_actions`: a masked set with value
+//! bits outside its mask, a push_vlan without an 802.1Q/802.1ad TPID or the
+//! tag-present bit, a userspace action with pid 0. Those lists are valid
+//! text and valid wire (Open vSwitch's own tools write them), so decoding
+//! alone accepts them.
 //!
 //! Encoding writes whatever it is given (so a client can send a request
 //! the datapath will refuse); it fails only for a masked set whose value and
@@ -110,19 +114,52 @@ fn u32_first(p: &[u8]) -> Option<u32> {
 fn decode_push_vlan(p: &[u8]) -> Result<Action, NlError> {
     let tpid = bytes_at(p, 0).map(u16::from_be_bytes).unwrap_or_default();
     let tci = bytes_at(p, 2).map(u16::from_be_bytes).unwrap_or_default();
-    if tpid != ETH_P_8021Q && tpid != ETH_P_8021AD {
-        return Err(NlError::InvalidValue {
-            context: PUSH_VLAN,
-            reason: format!("TPID {tpid:#06x} is neither 0x8100 nor 0x88a8"),
-        });
-    }
-    if tci & VLAN_TAG_PRESENT == 0 {
-        return Err(NlError::InvalidValue {
-            context: PUSH_VLAN,
-            reason: format!("TCI {tci:#06x} lacks the tag-present (CFI) bit"),
-        });
-    }
     Ok(Action::PushVlan { tpid, tci })
+}
+
+/// The datapath's match-independent checks on a decoded action list (see
+/// the module comment); recurses into sample and clone.
+pub fn check_actions(actions: &[Action]) -> Result<(), NlError> {
+    for action in actions {
+        match action {
+            Action::PushVlan { tpid, tci } => {
+                if *tpid != ETH_P_8021Q && *tpid != ETH_P_8021AD {
+                    return Err(NlError::InvalidValue {
+                        context: PUSH_VLAN,
+                        reason: format!("TPID {tpid:#06x} is neither 0x8100 nor 0x88a8"),
+                    });
+                }
+                if tci & VLAN_TAG_PRESENT == 0 {
+                    return Err(NlError::InvalidValue {
+                        context: PUSH_VLAN,
+                        reason: format!("TCI {tci:#06x} lacks the tag-present (CFI) bit"),
+                    });
+                }
+            }
+            Action::Userspace(u) if u.pid == 0 => {
+                return Err(NlError::InvalidValue {
+                    context: USERSPACE,
+                    reason: "pid 0 names no handler".into(),
+                });
+            }
+            Action::SetMasked { value, mask } => {
+                let (mut v, mut m) = (Vec::new(), Vec::new());
+                let comparable = write_payload(value, &mut v) && write_payload(mask, &mut m);
+                if comparable && v.iter().zip(&m).any(|(v, m)| v & !m != 0) {
+                    return Err(NlError::InvalidValue {
+                        context: SET_MASKED,
+                        reason: format!(
+                            "{} value has bits set outside its mask",
+                            value.kind().name()
+                        ),
+                    });
+                }
+            }
+            Action::Sample { actions, .. } | Action::Clone(actions) => check_actions(actions)?,
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// A u32 attribute under a generic netlink policy: shorter than 4 bytes
@@ -164,12 +201,6 @@ fn decode_userspace(p: &[u8]) -> Result<Action, NlError> {
         context: USERSPACE,
         name: "pid",
     })?;
-    if action.pid == 0 {
-        return Err(NlError::InvalidValue {
-            context: USERSPACE,
-            reason: "pid 0 names no handler".into(),
-        });
-    }
     Ok(Action::Userspace(action))
 }
 
@@ -271,12 +302,6 @@ fn decode_set(p: &[u8], masked: bool) -> Result<Action, NlError> {
     check_len(context, id, half)?;
     let kind = supported_kind(context, name, id)?;
     let (value, mask) = payload.split_at(half);
-    if value.iter().zip(mask).any(|(v, m)| v & !m != 0) {
-        return Err(NlError::InvalidValue {
-            context,
-            reason: format!("{name} value has bits set outside its mask"),
-        });
-    }
     Ok(Action::SetMasked {
         value: decode_fixed(context, kind, value)?,
         mask: decode_fixed(context, kind, mask)?,
@@ -566,8 +591,10 @@ mod tests {
             tci: 0x1001,
         }])
         .unwrap();
+        // Valid on the wire; the datapath refuses it.
+        let decoded = decode_actions(&bad_tpid).unwrap();
         assert!(matches!(
-            decode_actions(&bad_tpid).unwrap_err(),
+            check_actions(&decoded).unwrap_err(),
             NlError::InvalidValue {
                 context: "push_vlan action",
                 ..
@@ -578,7 +605,11 @@ mod tests {
             tci: 0x0001,
         }])
         .unwrap();
-        assert_eq!(decode_actions(&no_cfi).unwrap_err().errno(), 22);
+        let decoded = decode_actions(&no_cfi).unwrap();
+        assert_eq!(check_actions(&decoded).unwrap_err().errno(), 22);
+        // Nested lists are checked too.
+        let nested = [Action::Clone(decoded)];
+        assert_eq!(check_actions(&nested).unwrap_err().errno(), 22);
     }
 
     #[test]
@@ -595,7 +626,8 @@ mod tests {
             }
         );
         let zero_pid = encode_actions(&[Action::Userspace(UserspaceAction::default())]).unwrap();
-        assert_eq!(decode_actions(&zero_pid).unwrap_err().errno(), 22);
+        let decoded = decode_actions(&zero_pid).unwrap();
+        assert_eq!(check_actions(&decoded).unwrap_err().errno(), 22);
         let short_pid = attr(
             OVS_ACTION_ATTR_USERSPACE,
             &attr(OVS_USERSPACE_ATTR_PID, &[1, 0]),
@@ -770,8 +802,9 @@ mod tests {
             mask: KeyAttr::Ethernet(EthernetKey::default()),
         }])
         .unwrap();
+        let decoded = decode_actions(&outside).unwrap();
         assert!(matches!(
-            decode_actions(&outside).unwrap_err(),
+            check_actions(&decoded).unwrap_err(),
             NlError::InvalidValue {
                 context: "set_masked action",
                 ..
