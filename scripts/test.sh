@@ -11,3 +11,5 @@ cargo fmt --all -- --check
 cargo clippy --all-targets -- -D warnings
 cargo test --all-targets
 cargo test --doc
+# A short bounded fuzz run of the netlink decoder and the packet parser.
+scripts/fuzz.sh "${DPSWITCH_FUZZ_SECONDS:-20}"
