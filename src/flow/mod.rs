@@ -4,6 +4,7 @@
 
 pub mod key;
 pub mod odp;
+pub mod text;
 
 pub use key::{FlowKey, FlowMask, FragType};
 pub use odp::{Action, KeyAttr, KeyAttrKind};
