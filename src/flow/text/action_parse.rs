@@ -116,6 +116,14 @@ fn parse_action(
 
 fn unknown_action(b: &[u8], i: usize) -> TextError {
     let name = std::str::from_utf8(b.get(i..i + ident_len(b, i)).unwrap_or(&[])).unwrap_or("");
+    // ovs-dpctl reads any word starting with "ct" as a conntrack action.
+    let name = if name.starts_with("ct_clear") {
+        "ct_clear"
+    } else if name.starts_with("ct") {
+        "ct"
+    } else {
+        name
+    };
     if name.is_empty() {
         syntax("", b, i)
     } else if UNSUPPORTED_ACTIONS.contains(&name) {
@@ -206,7 +214,8 @@ fn parse_userspace(b: &[u8], i: usize) -> Result<(Action, usize), TextError> {
         let (port, end) = conv_i(b, j)
             .filter(|(_, e)| at(b, *e) == b')')
             .ok_or_else(|| bad_value(within, Some("tunnel_out_port"), b, j))?;
-        userspace.egress_tun_port = Some(port as u32);
+        // Port u32::MAX is "no port" (ODPP_NONE), so it is left out.
+        userspace.egress_tun_port = Some(port as u32).filter(|p| *p != u32::MAX);
         return Ok((Action::Userspace(userspace), end + 1));
     }
     if at(b, n) == b')' {

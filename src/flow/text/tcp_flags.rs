@@ -85,7 +85,9 @@ fn plain(b: &[u8], mut i: usize) -> Option<(u16, u16, usize)> {
     let mut flags: u64 = 0;
     while at(b, i) != b')' {
         if let Some((v, e)) = conv_i(b, i) {
-            if v & !u64::from(TCP_FLAGS_BITS) != 0 {
+            // ovs-dpctl checks the number against a 32-bit complement of
+            // the flag bits, so bits above 31 pass and are then dropped.
+            if v & u64::from(!u32::from(TCP_FLAGS_BITS)) != 0 {
                 return None;
             }
             flags |= v;
