@@ -12,12 +12,14 @@
 mod action_format;
 mod action_parse;
 mod error;
+mod field_format;
 mod field_scan;
 mod inet6;
 mod key_format;
 mod key_parse;
 mod mask_class;
 mod scan;
+mod struct_parse;
 mod tcp_flags;
 mod wire_size;
 
