@@ -29,8 +29,29 @@ pub fn format_match(key: &[KeyAttr], mask: &[KeyAttr]) -> String {
     out
 }
 
-fn find_kind(attrs: &[KeyAttr], kind: KeyAttrKind) -> Option<&KeyAttr> {
-    attrs.iter().find(|a| a.kind() == kind)
+/// The first attribute of each kind in a mask list, indexed by kind
+/// number, so that looking up masks stays linear in the list length.
+struct MaskIndex<'a> {
+    first: [Option<&'a KeyAttr>; KIND_SLOTS],
+}
+
+/// One slot per `OVS_KEY_ATTR_*` number dpswitch knows.
+const KIND_SLOTS: usize = 32;
+
+impl<'a> MaskIndex<'a> {
+    fn new(mask: &'a [KeyAttr]) -> MaskIndex<'a> {
+        let mut first = [None; KIND_SLOTS];
+        for m in mask {
+            if let Some(slot) = first.get_mut(m.kind() as usize) {
+                slot.get_or_insert(m);
+            }
+        }
+        MaskIndex { first }
+    }
+
+    fn get(&self, kind: KeyAttrKind) -> Option<&'a KeyAttr> {
+        self.first.get(kind as usize).copied().flatten()
+    }
 }
 
 /// A key attribute list with an optional mask list.
@@ -44,10 +65,10 @@ pub(super) fn format_list(
         out.push_str("<empty>");
         return;
     }
-    let mask = mask.filter(|m| !m.is_empty());
+    let mask = mask.filter(|m| !m.is_empty()).map(MaskIndex::new);
     let mut first = true;
     for a in key {
-        let mut ma = mask.and_then(|m| find_kind(m, a.kind()));
+        let mut ma = mask.as_ref().and_then(|m| m.get(a.kind()));
         let nested = matches!(a, KeyAttr::Encap(_));
         let wildcard = mask.is_some() && ma.is_none_or(is_wildcard);
         if verbose || !wildcard || nested {
@@ -74,7 +95,7 @@ pub(super) fn format_list(
     }
     let has_eth_type = key.iter().any(|a| matches!(a, KeyAttr::EthType(_)));
     if !has_eth_type {
-        if let Some(KeyAttr::EthType(m)) = mask.and_then(|m| find_kind(m, KeyAttrKind::EthType)) {
+        if let Some(KeyAttr::EthType(m)) = mask.as_ref().and_then(|m| m.get(KeyAttrKind::EthType)) {
             let _ = write!(out, ",eth_type(0/0x{m:04x})");
         }
     }
