@@ -6,6 +6,7 @@ pub mod extract;
 pub mod key;
 pub mod matching;
 pub mod odp;
+pub mod text;
 
 pub use extract::extract;
 pub use key::{FlowKey, FlowMask, FragType};
