@@ -18,6 +18,9 @@ struct Cli {
     command: Command,
 }
 
+// The subcommand names are ovstest test-odp's: parse-keys, parse-wc-keys,
+// parse-actions.
+#[allow(clippy::enum_variant_names)]
 #[derive(Subcommand)]
 enum Command {
     /// Read exact flow keys, one per line, and print them back after a

@@ -379,9 +379,6 @@ fn fields_from_attrs(a: &AttrSet, t: &mut Target) -> Result<(), MatchError> {
         }
     }
     if let Some(KeyAttr::TcpFlags(f)) = take(KeyAttrKind::TcpFlags) {
-        if *f & 0xf000 != 0 {
-            return err(format!("TCP flags {f:#x} has bits outside 0x0fff"));
-        }
         put!(t, set_tcp_flags, *f);
     }
     for kind in [KeyAttrKind::Icmp, KeyAttrKind::Icmpv6] {
@@ -575,7 +572,7 @@ fn all_ones_attr(attr: &KeyAttr) -> KeyAttr {
             tll: mac,
         }),
         KeyAttr::SkbMark(_) => KeyAttr::SkbMark(u32::MAX),
-        KeyAttr::TcpFlags(_) => KeyAttr::TcpFlags(0x0fff),
+        KeyAttr::TcpFlags(_) => KeyAttr::TcpFlags(u16::MAX),
         KeyAttr::DpHash(_) => KeyAttr::DpHash(u32::MAX),
         KeyAttr::RecircId(_) => KeyAttr::RecircId(u32::MAX),
     }

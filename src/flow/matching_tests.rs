@@ -47,7 +47,7 @@ fn exact_key_without_mask_pins_every_given_field() {
     assert_eq!(m.mask.in_port(), u32::MAX);
     assert_eq!(m.mask.ipv4_src(), u32::MAX);
     assert_eq!(m.mask.tp_dst(), u16::MAX);
-    assert_eq!(m.mask.tcp_flags(), 0x0fff);
+    assert_eq!(m.mask.tcp_flags(), u16::MAX);
     // Attributes the key did not carry stay wildcarded.
     assert_eq!(m.mask.skb_mark(), 0);
     assert_eq!(m.mask.ipv6_src(), 0);
