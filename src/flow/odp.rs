@@ -230,13 +230,22 @@ pub enum Action {
     /// `OVS_ACTION_ATTR_SET`: overwrite a whole header attribute.
     Set(KeyAttr),
     /// `OVS_ACTION_ATTR_SET_MASKED`: overwrite the bits of `mask` with `value`.
-    SetMasked { value: KeyAttr, mask: KeyAttr },
+    SetMasked {
+        value: KeyAttr,
+        mask: KeyAttr,
+    },
     /// `OVS_ACTION_ATTR_PUSH_VLAN` (`struct ovs_action_push_vlan`).
-    PushVlan { tpid: u16, tci: u16 },
+    PushVlan {
+        tpid: u16,
+        tci: u16,
+    },
     PopVlan,
     /// `OVS_ACTION_ATTR_SAMPLE`: run `actions` on a fraction of packets,
     /// `probability` out of `u32::MAX`.
-    Sample { probability: u32, actions: Vec<Action> },
+    Sample {
+        probability: u32,
+        actions: Vec<Action>,
+    },
     /// `OVS_ACTION_ATTR_CLONE`: run `actions` on a copy of the packet.
     Clone(Vec<Action>),
 }
