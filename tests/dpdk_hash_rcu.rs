@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dpswitch::dpdk::{
-    current_lcore, DpdkError, Eal, Hash, HashFlags, HashParams, Rcu, RcuReclaimConfig,
+    current_lcore, DpdkError, Eal, HashFlags, HashParams, HashTable, Rcu, RcuReclaimConfig,
     LOOKUP_BULK_MAX,
 };
 
@@ -41,9 +41,9 @@ fn worker_bulk_lookups_never_see_wrong_data_while_main_adds_and_deletes() {
     );
 
     // Parameter checks happen before DPDK sees them.
-    assert!(Hash::create(&eal, &HashParams::lock_free("tiny", 7, 8)).is_err());
-    assert!(Hash::create(&eal, &HashParams::lock_free("keyless", 64, 0)).is_err());
-    let plain = Hash::create(
+    assert!(HashTable::create(&eal, &HashParams::lock_free("tiny", 7, 8)).is_err());
+    assert!(HashTable::create(&eal, &HashParams::lock_free("keyless", 64, 0)).is_err());
+    let plain = HashTable::create(
         &eal,
         &HashParams {
             flags: HashFlags::NONE,
@@ -57,13 +57,13 @@ fn worker_bulk_lookups_never_see_wrong_data_while_main_adds_and_deletes() {
     );
     // DPDK logs the name clash ("RING: Cannot reserve memory").
     assert!(
-        Hash::create(&eal, &HashParams::lock_free("plain", 64, 8)).is_err(),
+        HashTable::create(&eal, &HashParams::lock_free("plain", 64, 8)).is_err(),
         "names are unique"
     );
 
     let rcu = Rcu::new(1).unwrap();
     let mut table =
-        Hash::create(&eal, &HashParams::lock_free("flows", 2 * KEYS as u32, 8)).unwrap();
+        HashTable::create(&eal, &HashParams::lock_free("flows", 2 * KEYS as u32, 8)).unwrap();
     let reclaimed = Arc::new(AtomicU64::new(0));
     let reclaimed_wrong = Arc::new(AtomicU64::new(0));
     {

@@ -251,7 +251,6 @@ impl Port {
             conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads;
         }
         state.configured = false;
-        state.rx_pools.clear();
         // SAFETY: EAL is initialised, the port is valid and stopped, and no
         // queue handle can poll it (checked above under the state lock).
         check("rte_eth_dev_configure", unsafe {
@@ -283,7 +282,15 @@ impl Port {
                 ffi::rte_eth_tx_queue_setup(id, queue, tx_desc, socket, std::ptr::null())
             })?;
         }
-        state.rx_pools.push(rx_pool.clone());
+        // Pools of earlier configurations stay too: their mbufs may still
+        // sit in the driver until close.
+        if !state
+            .rx_pools
+            .iter()
+            .any(|pool| pool.as_ptr() == rx_pool.as_ptr())
+        {
+            state.rx_pools.push(rx_pool.clone());
+        }
         state.rx_taken = vec![false; usize::from(config.rx_queues)];
         state.tx_taken = vec![false; usize::from(config.tx_queues)];
         state.rss = rss;

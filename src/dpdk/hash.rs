@@ -80,7 +80,7 @@ impl HashFunction {
     }
 }
 
-/// Parameters of [`Hash::create`].
+/// Parameters of [`HashTable::create`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HashParams {
     /// Unique per process, at most 31 bytes.
@@ -120,7 +120,7 @@ pub enum RcuReclaimMode {
     Synchronous,
 }
 
-/// Options of [`Hash::attach_rcu`]; zeros mean DPDK's defaults.
+/// Options of [`HashTable::attach_rcu`]; zeros mean DPDK's defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct RcuReclaimConfig {
     pub mode: RcuReclaimMode,
@@ -141,8 +141,8 @@ struct RcuAttachment {
     _reclaim: Option<Box<Mutex<ReclaimFn>>>,
 }
 
-/// The read side of a table, shared by [`Hash`] and [`HashReader`].
-pub struct HashTable {
+/// The read side of a table, shared by [`HashTable`] and [`HashReader`].
+pub struct HashLookup {
     raw: NonNull<ffi::rte_hash>,
     key_len: usize,
     function: HashFunction,
@@ -154,14 +154,15 @@ pub struct HashTable {
 
 // SAFETY: lookups on a table are safe from several threads at once; other
 // threads get a HashReader only when the table was created for concurrent
-// readers, and writes need &mut Hash.
-unsafe impl Send for HashTable {}
+// readers, and writes need &mut HashTable.
+unsafe impl Send for HashLookup {}
 // SAFETY: as above.
-unsafe impl Sync for HashTable {}
+unsafe impl Sync for HashLookup {}
 
-/// The writer's handle to a table: the only one that adds and deletes.
-pub struct Hash {
-    table: Arc<HashTable>,
+/// An rte_hash table owned by its single writer: the only handle that adds
+/// and deletes. Lookups come through `Deref` to [`HashLookup`].
+pub struct HashTable {
+    table: Arc<HashLookup>,
     _not_sync: PhantomData<std::cell::Cell<()>>,
 }
 
@@ -169,7 +170,7 @@ pub struct Hash {
 /// writer. Only tables created with a concurrency flag hand them out.
 #[derive(Clone)]
 pub struct HashReader {
-    table: Arc<HashTable>,
+    table: Arc<HashLookup>,
 }
 
 /// The result of a bulk lookup: bit `i` of `hits` is set when key `i` was
@@ -187,9 +188,9 @@ impl BulkHits {
     }
 }
 
-impl Hash {
+impl HashTable {
     /// Creates a table.
-    pub fn create(eal: &Eal, params: &HashParams) -> Result<Hash, DpdkError> {
+    pub fn create(eal: &Eal, params: &HashParams) -> Result<HashTable, DpdkError> {
         const OP: &str = "rte_hash_create";
         if params.name.is_empty() || params.name.len() >= ffi::RTE_HASH_NAMESIZE as usize {
             return Err(DpdkError::invalid(
@@ -221,8 +222,8 @@ impl Hash {
         let raw = NonNull::new(raw).ok_or_else(|| DpdkError::from_rte_errno(OP))?;
         let concurrent = params.flags.contains(HashFlags::RW_CONCURRENCY_LF)
             || params.flags.contains(HashFlags::RW_CONCURRENCY);
-        Ok(Hash {
-            table: Arc::new(HashTable {
+        Ok(HashTable {
+            table: Arc::new(HashLookup {
                 raw,
                 key_len: params.key_len as usize,
                 function: params.function,
@@ -322,21 +323,21 @@ impl Hash {
     }
 }
 
-impl Deref for Hash {
-    type Target = HashTable;
-    fn deref(&self) -> &HashTable {
+impl Deref for HashTable {
+    type Target = HashLookup;
+    fn deref(&self) -> &HashLookup {
         &self.table
     }
 }
 
 impl Deref for HashReader {
-    type Target = HashTable;
-    fn deref(&self) -> &HashTable {
+    type Target = HashLookup;
+    fn deref(&self) -> &HashLookup {
         &self.table
     }
 }
 
-impl HashTable {
+impl HashLookup {
     pub fn key_len(&self) -> usize {
         self.key_len
     }
@@ -362,7 +363,7 @@ impl HashTable {
         self.check_key(OP, key)?;
         let mut data: *mut c_void = std::ptr::null_mut();
         // SAFETY: live table, key of key_len bytes, valid out slot;
-        // lookups may run concurrently (see HashTable's Sync).
+        // lookups may run concurrently (see HashLookup's Sync).
         let ret = unsafe {
             ffi::rte_hash_lookup_with_hash_data(
                 self.raw.as_ptr(),
@@ -399,7 +400,7 @@ impl HashTable {
         Ok(BulkHits(hits))
     }
 
-    /// Like [`HashTable::lookup_bulk`] with precomputed signatures
+    /// Like [`HashLookup::lookup_bulk`] with precomputed signatures
     /// (`sigs[i]` for `keys[i]`).
     #[inline]
     pub fn lookup_bulk_with_hash(
@@ -474,7 +475,7 @@ impl HashTable {
     }
 }
 
-impl Drop for HashTable {
+impl Drop for HashLookup {
     fn drop(&mut self) {
         // SAFETY: the last handle is gone, so no reader or writer remains;
         // the reclaim callback and RCU variable are still alive (fields
@@ -483,9 +484,9 @@ impl Drop for HashTable {
     }
 }
 
-impl std::fmt::Debug for Hash {
+impl std::fmt::Debug for HashTable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Hash")
+        f.debug_struct("HashTable")
             .field("key_len", &self.key_len)
             .field("count", &self.count())
             .finish()

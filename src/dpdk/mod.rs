@@ -1,6 +1,6 @@
 //! The DPDK platform layer: the only home of FFI and `unsafe` in dpswitch.
 //!
-//! Every object created through EAL ([`Mempool`], [`Port`], [`Hash`]) holds
+//! Every object created through EAL ([`Mempool`], [`Port`], [`HashTable`]) holds
 //! an [`Eal`] clone, so `rte_eal_cleanup` runs only after all of them are
 //! gone. [`Rcu`] and ring memory are plain Rust allocations and work
 //! without EAL. Fast-path calls (rx/tx bursts, bulk lookups, quiescent
@@ -30,8 +30,8 @@ pub use ethdev::{
     PortStats,
 };
 pub use hash::{
-    crc32c, jhash, BulkHits, Hash, HashFlags, HashFunction, HashParams, HashReader, HashTable,
-    RcuReclaimConfig, RcuReclaimMode, ReclaimFn, LOOKUP_BULK_MAX,
+    crc32c, jhash, BulkHits, HashFlags, HashFunction, HashLookup, HashParams, HashReader,
+    HashTable, RcuReclaimConfig, RcuReclaimMode, ReclaimFn, LOOKUP_BULK_MAX,
 };
 pub use lcore::{current_lcore, LcoreJob, LCORE_ID_ANY};
 pub use log::{global_level, set_global_level, LogLevel};

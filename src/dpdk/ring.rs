@@ -29,21 +29,24 @@ pub struct RingSync {
 }
 
 mod sealed {
-    pub trait Sealed {}
+    use std::ffi::c_void;
+
+    /// The pointer conversion, private so only this module can call it.
+    pub trait PointerItem: Sized {
+        fn into_ptr(self) -> *mut c_void;
+        /// # Safety
+        /// `ptr` must come from `into_ptr` of the same type, used once.
+        unsafe fn from_ptr(ptr: *mut c_void) -> Self;
+    }
 }
 
-/// Values that travel through a ring as one non-null pointer.
-pub trait RingItem: sealed::Sealed + Send + Sized {
-    #[doc(hidden)]
-    fn into_ptr(self) -> *mut c_void;
-    /// # Safety
-    /// `ptr` must come from `into_ptr` of the same type, used once.
-    #[doc(hidden)]
-    unsafe fn from_ptr(ptr: *mut c_void) -> Self;
-}
+use sealed::PointerItem;
 
-impl sealed::Sealed for Mbuf {}
-impl RingItem for Mbuf {
+/// Values that travel through a ring as one non-null pointer: mbufs and
+/// boxes.
+pub trait RingItem: PointerItem + Send {}
+
+impl PointerItem for Mbuf {
     fn into_ptr(self) -> *mut c_void {
         self.into_raw().as_ptr().cast()
     }
@@ -53,9 +56,9 @@ impl RingItem for Mbuf {
         unsafe { Mbuf::from_raw(NonNull::new_unchecked(ptr.cast())) }
     }
 }
+impl RingItem for Mbuf {}
 
-impl<T: Send> sealed::Sealed for Box<T> {}
-impl<T: Send> RingItem for Box<T> {
+impl<T: Send> PointerItem for Box<T> {
     fn into_ptr(self) -> *mut c_void {
         Box::into_raw(self).cast()
     }
@@ -64,6 +67,7 @@ impl<T: Send> RingItem for Box<T> {
         unsafe { Box::from_raw(ptr.cast()) }
     }
 }
+impl<T: Send> RingItem for Box<T> {}
 
 struct RingInner<T: RingItem> {
     ring: NonNull<ffi::rte_ring>,
