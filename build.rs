@@ -163,7 +163,6 @@ fn compile_shim(cflags: &[String], include_paths: &[PathBuf], shim_dir: &std::pa
     for flag in cflags {
         build.flag(flag);
     }
-    build.flag_if_supported("-Wno-unused-parameter");
     build.opt_level(2);
     build.compile("dpswitch_dpdk_shim");
 }
@@ -197,8 +196,12 @@ fn generate_bindings(cflags: &[String], shim_dir: &std::path::Path, out_dir: &st
         .allowlist_type("rte_eth_rx_mq_mode")
         .allowlist_type("rte_lcore_state_t");
 
-    // bindgen panics when it cannot load libclang; turn that into advice.
+    // bindgen panics when it cannot load libclang; turn that into advice
+    // instead of a backtrace.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
     let generated = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| builder.generate()));
+    std::panic::set_hook(default_hook);
     let bindings = match generated {
         Ok(Ok(bindings)) => bindings,
         Ok(Err(err)) => {
@@ -208,10 +211,15 @@ fn generate_bindings(cflags: &[String], shim_dir: &std::path::Path, out_dir: &st
             );
             process::exit(1);
         }
-        Err(_) => {
+        Err(panic) => {
+            let detail = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                .unwrap_or_default();
             eprintln!(
                 "bindgen could not run libclang: `apt-get install libclang-dev` \
-                 (or set LIBCLANG_PATH)"
+                 (or set LIBCLANG_PATH).\n{detail}"
             );
             process::exit(1);
         }
