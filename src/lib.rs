@@ -4,7 +4,10 @@
 //! Layers, one direction of dependency (top to bottom):
 //! - `netlink`: the wire codec of the OVS generic-netlink families (no I/O).
 //! - `flow`: key layout, packet parsing, masks, actions, ovs-dpctl text syntax.
+//! - `dpdk`: the platform layer (EAL, lcores, mempools, mbufs, ports, hash
+//!   tables, RCU, rings), the only home of FFI and `unsafe`.
 
 pub mod config;
+pub mod dpdk;
 pub mod flow;
 pub mod netlink;

@@ -1,0 +1,42 @@
+//! The DPDK platform layer: the only home of FFI and `unsafe` in dpswitch.
+//!
+//! Every object created through EAL ([`Mempool`], [`Port`], [`HashTable`]) holds
+//! an [`Eal`] clone, so `rte_eal_cleanup` runs only after all of them are
+//! gone. [`Rcu`] and ring memory are plain Rust allocations and work
+//! without EAL. Fast-path calls (rx/tx bursts, bulk lookups, quiescent
+//! reports, ring bursts) never allocate.
+
+mod burst;
+mod cycles;
+mod eal;
+mod error;
+mod ethdev;
+mod ffi;
+mod hash;
+mod lcore;
+mod log;
+mod mbuf;
+mod mempool;
+mod queue;
+mod rcu;
+mod ring;
+
+pub use burst::{Drain, MbufBurst, BURST_SIZE};
+pub use cycles::{tsc_cycles, tsc_hz};
+pub use eal::{init_attempted, Eal};
+pub use error::DpdkError;
+pub use ethdev::{
+    port_count, port_id_by_name, port_ids, port_name, LinkStatus, Port, PortConfig, PortInfo,
+    PortStats,
+};
+pub use hash::{
+    crc32c, jhash, BulkHits, HashFlags, HashFunction, HashLookup, HashParams, HashReader,
+    HashTable, RcuReclaimConfig, RcuReclaimMode, ReclaimFn, LOOKUP_BULK_MAX,
+};
+pub use lcore::{current_lcore, LcoreJob, LCORE_ID_ANY};
+pub use log::{global_level, set_global_level, LogLevel};
+pub use mbuf::Mbuf;
+pub use mempool::{Mempool, DEFAULT_DATA_ROOM, SOCKET_ID_ANY};
+pub use queue::{RxQueue, TxQueue};
+pub use rcu::{Rcu, RcuReader, RcuToken};
+pub use ring::{ring, RingConsumer, RingItem, RingProducer, RingSync, MAX_RING_CAPACITY};
