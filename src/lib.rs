@@ -2,12 +2,14 @@
 //! vSwitch's megaflow cache and flow-command contract.
 //!
 //! Layers, one direction of dependency (top to bottom):
+//! - `datapath`: ports, PMD lcores, (to come) the flow table and actions.
 //! - `netlink`: the wire codec of the OVS generic-netlink families (no I/O).
 //! - `flow`: key layout, packet parsing, masks, actions, ovs-dpctl text syntax.
 //! - `dpdk`: the platform layer (EAL, lcores, mempools, mbufs, ports, hash
 //!   tables, RCU, rings), the only home of FFI and `unsafe`.
 
 pub mod config;
+pub mod datapath;
 pub mod dpdk;
 pub mod flow;
 pub mod netlink;

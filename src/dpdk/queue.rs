@@ -43,7 +43,14 @@ impl RxQueue {
     /// returns how many arrived.
     #[inline]
     pub fn rx_burst<const N: usize>(&mut self, burst: &mut MbufBurst<N>) -> usize {
-        let room = u16::try_from(burst.remaining()).unwrap_or(u16::MAX);
+        self.rx_burst_max(burst, N)
+    }
+
+    /// Like [`RxQueue::rx_burst`], taking at most `max` packets: the burst
+    /// size is a run-time setting, the array a compile-time bound.
+    #[inline]
+    pub fn rx_burst_max<const N: usize>(&mut self, burst: &mut MbufBurst<N>, max: usize) -> usize {
+        let room = u16::try_from(burst.remaining().min(max)).unwrap_or(u16::MAX);
         if room == 0 {
             return 0;
         }

@@ -1,0 +1,197 @@
+//! dpswitchd: the dpswitch daemon, launched like every DPDK application:
+//!
+//! ```text
+//! dpswitchd <EAL args> -- [--config FILE] [--socket PATH] [--stats-interval SECS]
+//! ```
+//!
+//! The main lcore manages (signals, stats); every other lcore EAL was given
+//! runs a PMD loop. SIGINT or SIGTERM stops it cleanly: PMDs leave their
+//! loops, ports stop and close, counters are printed, and the exit code is
+//! non-zero if any mbuf did not come back to its pool.
+
+use clap::Parser;
+use dpswitch::config::Config;
+use dpswitch::datapath::{Report, Switch};
+use dpswitch::dpdk::{DpdkError, Eal};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "dpswitchd",
+    version,
+    about = "dpswitch daemon: dpswitchd <EAL args> -- [options]"
+)]
+struct Args {
+    /// TOML configuration (see conf/); without it every probed port serves.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Unix control socket path (overrides the config's).
+    #[arg(long)]
+    socket: Option<PathBuf>,
+    /// Print datapath counters every SECS seconds (0: only at exit).
+    #[arg(long, default_value_t = 0)]
+    stats_interval: u64,
+}
+
+const EXIT_USAGE: u8 = 2;
+const EXIT_FAILURE: u8 = 1;
+const EXIT_LEAK: u8 = 3;
+
+fn main() -> ExitCode {
+    // Handlers go in before EAL: a daemon started in the background by a
+    // non-interactive shell ignores SIGINT until one is installed.
+    let quit = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        if let Err(e) = signal_hook::flag::register(signal, Arc::clone(&quit)) {
+            eprintln!("dpswitchd: cannot install signal handler: {e}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    }
+    // Application arguments and the config are checked before EAL starts,
+    // so a typo fails fast without touching hugepages or devices.
+    let (eal_args, app_args) = split_args(std::env::args().collect());
+    let args = match Args::try_parse_from(app_args) {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let mut config = match &args.config {
+        Some(path) => match Config::load(path) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("dpswitchd: {e}");
+                return ExitCode::from(EXIT_USAGE);
+            }
+        },
+        None => Config::default(),
+    };
+    if let Some(socket) = args.socket {
+        config.datapath.control_socket = socket;
+    }
+    let eal = match Eal::init(eal_args) {
+        Ok(eal) => eal,
+        Err(e) => {
+            eprintln!("dpswitchd: cannot initialise DPDK: {e}{}", eal_hint(&e));
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    let code = run(&eal, &config, &quit, args.stats_interval);
+    drop(eal); // the last EAL handle: rte_eal_cleanup
+    code
+}
+
+/// DPDK's convention: EAL arguments, then `--`, then the application's.
+/// Both halves start with the program name.
+fn split_args(mut all: Vec<String>) -> (Vec<String>, Vec<String>) {
+    let program = all.first().cloned().unwrap_or_else(|| "dpswitchd".into());
+    match all.iter().position(|a| a == "--") {
+        Some(i) => {
+            let app = std::iter::once(program).chain(all.drain(i + 1..)).collect();
+            all.truncate(i);
+            (all, app)
+        }
+        None => (all, vec![program]),
+    }
+}
+
+fn run(eal: &Eal, config: &Config, quit: &AtomicBool, stats_interval: u64) -> ExitCode {
+    let switch = match Switch::start(eal, config) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("dpswitchd: {e}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    println!(
+        "dpswitchd: datapath {} running: {} on lcore(s) {}",
+        config.datapath.name,
+        switch
+            .ports()
+            .map(|p| format!("port {} = {}", p.number, p.name))
+            .collect::<Vec<_>>()
+            .join(", "),
+        switch
+            .lcores()
+            .map(|l| l.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let interval = Duration::from_secs(stats_interval);
+    let mut next_stats = Instant::now() + interval;
+    while !quit.load(Ordering::Relaxed) {
+        std::thread::sleep(Duration::from_millis(50));
+        if stats_interval > 0 && Instant::now() >= next_stats {
+            next_stats += interval;
+            print_counters("stats", &switch.port_stats(), &switch.counters());
+        }
+    }
+    println!("dpswitchd: stopping");
+    let report = match switch.shutdown() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("dpswitchd: shutdown: {e}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    print_report(&report)
+}
+
+fn print_counters(
+    what: &str,
+    ports: &[(
+        dpswitch::datapath::plan::PortPlan,
+        dpswitch::dpdk::PortStats,
+    )],
+    pmd: &dpswitch::datapath::stats::PmdCounters,
+) {
+    for (plan, s) in ports {
+        println!(
+            "dpswitchd: {what}: port {} name={} rx_packets={} rx_bytes={} tx_packets={} tx_bytes={} rx_missed={} rx_errors={} tx_errors={} rx_nombuf={}",
+            plan.number, plan.name, s.ipackets, s.ibytes, s.opackets, s.obytes, s.imissed, s.ierrors, s.oerrors, s.rx_nombuf
+        );
+    }
+    println!(
+        "dpswitchd: {what}: datapath received={} missed={}",
+        pmd.rx_packets, pmd.missed
+    );
+}
+
+fn print_report(report: &Report) -> ExitCode {
+    print_counters("exit", &report.ports, &report.pmd);
+    println!(
+        "dpswitchd: exit: mbufs in use {} of {}",
+        report.mbufs_in_use, report.mbufs_total
+    );
+    if report.mbufs_in_use != 0 {
+        eprintln!(
+            "dpswitchd: {} mbufs leaked (not back in the pool at exit)",
+            report.mbufs_in_use
+        );
+        return ExitCode::from(EXIT_LEAK);
+    }
+    ExitCode::SUCCESS
+}
+
+/// What a user can do about the usual EAL start failures.
+fn eal_hint(e: &DpdkError) -> &'static str {
+    match e.errno() {
+        // EAL's "Cannot get hugepage information" / no free pages.
+        Some(libc_errno::EACCES | libc_errno::ENOMEM) => {
+            " (no usable hugepages: run scripts/setup.sh, or pass --no-huge -m 512 to EAL)"
+        }
+        Some(libc_errno::EALREADY) => " (EAL already initialised in this process)",
+        _ => "",
+    }
+}
+
+mod libc_errno {
+    pub const EACCES: i32 = 13;
+    pub const ENOMEM: i32 = 12;
+    pub const EALREADY: i32 = 114;
+}

@@ -1,0 +1,216 @@
+//! Which ports the datapath serves, under which numbers, and which worker
+//! lcore polls which (port, rx queue): decided once at start from what EAL
+//! probed and the config, before any port is touched.
+
+use crate::config::{Config, PmdConfig, RxQueueRef};
+use std::collections::{BTreeMap, HashSet};
+
+/// A port as the datapath will run it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PortPlan {
+    pub dpdk_id: u16,
+    pub name: String,
+    /// The datapath port number flows and actions use.
+    pub number: u32,
+    pub rx_queues: u16,
+}
+
+/// What one worker lcore polls: indexes into the port plan, and rx queues.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LcorePlan {
+    pub lcore: u32,
+    pub rx: Vec<(usize, u16)>,
+}
+
+/// Every probed port serves; config entries rename/renumber them. A config
+/// entry for a port EAL did not probe is an error naming it.
+pub fn plan_ports(probed: &[(u16, String)], config: &Config) -> Result<Vec<PortPlan>, String> {
+    let probed_names: Vec<&str> = probed.iter().map(|(_, n)| n.as_str()).collect();
+    for p in &config.ports {
+        if !probed_names.contains(&p.name.as_str()) {
+            return Err(format!(
+                "port {:?} in the config was not probed by EAL (probed: {}); add it with --vdev or -a",
+                p.name,
+                if probed_names.is_empty() {
+                    "none".to_string()
+                } else {
+                    probed_names.join(", ")
+                }
+            ));
+        }
+    }
+    let mut plans = Vec::with_capacity(probed.len());
+    let mut numbers = HashSet::new();
+    for (dpdk_id, name) in probed {
+        let configured = config.ports.iter().find(|p| &p.name == name);
+        let number = configured
+            .and_then(|p| p.number)
+            .unwrap_or(u32::from(*dpdk_id));
+        if !numbers.insert(number) {
+            return Err(format!(
+                "port {name:?} would be number {number}, which another port already has; give it a number in the config"
+            ));
+        }
+        plans.push(PortPlan {
+            dpdk_id: *dpdk_id,
+            name: name.clone(),
+            number,
+            rx_queues: configured.map_or(1, |p| p.rx_queues),
+        });
+    }
+    Ok(plans)
+}
+
+/// Assigns every (port, rx queue) to exactly one worker lcore: the ones the
+/// config names go where it says, the rest are dealt round-robin to the
+/// worker lcores, least loaded first.
+pub fn plan_lcores(
+    ports: &[PortPlan],
+    workers: &[u32],
+    pmds: &[PmdConfig],
+) -> Result<Vec<LcorePlan>, String> {
+    if workers.is_empty() {
+        return Err(
+            "no worker lcore: give EAL at least two lcores (e.g. -l 0,1); the main lcore manages, workers forward"
+                .into(),
+        );
+    }
+    let mut plan: BTreeMap<u32, Vec<(usize, u16)>> = BTreeMap::new();
+    let chosen: Vec<u32> = if pmds.is_empty() {
+        workers.to_vec()
+    } else {
+        pmds.iter().map(|p| p.lcore).collect()
+    };
+    for lcore in &chosen {
+        if !workers.contains(lcore) {
+            return Err(format!(
+                "pmd lcore {lcore} is not a worker lcore of this EAL (workers: {})",
+                join(workers)
+            ));
+        }
+        plan.insert(*lcore, Vec::new());
+    }
+    let index_of = |q: &RxQueueRef| -> Result<(usize, u16), String> {
+        let i = ports
+            .iter()
+            .position(|p| p.name == q.port)
+            .ok_or_else(|| format!("pmd rx names port {:?}, which is not a port", q.port))?;
+        if q.queue >= ports[i].rx_queues {
+            return Err(format!(
+                "pmd rx names queue {} of port {:?}, which has {} rx queue(s)",
+                q.queue, q.port, ports[i].rx_queues
+            ));
+        }
+        Ok((i, q.queue))
+    };
+    let mut taken = HashSet::new();
+    for pmd in pmds {
+        for q in &pmd.rx {
+            let rxq = index_of(q)?;
+            taken.insert(rxq);
+            plan.entry(pmd.lcore).or_default().push(rxq);
+        }
+    }
+    for (i, port) in ports.iter().enumerate() {
+        for q in 0..port.rx_queues {
+            if taken.contains(&(i, q)) {
+                continue;
+            }
+            let least = plan
+                .iter_mut()
+                .min_by_key(|(lcore, rx)| (rx.len(), **lcore))
+                .map(|(_, rx)| rx);
+            if let Some(rx) = least {
+                rx.push((i, q));
+            }
+        }
+    }
+    Ok(plan
+        .into_iter()
+        .map(|(lcore, rx)| LcorePlan { lcore, rx })
+        .collect())
+}
+
+fn join(ids: &[u32]) -> String {
+    ids.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn probed() -> Vec<(u16, String)> {
+        vec![(0, "net_tap0".into()), (1, "net_tap1".into())]
+    }
+
+    #[test]
+    fn defaults_number_ports_by_dpdk_id() {
+        let plans = plan_ports(&probed(), &Config::default()).unwrap();
+        assert_eq!(plans[0].number, 0);
+        assert_eq!(plans[1].number, 1);
+        assert_eq!(plans[1].name, "net_tap1");
+    }
+
+    #[test]
+    fn config_renumbers_and_rejects_unprobed_ports() {
+        let c =
+            Config::parse("[[port]]\nname = \"net_tap1\"\nnumber = 7\nrx_queues = 2\n").unwrap();
+        let plans = plan_ports(&probed(), &c).unwrap();
+        assert_eq!((plans[1].number, plans[1].rx_queues), (7, 2));
+        let c = Config::parse("[[port]]\nname = \"net_tap9\"\n").unwrap();
+        let e = plan_ports(&probed(), &c).unwrap_err();
+        assert!(
+            e.contains("net_tap9") && e.contains("net_tap0, net_tap1"),
+            "{e}"
+        );
+        let c = Config::parse("[[port]]\nname = \"net_tap1\"\nnumber = 0\n").unwrap();
+        assert!(plan_ports(&probed(), &c).unwrap_err().contains("number 0"));
+    }
+
+    #[test]
+    fn queues_spread_evenly_over_workers() {
+        let c = Config::parse("[[port]]\nname = \"net_tap0\"\nrx_queues = 3\n").unwrap();
+        let ports = plan_ports(&probed(), &c).unwrap();
+        let plan = plan_lcores(&ports, &[1, 2], &[]).unwrap();
+        assert_eq!(plan.len(), 2);
+        let all: Vec<_> = plan.iter().flat_map(|l| l.rx.clone()).collect();
+        assert_eq!(all.len(), 4);
+        assert!(plan.iter().all(|l| l.rx.len() == 2));
+    }
+
+    #[test]
+    fn config_pins_queues_and_refuses_nonsense() {
+        let ports = plan_ports(&probed(), &Config::default()).unwrap();
+        let c = Config::parse(
+            "[[pmd]]\nlcore = 2\nrx = [{ port = \"net_tap1\" }]\n[[pmd]]\nlcore = 1\n",
+        )
+        .unwrap();
+        let plan = plan_lcores(&ports, &[1, 2], &c.pmds).unwrap();
+        assert_eq!(
+            plan[1],
+            LcorePlan {
+                lcore: 2,
+                rx: vec![(1, 0)]
+            }
+        );
+        assert_eq!(
+            plan[0],
+            LcorePlan {
+                lcore: 1,
+                rx: vec![(0, 0)]
+            }
+        );
+        assert!(plan_lcores(&ports, &[], &[])
+            .unwrap_err()
+            .contains("no worker lcore"));
+        let c = Config::parse("[[pmd]]\nlcore = 5\n").unwrap();
+        assert!(plan_lcores(&ports, &[1], &c.pmds)
+            .unwrap_err()
+            .contains("lcore 5"));
+        let c = Config::parse("[[pmd]]\nlcore = 1\nrx = [{ port = \"net_tap0\", queue = 1 }]\n")
+            .unwrap();
+        assert!(plan_lcores(&ports, &[1], &c.pmds)
+            .unwrap_err()
+            .contains("queue 1"));
+    }
+}

@@ -1,0 +1,144 @@
+//! Running dpswitchd as a child process, as a user would: EAL arguments
+//! with `--no-pci` and private memory, output parsed line by line.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{channel, Receiver};
+use std::time::{Duration, Instant};
+
+pub fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .map(|s| {
+            s.lines()
+                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+/// A dpswitchd child whose stdout lines arrive on a channel.
+pub struct Daemon {
+    child: Child,
+    lines: Receiver<String>,
+    pub seen: Vec<String>,
+}
+
+impl Daemon {
+    /// Starts `dpswitchd <eal> -- <app>` with lcores 0 (main) and 1 (PMD).
+    pub fn start(tag: &str, vdevs: &[String], app: &[&str]) -> Daemon {
+        let program = format!("dpswitchd-{tag}");
+        let mut args = super::eal_args(&program, &["-l", "0,1"]);
+        args.remove(0); // the program name: Command supplies it
+        args.extend(vdevs.iter().map(|v| format!("--vdev={v}")));
+        args.push("--".into());
+        args.extend(app.iter().map(|s| s.to_string()));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_dpswitchd"))
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("dpswitchd starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                println!("{line}");
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Daemon {
+            child,
+            lines: rx,
+            seen: Vec::new(),
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits for a stdout line containing `needle`.
+    pub fn wait_for(&mut self, needle: &str, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(needle) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!(
+                    "dpswitchd did not print {needle:?} within {timeout:?}; saw {:?}",
+                    self.seen
+                ),
+            }
+        }
+    }
+
+    /// SIGTERM, then the exit status and every remaining stdout line.
+    pub fn stop(mut self) -> (ExitStatus, Vec<String>) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.pid().to_string())
+            .status();
+        let status = wait_timeout(&mut self.child, Duration::from_secs(20));
+        self.seen.extend(self.lines.iter());
+        (status, std::mem::take(&mut self.seen))
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        // A failed assertion must not leave a PMD spinning on core 1.
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+pub fn wait_timeout(child: &mut Child, timeout: Duration) -> ExitStatus {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("process {} did not exit within {timeout:?}", child.id());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The `key=value` fields of the exit line for datapath port `number`.
+pub fn port_exit_counters(lines: &[String], number: u32) -> HashMap<String, u64> {
+    let prefix = format!("dpswitchd: exit: port {number} ");
+    let line = lines
+        .iter()
+        .find(|l| l.starts_with(&prefix))
+        .unwrap_or_else(|| panic!("no exit line for port {number} in {lines:?}"));
+    line[prefix.len()..]
+        .split_whitespace()
+        .filter_map(|kv| kv.split_once('='))
+        .filter_map(|(k, v)| Some((k.to_string(), v.parse().ok()?)))
+        .collect()
+}
+
+/// Runs a command, panicking with its output when it fails.
+pub fn run(cmd: &str, args: &[&str]) -> String {
+    let out = Command::new(cmd)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd} {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

@@ -1,0 +1,65 @@
+//! EAL arguments for integration tests: hugepages when there are free ones,
+//! otherwise (or with DPSWITCH_TEST_NO_HUGE set) a clearly reported
+//! fallback to `--no-huge`.
+
+/// Free 2 MiB hugepages the tests want before choosing `--in-memory`
+/// (enough for their pools and tables with room to spare).
+const MIN_FREE_HUGEPAGES: u64 = 128;
+
+fn free_hugepages() -> u64 {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    meminfo
+        .lines()
+        .find_map(|line| line.strip_prefix("HugePages_Free:"))
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn hugetlbfs_mounted() -> bool {
+    std::fs::read_to_string("/proc/mounts")
+        .unwrap_or_default()
+        .lines()
+        .any(|line| line.split_whitespace().nth(2) == Some("hugetlbfs"))
+}
+
+/// `program --no-pci <memory options> <extra...>`; never touches PCI
+/// devices. Without hugepages, no shared config and no telemetry socket
+/// keep the runtime directory empty so `remove_runtime_dir` can delete it.
+pub fn eal_args(program: &str, extra: &[&str]) -> Vec<String> {
+    let mut args = vec![program.to_owned(), "--no-pci".to_owned()];
+    let free = free_hugepages();
+    let forced = std::env::var_os("DPSWITCH_TEST_NO_HUGE").is_some();
+    if !forced && free >= MIN_FREE_HUGEPAGES && hugetlbfs_mounted() {
+        args.push("--in-memory".to_owned());
+    } else {
+        eprintln!(
+            "{program}: only {free} free 2048 kB hugepages (or hugetlbfs not mounted); \
+             running on plain memory with --no-huge -m 512"
+        );
+        args.extend(
+            [
+                "--no-huge",
+                "-m",
+                "512",
+                "--no-shconf",
+                "--no-telemetry",
+                &format!("--file-prefix={program}-{}", std::process::id()),
+            ]
+            .map(str::to_owned),
+        );
+    }
+    args.extend(extra.iter().map(|arg| (*arg).to_owned()));
+    args
+}
+
+/// Removes the (empty) runtime directory a `--file-prefix` run leaves in
+/// /var/run/dpdk; call after EAL cleanup. Best effort: a non-empty or
+/// missing directory is left as it is.
+pub fn remove_runtime_dir(args: &[String]) {
+    for prefix in args
+        .iter()
+        .filter_map(|arg| arg.strip_prefix("--file-prefix="))
+    {
+        let _ = std::fs::remove_dir(format!("/var/run/dpdk/{prefix}"));
+    }
+}
