@@ -249,4 +249,18 @@ mod tests {
         let shared = "[[pmd]]\nlcore = 1\nrx = [{port = \"a\"}]\n[[pmd]]\nlcore = 2\nrx = [{port = \"a\"}]\n";
         assert!(Config::parse(shared).unwrap_err().contains("two lcores"));
     }
+
+    #[test]
+    fn shipped_configs_parse() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("conf");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                Config::load(&path).unwrap_or_else(|e| panic!("{e}"));
+                seen += 1;
+            }
+        }
+        assert!(seen >= 2, "conf/ holds the example configs");
+    }
 }
