@@ -60,7 +60,8 @@ impl Default for DatapathConfig {
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct PortConfig {
-    /// The DPDK device name, e.g. `net_tap0` (from `--vdev`) or a PCI address.
+    /// The DPDK device name, e.g. `net_tap0` (from `--vdev`; with `--no-pci`
+    /// EAL leaves the host's PCI devices alone) or a PCI address.
     pub name: String,
     /// Datapath port number; defaults to the DPDK port id.
     pub number: Option<u32>,

@@ -9,6 +9,7 @@ use dpswitch::dpdk::{Eal, MbufBurst, Mempool, Port, PortConfig, DEFAULT_DATA_ROO
 #[test]
 fn two_rx_queues_enable_rss_and_every_queue_delivers() {
     let args = common::eal_args(
+        // always with --no-pci
         "dpdk_null_rss",
         &[
             "-l",

@@ -28,6 +28,7 @@ fn mbuf_with(pool: &Mempool, bytes: &[u8]) -> Mbuf {
 #[test]
 fn net_ring_ports_loop_packets_back_byte_for_byte() {
     let args = common::eal_args(
+        // always with --no-pci
         "dpdk_ring_pmd",
         &[
             "-l",

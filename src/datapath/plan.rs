@@ -29,7 +29,7 @@ pub fn plan_ports(probed: &[(u16, String)], config: &Config) -> Result<Vec<PortP
     for p in &config.ports {
         if !probed_names.contains(&p.name.as_str()) {
             return Err(format!(
-                "port {:?} in the config was not probed by EAL (probed: {}); add it with --vdev or -a",
+                "port {:?} in the config was not probed by EAL (probed: {}); add it with --vdev (virtual devices, alongside --no-pci) or -a",
                 p.name,
                 if probed_names.is_empty() {
                     "none".to_string()

@@ -12,14 +12,18 @@
 
 use super::key::*;
 use super::odp::*;
+use mask_attrs::{all_ones, is_zero};
+
+mod mask_attrs;
+mod to_attrs;
 
 /// The kernel's DP_MAX_PORTS: port numbers must be below it, and a key
 /// without `in_port` stores it (an impossible port) in its place.
 pub const DP_MAX_PORTS: u32 = 65536;
 pub const EINVAL: i32 = 22;
 
-const ICMPV6_NEIGHBOUR_SOLICITATION: u16 = 135;
-const ICMPV6_NEIGHBOUR_ADVERTISEMENT: u16 = 136;
+pub(super) const ICMPV6_NEIGHBOUR_SOLICITATION: u16 = 135;
+pub(super) const ICMPV6_NEIGHBOUR_ADVERTISEMENT: u16 = 136;
 
 /// Why a match was refused; always EINVAL, with the kernel's explanation.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -87,12 +91,12 @@ pub fn match_from_attrs(key: &[KeyAttr], mask: Option<&[KeyAttr]>) -> Result<Mat
 /// The key attributes of `key`, as the datapath reports a flow's key or a
 /// packet's key in an upcall.
 pub fn key_to_attrs(key: &FlowKey) -> Vec<KeyAttr> {
-    put_key(key, &Source::Key(key))
+    to_attrs::put_key(key, &to_attrs::Source::Key(key))
 }
 
 /// The mask attributes of a flow whose (masked) key is `key`.
 pub fn mask_to_attrs(key: &FlowKey, mask: &FlowMask) -> Vec<KeyAttr> {
-    put_key(key, &Source::Mask(mask))
+    to_attrs::put_key(key, &to_attrs::Source::Mask(mask))
 }
 
 /// The top-level attributes of one key or mask, flattened across VLAN
@@ -154,7 +158,7 @@ fn bit(kind: KeyAttrKind) -> u32 {
     1 << kind as u32
 }
 
-fn is_vlan_ethertype(t: u16) -> bool {
+pub(super) fn is_vlan_ethertype(t: u16) -> bool {
     t == ETH_TYPE_VLAN || t == ETH_TYPE_QINQ
 }
 
@@ -513,256 +517,5 @@ fn validate(k: &FlowKey, m: &FlowMask, key_attrs: u32, mask_attrs: u32) -> Resul
     Ok(())
 }
 
-/// Every payload bit set: the mask of an exact match on `attrs`.
-fn all_ones(attrs: &[KeyAttr]) -> Vec<KeyAttr> {
-    attrs.iter().map(all_ones_attr).collect()
-}
-
-fn all_ones_attr(attr: &KeyAttr) -> KeyAttr {
-    let mac = [0xff; 6];
-    let ports = PortsKey {
-        src: u16::MAX,
-        dst: u16::MAX,
-    };
-    let icmp = IcmpKey {
-        icmp_type: u8::MAX,
-        code: u8::MAX,
-    };
-    match attr {
-        KeyAttr::Encap(inner) => KeyAttr::Encap(all_ones(inner)),
-        KeyAttr::Priority(_) => KeyAttr::Priority(u32::MAX),
-        KeyAttr::InPort(_) => KeyAttr::InPort(u32::MAX),
-        KeyAttr::Ethernet(_) => KeyAttr::Ethernet(EthernetKey { src: mac, dst: mac }),
-        KeyAttr::Vlan(_) => KeyAttr::Vlan(u16::MAX),
-        KeyAttr::EthType(_) => KeyAttr::EthType(u16::MAX),
-        KeyAttr::Ipv4(_) => KeyAttr::Ipv4(Ipv4Key {
-            src: u32::MAX,
-            dst: u32::MAX,
-            proto: u8::MAX,
-            tos: u8::MAX,
-            ttl: u8::MAX,
-            frag: u8::MAX,
-        }),
-        // The label's 20 bits: the kernel's all-ones mask would carry bits
-        // the field does not have.
-        KeyAttr::Ipv6(_) => KeyAttr::Ipv6(Ipv6Key {
-            src: u128::MAX,
-            dst: u128::MAX,
-            label: 0x000f_ffff,
-            proto: u8::MAX,
-            tclass: u8::MAX,
-            hlimit: u8::MAX,
-            frag: u8::MAX,
-        }),
-        KeyAttr::Tcp(_) => KeyAttr::Tcp(ports),
-        KeyAttr::Udp(_) => KeyAttr::Udp(ports),
-        KeyAttr::Sctp(_) => KeyAttr::Sctp(ports),
-        KeyAttr::Icmp(_) => KeyAttr::Icmp(icmp),
-        KeyAttr::Icmpv6(_) => KeyAttr::Icmpv6(icmp),
-        KeyAttr::Arp(_) => KeyAttr::Arp(ArpKey {
-            sip: u32::MAX,
-            tip: u32::MAX,
-            op: u16::MAX,
-            sha: mac,
-            tha: mac,
-        }),
-        KeyAttr::Nd(_) => KeyAttr::Nd(NdKey {
-            target: u128::MAX,
-            sll: mac,
-            tll: mac,
-        }),
-        KeyAttr::SkbMark(_) => KeyAttr::SkbMark(u32::MAX),
-        KeyAttr::TcpFlags(_) => KeyAttr::TcpFlags(u16::MAX),
-        KeyAttr::DpHash(_) => KeyAttr::DpHash(u32::MAX),
-        KeyAttr::RecircId(_) => KeyAttr::RecircId(u32::MAX),
-    }
-}
-
-/// True when every payload byte is zero (a nest: when it is empty).
-fn is_zero(attr: &KeyAttr) -> bool {
-    match attr {
-        KeyAttr::Encap(inner) => inner.is_empty(),
-        KeyAttr::Priority(v) | KeyAttr::InPort(v) | KeyAttr::SkbMark(v) => *v == 0,
-        KeyAttr::DpHash(v) | KeyAttr::RecircId(v) => *v == 0,
-        KeyAttr::Vlan(v) | KeyAttr::EthType(v) | KeyAttr::TcpFlags(v) => *v == 0,
-        KeyAttr::Ethernet(e) => *e == EthernetKey::default(),
-        KeyAttr::Ipv4(k) => *k == Ipv4Key::default(),
-        KeyAttr::Ipv6(k) => *k == Ipv6Key::default(),
-        KeyAttr::Tcp(p) | KeyAttr::Udp(p) | KeyAttr::Sctp(p) => *p == PortsKey::default(),
-        KeyAttr::Icmp(i) | KeyAttr::Icmpv6(i) => *i == IcmpKey::default(),
-        KeyAttr::Arp(a) => *a == ArpKey::default(),
-        KeyAttr::Nd(n) => *n == NdKey::default(),
-    }
-}
-
-/// What `put_key` prints the fields of: the key itself, or a mask.
-enum Source<'a> {
-    Key(&'a FlowKey),
-    Mask(&'a FlowMask),
-}
-
-macro_rules! get {
-    ($s:expr, $f:ident) => {
-        match $s {
-            Source::Key(k) => k.$f(),
-            Source::Mask(m) => m.$f(),
-        }
-    };
-}
-
-/// Appends attributes at the current VLAN nesting depth.
-struct Nest {
-    levels: Vec<Vec<KeyAttr>>,
-}
-
-impl Nest {
-    fn push(&mut self, attr: KeyAttr) {
-        if let Some(level) = self.levels.last_mut() {
-            level.push(attr);
-        }
-    }
-    fn open(&mut self) {
-        self.levels.push(Vec::new());
-    }
-    fn close_all(mut self) -> Vec<KeyAttr> {
-        while self.levels.len() > 1 {
-            let inner = self.levels.pop().unwrap_or_default();
-            self.push(KeyAttr::Encap(inner));
-        }
-        self.levels.pop().unwrap_or_default()
-    }
-}
-
-/// The kernel's `__ovs_nla_put_key()`: which attributes exist is decided by
-/// the (masked) key `k`; their payloads come from `src`.
-fn put_key(k: &FlowKey, src: &Source) -> Vec<KeyAttr> {
-    let is_mask = matches!(src, Source::Mask(_));
-    let mut out = Nest {
-        levels: vec![Vec::new()],
-    };
-    out.push(KeyAttr::RecircId(get!(src, recirc_id)));
-    out.push(KeyAttr::DpHash(get!(src, dp_hash)));
-    out.push(KeyAttr::Priority(get!(src, priority)));
-    let in_port = get!(src, in_port);
-    if k.in_port() == DP_MAX_PORTS {
-        if is_mask && in_port == 0xffff {
-            out.push(KeyAttr::InPort(u32::MAX));
-        }
-    } else {
-        let upper = if is_mask { 0xffff_0000 } else { 0 };
-        out.push(KeyAttr::InPort(upper | in_port));
-    }
-    out.push(KeyAttr::SkbMark(get!(src, skb_mark)));
-    put_l2_and_up(k, src, &mut out);
-    out.close_all()
-}
-
-fn put_l2_and_up(k: &FlowKey, src: &Source, out: &mut Nest) {
-    let is_mask = matches!(src, Source::Mask(_));
-    let tpid = |v: u16| if is_mask { 0xffff } else { v };
-    if k.mac_proto() == MAC_PROTO_ETHERNET {
-        out.push(KeyAttr::Ethernet(EthernetKey {
-            src: get!(src, eth_src),
-            dst: get!(src, eth_dst),
-        }));
-        if k.vlan_tci() != 0 || is_vlan_ethertype(k.eth_type()) {
-            out.push(KeyAttr::EthType(tpid(get!(src, vlan_tpid))));
-            out.push(KeyAttr::Vlan(get!(src, vlan_tci)));
-            out.open();
-            if k.vlan_tci() == 0 {
-                return;
-            }
-            if k.cvlan_tci() != 0 || is_vlan_ethertype(k.eth_type()) {
-                out.push(KeyAttr::EthType(tpid(get!(src, cvlan_tpid))));
-                out.push(KeyAttr::Vlan(get!(src, cvlan_tci)));
-                out.open();
-                if k.cvlan_tci() == 0 {
-                    return;
-                }
-            }
-        }
-        if k.eth_type() == ETH_TYPE_802_2 {
-            // 802.2 frames carry no eth_type in a key; a mask may pin it.
-            let mask_eth_type = get!(src, eth_type);
-            if is_mask && mask_eth_type != 0 {
-                out.push(KeyAttr::EthType(mask_eth_type));
-            }
-            return;
-        }
-    }
-    out.push(KeyAttr::EthType(get!(src, eth_type)));
-    let eth_type = k.eth_type();
-    if is_vlan_ethertype(eth_type) {
-        return; // a third tag: nothing more is known about the packet
-    }
-    match eth_type {
-        ETH_TYPE_IPV4 => out.push(KeyAttr::Ipv4(Ipv4Key {
-            src: get!(src, ipv4_src),
-            dst: get!(src, ipv4_dst),
-            proto: get!(src, nw_proto),
-            tos: get!(src, nw_tos),
-            ttl: get!(src, nw_ttl),
-            frag: get!(src, nw_frag),
-        })),
-        ETH_TYPE_IPV6 => out.push(KeyAttr::Ipv6(Ipv6Key {
-            src: get!(src, ipv6_src),
-            dst: get!(src, ipv6_dst),
-            label: get!(src, ipv6_label),
-            proto: get!(src, nw_proto),
-            tclass: get!(src, nw_tos),
-            hlimit: get!(src, nw_ttl),
-            frag: get!(src, nw_frag),
-        })),
-        ETH_TYPE_ARP | ETH_TYPE_RARP => out.push(KeyAttr::Arp(ArpKey {
-            sip: get!(src, ipv4_src),
-            tip: get!(src, ipv4_dst),
-            op: get!(src, arp_op),
-            sha: get!(src, arp_sha),
-            tha: get!(src, arp_tha),
-        })),
-        _ => {}
-    }
-    let is_ip = eth_type == ETH_TYPE_IPV4 || eth_type == ETH_TYPE_IPV6;
-    if is_ip && k.nw_frag() != FragType::Later as u8 {
-        put_l4(k, src, out);
-    }
-}
-
-fn put_l4(k: &FlowKey, src: &Source, out: &mut Nest) {
-    let ports = PortsKey {
-        src: get!(src, tp_src),
-        dst: get!(src, tp_dst),
-    };
-    // ICMP type and code live in the port fields, one byte each.
-    let icmp = IcmpKey {
-        icmp_type: get!(src, tp_src) as u8,
-        code: get!(src, tp_dst) as u8,
-    };
-    match (k.eth_type(), k.nw_proto()) {
-        (_, IPPROTO_TCP) => {
-            out.push(KeyAttr::Tcp(ports));
-            out.push(KeyAttr::TcpFlags(get!(src, tcp_flags)));
-        }
-        (_, IPPROTO_UDP) => out.push(KeyAttr::Udp(ports)),
-        (_, IPPROTO_SCTP) => out.push(KeyAttr::Sctp(ports)),
-        (ETH_TYPE_IPV4, IPPROTO_ICMP) => out.push(KeyAttr::Icmp(icmp)),
-        (ETH_TYPE_IPV6, IPPROTO_ICMPV6) => {
-            out.push(KeyAttr::Icmpv6(icmp));
-            if matches!(
-                k.tp_src(),
-                ICMPV6_NEIGHBOUR_SOLICITATION | ICMPV6_NEIGHBOUR_ADVERTISEMENT
-            ) {
-                out.push(KeyAttr::Nd(NdKey {
-                    target: get!(src, nd_target),
-                    sll: get!(src, arp_sha),
-                    tll: get!(src, arp_tha),
-                }));
-            }
-        }
-        _ => {}
-    }
-}
-
 #[cfg(test)]
-#[path = "matching_tests.rs"]
 mod tests;
