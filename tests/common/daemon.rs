@@ -19,6 +19,7 @@ pub fn is_root() -> bool {
 /// A dpswitchd child whose stdout lines arrive on a channel.
 pub struct Daemon {
     child: Child,
+    eal_args: Vec<String>,
     lines: Receiver<String>,
     pub seen: Vec<String>,
 }
@@ -50,6 +51,7 @@ impl Daemon {
         });
         Daemon {
             child,
+            eal_args: args,
             lines: rx,
             seen: Vec::new(),
         }
@@ -87,6 +89,7 @@ impl Daemon {
             .status();
         let status = wait_timeout(&mut self.child, Duration::from_secs(20));
         self.seen.extend(self.lines.iter());
+        super::remove_runtime_dir(&self.eal_args);
         (status, std::mem::take(&mut self.seen))
     }
 }

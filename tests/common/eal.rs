@@ -52,14 +52,14 @@ pub fn eal_args(program: &str, extra: &[&str]) -> Vec<String> {
     args
 }
 
-/// Removes the (empty) runtime directory a `--file-prefix` run leaves in
-/// /var/run/dpdk; call after EAL cleanup. Best effort: a non-empty or
-/// missing directory is left as it is.
+/// Removes the runtime directory a `--file-prefix` run leaves in
+/// /var/run/dpdk (the prefixes are the tests' own, unique per process);
+/// call after the process exited. Best effort.
 pub fn remove_runtime_dir(args: &[String]) {
     for prefix in args
         .iter()
         .filter_map(|arg| arg.strip_prefix("--file-prefix="))
     {
-        let _ = std::fs::remove_dir(format!("/var/run/dpdk/{prefix}"));
+        let _ = std::fs::remove_dir_all(format!("/var/run/dpdk/{prefix}"));
     }
 }
