@@ -6,7 +6,8 @@
 //! - `netlink`: the wire codec of the OVS generic-netlink families (no I/O).
 //! - `flow`: key layout, packet parsing, masks, actions, ovs-dpctl text syntax.
 //! - `dpdk`: the platform layer (EAL, lcores, mempools, mbufs, ports, hash
-//!   tables, RCU, rings), the only home of FFI and `unsafe`.
+//!   tables, RCU, rings), the only home of FFI and of code the compiler
+//!   cannot check.
 
 pub mod config;
 pub mod datapath;

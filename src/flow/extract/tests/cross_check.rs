@@ -7,7 +7,7 @@
 //! etherparse has no SCTP and no ND option writer; those bytes are
 //! hand-built (see `packets`) and SCTP ports are read back by hand here.
 
-use super::packets::frame;
+use super::strategies::frame;
 use super::*;
 use crate::flow::key::VLAN_TAG_PRESENT;
 use crate::flow::FragType;

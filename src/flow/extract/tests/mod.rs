@@ -15,6 +15,7 @@ mod ipv6;
 mod l2;
 mod packets;
 mod robustness;
+mod strategies;
 
 use super::extract;
 use crate::flow::key::FlowKey;

@@ -3,7 +3,8 @@
 //! the key held before, and a truncated frame keeps the fields of every
 //! layer that still fits.
 
-use super::packets::{frame, Built};
+use super::packets::Built;
+use super::strategies::frame;
 use super::*;
 use proptest::collection::vec;
 use proptest::prelude::*;
