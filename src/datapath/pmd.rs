@@ -1,9 +1,10 @@
 //! The poll-mode loop of one worker lcore: burst-receive from its rx
-//! queues, hand each burst to the datapath, burst-transmit what the
-//! datapath queued per port, until told to stop.
+//! queues and hand each burst to the datapath, until told to stop.
 //!
 //! The datapath has no flow table yet, so every packet is a miss: its key is
 //! extracted (the work a lookup needs) and the packet is counted and freed.
+//! Each PMD already owns one tx queue per port, so the output actions to
+//! come transmit without sharing a queue between lcores.
 
 use super::stats::PmdStats;
 use crate::dpdk::{MbufBurst, RxQueue, TxQueue};
