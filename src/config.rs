@@ -22,6 +22,31 @@ pub struct Config {
     /// with the (port, rx queue) pairs spread evenly over them.
     #[serde(default, rename = "pmd")]
     pub pmds: Vec<PmdConfig>,
+    /// Flows installed at start, in ovs-dpctl syntax.
+    #[serde(default, rename = "flow")]
+    pub flows: Vec<FlowConfig>,
+    /// The text this config was parsed from (for line numbers).
+    #[serde(skip)]
+    pub source: String,
+}
+
+/// A preloaded flow: `key = "in_port(1),eth(),eth_type(0x0806),arp()"`
+/// (masks allowed, as `ovs-dpctl add-flow` takes them) and
+/// `actions = "2"`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FlowConfig {
+    pub key: toml::Spanned<String>,
+    pub actions: toml::Spanned<String>,
+}
+
+impl FlowConfig {
+    /// The 1-based line of the flow's key in `config`'s text.
+    pub fn line(&self, config: &Config) -> usize {
+        let offset = self.key.span().start;
+        let text = &config.source;
+        text.get(..offset).unwrap_or(text).matches('\n').count() + 1
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -119,7 +144,8 @@ impl Config {
 
     /// Parses and checks a config; errors are one line with the line number.
     pub fn parse(text: &str) -> Result<Config, String> {
-        let config: Config = toml::from_str(text).map_err(|e| one_line_error(text, &e))?;
+        let mut config: Config = toml::from_str(text).map_err(|e| one_line_error(text, &e))?;
+        config.source = text.to_string();
         config.check()?;
         Ok(config)
     }
@@ -195,6 +221,7 @@ mod tests {
     fn empty_config_takes_defaults() {
         let c = Config::parse("").unwrap();
         assert_eq!(c, Config::default());
+        assert!(c.flows.is_empty());
         assert_eq!(c.datapath.burst_size, 32);
     }
 
@@ -263,5 +290,16 @@ mod tests {
             }
         }
         assert!(seen >= 2, "conf/ holds the example configs");
+    }
+
+    #[test]
+    fn flows_keep_their_line() {
+        let c = Config::parse(
+            "[datapath]\nname = \"x\"\n\n[[flow]]\nkey = \"in_port(1),eth(),eth_type(0x0806),arp()\"\nactions = \"2\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.flows.len(), 1);
+        assert_eq!(c.flows[0].actions.get_ref(), "2");
+        assert_eq!(c.flows[0].line(&c), 5);
     }
 }

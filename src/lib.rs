@@ -10,6 +10,7 @@
 //!   cannot check.
 
 pub mod config;
+pub mod control;
 pub mod datapath;
 pub mod dpdk;
 pub mod flow;

@@ -7,6 +7,7 @@ pub mod key;
 pub mod matching;
 pub mod odp;
 pub mod text;
+pub mod validate;
 
 pub use extract::extract;
 pub use key::{FlowKey, FlowMask, FragType};
