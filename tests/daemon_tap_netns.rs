@@ -5,76 +5,8 @@
 
 mod common;
 
-use common::{port_exit_counters, run, Daemon};
-use std::time::{Duration, Instant};
-
-/// A network namespace that is deleted when the test ends, pass or fail.
-struct Netns(String);
-
-impl Netns {
-    fn new(name: String) -> Netns {
-        let _ = std::process::Command::new("ip")
-            .args(["netns", "del", &name])
-            .output();
-        run("ip", &["netns", "add", &name]);
-        Netns(name)
-    }
-    fn exec(&self, args: &[&str]) -> String {
-        let mut all = vec!["netns", "exec", &self.0];
-        all.extend_from_slice(args);
-        run("ip", &all)
-    }
-    fn tx_packets(&self, iface: &str) -> u64 {
-        self.exec(&[
-            "cat",
-            &format!("/sys/class/net/{iface}/statistics/tx_packets"),
-        ])
-        .trim()
-        .parse()
-        .expect("tx_packets")
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("ip")
-            .args(["netns", "del", &self.0])
-            .output();
-    }
-}
-
-fn wait_for_link(iface: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !std::path::Path::new(&format!("/sys/class/net/{iface}")).exists() {
-        assert!(Instant::now() < deadline, "tap {iface} did not appear");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// Moves a tap into a namespace with IPv6 off (so the kernel sends only
-/// what the test sends), an address, and a static neighbour (no ARP).
-fn plumb(ns: &Netns, iface: &str, addr: &str, peer: &str, peer_mac: &str) {
-    run("ip", &["link", "set", iface, "netns", &ns.0]);
-    ns.exec(&[
-        "sysctl",
-        "-qw",
-        &format!("net.ipv6.conf.{iface}.disable_ipv6=1"),
-    ]);
-    ns.exec(&["ip", "addr", "add", &format!("{addr}/24"), "dev", iface]);
-    ns.exec(&["ip", "link", "set", iface, "up"]);
-    ns.exec(&[
-        "ip",
-        "neigh",
-        "replace",
-        peer,
-        "lladdr",
-        peer_mac,
-        "dev",
-        iface,
-        "nud",
-        "permanent",
-    ]);
-}
+use common::{plumb, port_exit_counters, wait_for_link, Daemon, Netns};
+use std::time::Duration;
 
 /// The kernel's tx counters of both taps, once they stop moving.
 fn settled_tx(a: &Netns, ia: &str, b: &Netns, ib: &str) -> (u64, u64) {

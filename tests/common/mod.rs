@@ -4,6 +4,8 @@
 
 mod daemon;
 mod eal;
+mod netns;
 
 pub use daemon::*;
 pub use eal::*;
+pub use netns::*;
