@@ -2,4 +2,5 @@
 //! semantics. For now: flows preloaded from the config, parsed and
 //! validated exactly as a flow command's would be.
 
+pub mod dump;
 pub mod preload;
