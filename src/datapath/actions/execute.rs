@@ -76,6 +76,19 @@ fn modifies(action: &Action) -> bool {
     )
 }
 
+/// Whether running `actions` may change the bytes of the packet they run
+/// on: directly, or through a nested list that runs on that same packet
+/// because it is the last consumer.
+fn changes(actions: &[Action], depth: usize) -> bool {
+    actions.iter().any(|action| match action {
+        Action::Clone(nested)
+        | Action::Sample {
+            actions: nested, ..
+        } => depth < MAX_NESTING && changes(nested, depth + 1),
+        other => modifies(other),
+    })
+}
+
 /// Whether an action may hand the packet (or a copy) on. Nested lists count
 /// without looking inside: a needless reference costs less than the scan.
 fn needs_packet(action: &Action) -> bool {
@@ -113,7 +126,7 @@ impl<P: Packet, F: FnMut(u32, P)> Run<'_, P, F> {
                         (self.out)(*port, pkt);
                         return;
                     }
-                    match reference(&pkt, rest.iter().any(modifies)) {
+                    match reference(&pkt, changes(rest, depth)) {
                         Some(copy) => {
                             self.report.outputs += 1;
                             (self.out)(*port, copy);
@@ -170,7 +183,7 @@ impl<P: Packet, F: FnMut(u32, P)> Run<'_, P, F> {
     }
 
     fn nested_on_reference(&mut self, nested: &[Action], pkt: &P, rest: &[Action], depth: usize) {
-        let changed = nested.iter().any(modifies) || rest.iter().any(modifies);
+        let changed = changes(nested, depth + 1) || changes(rest, depth);
         match reference(pkt, changed) {
             Some(copy) => self.nested(nested, copy, depth),
             None => self.report.copy_failures += 1,

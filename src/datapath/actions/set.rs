@@ -148,7 +148,13 @@ fn adjust(data: &mut [u8], at: usize, old: &[u8], new: &[u8], udp: bool) {
 }
 
 /// Fixes the L4 checksum whose pseudo-header held `old` (an address).
-fn adjust_pseudo_header(data: &mut [u8], l4: Option<Transport>, ipv6: bool, old: &[u8], new: &[u8]) {
+fn adjust_pseudo_header(
+    data: &mut [u8],
+    l4: Option<Transport>,
+    ipv6: bool,
+    old: &[u8],
+    new: &[u8],
+) {
     let Some(l4) = l4 else {
         return;
     };
