@@ -2,7 +2,7 @@
 
 use super::frames::{be16, tagged, v4, v6, L3, L4, L4_V4, L4_V6};
 use super::verify::assert_checksums;
-use crate::datapath::actions::{set, set_masked, PacketBuf, VecBuf};
+use crate::datapath::actions::{set, set_masked, VecBuf};
 use crate::flow::odp::{EthernetKey, Ipv4Key, Ipv6Key, KeyAttr, PortsKey};
 
 const A4: [u8; 4] = [192, 168, 1, 10];

@@ -2,7 +2,7 @@
 
 use super::frames::{be16, v4, v6, L4, L4_V4, L4_V6};
 use super::verify::{assert_checksums, crc32c};
-use crate::datapath::actions::{set, set_masked, PacketBuf, VecBuf};
+use crate::datapath::actions::{set, set_masked, VecBuf};
 use crate::flow::odp::{KeyAttr, PortsKey};
 
 const A4: [u8; 4] = [172, 16, 0, 1];
