@@ -284,6 +284,10 @@ mod tests {
     }
 
     fn fake_mbuf(payload: &[u8]) -> FakeMbuf {
+        fake_mbuf_with_refcnt(payload, 1)
+    }
+
+    fn fake_mbuf_with_refcnt(payload: &[u8], refcnt: u16) -> FakeMbuf {
         let mut buffer = vec![0u8; usize::from(BUF_LEN)];
         let start = usize::from(HEADROOM);
         buffer[start..start + payload.len()].copy_from_slice(payload);
@@ -291,7 +295,7 @@ mod tests {
         header.buf_addr = buffer.as_mut_ptr().cast();
         header.buf_len = BUF_LEN;
         header.data_off = HEADROOM;
-        header.refcnt = 1;
+        header.refcnt = refcnt;
         header.nb_segs = 1;
         header.data_len = payload.len() as u16;
         header.pkt_len = payload.len() as u32;
@@ -365,5 +369,19 @@ mod tests {
         assert!(m.append(room + 1).is_none());
         assert!(!m.extend_from_slice(&vec![0; 70_000]));
         assert_eq!(m.data(), b"Abc");
+    }
+
+    #[test]
+    fn a_shared_mbuf_refuses_every_change() {
+        let mut fake = fake_mbuf_with_refcnt(b"shared", 2);
+        let m = &mut fake.mbuf;
+        assert!(m.is_shared());
+        assert_eq!(m.refcnt(), 2);
+        assert!(m.data_mut().is_empty());
+        assert!(m.prepend(1).is_none());
+        assert!(m.append(1).is_none());
+        assert!(!m.adj(1));
+        assert!(!m.trim(1));
+        assert_eq!(m.data(), b"shared");
     }
 }

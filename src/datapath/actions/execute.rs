@@ -3,9 +3,9 @@
 //! Actions run in order on the packet. An output hands the transmitter its
 //! own reference: the packet itself when nothing after it needs the packet
 //! (the list ends there for this packet), otherwise a shared reference
-//! when no later action of the list changes the bytes, or a deep copy when
-//! one does (a shared buffer must not change under a queued
-//! transmission). `clone` and a taken `sample` run their nested list on
+//! when no later action changes the bytes, or a deep copy when one does (a
+//! shared buffer must not change under a queued transmission). "Later"
+//! includes nested lists that will run on the packet itself. `clone` and a taken `sample` run their nested list on
 //! such a reference, chosen the same way from what the nested list and the
 //! rest of the outer list do. A packet still held when its list ends is
 //! dropped, so a list without an output drops.
