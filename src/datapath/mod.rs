@@ -1,6 +1,7 @@
-//! The datapath: ports, the PMD loops that poll them, and (to come) the
-//! flow table writer side and action execution.
+//! The datapath: ports, the PMD loops that poll them, action execution and
+//! (to come) the flow table writer side.
 
+pub mod actions;
 pub mod plan;
 pub mod pmd;
 pub mod stats;

@@ -1,4 +1,10 @@
 //! One owned packet buffer (`rte_mbuf`). Dropping it returns it to its pool.
+//!
+//! An `Mbuf` is normally the only reference to its buffer. [`Mbuf::share`]
+//! makes a second one (DPDK's reference count, as for sending one packet on
+//! two ports); while more than one exists the bytes and their bounds are
+//! read-only through every handle, so no handle can change what another
+//! one is about to transmit.
 
 use std::ptr::NonNull;
 
@@ -6,6 +12,8 @@ use super::ffi;
 
 /// An owned packet buffer. The byte accessors cover the first segment, which
 /// is the whole packet for everything dpswitch receives (no scatter rx).
+/// The mutating methods act only while the handle is the sole reference
+/// (see [`Mbuf::is_shared`]).
 #[repr(transparent)]
 pub struct Mbuf(NonNull<ffi::rte_mbuf>);
 
@@ -54,11 +62,16 @@ impl Mbuf {
         }
     }
 
-    /// The packet bytes of the first segment, writable.
+    /// The packet bytes of the first segment, writable; empty while the
+    /// buffer is shared.
     #[inline]
     pub fn data_mut(&mut self) -> &mut [u8] {
+        if self.is_shared() {
+            return &mut [];
+        }
         let m = self.0.as_ptr();
-        // SAFETY: as in `data`; &mut self makes the access exclusive.
+        // SAFETY: as in `data`; &mut self and a reference count of one make
+        // the access exclusive.
         unsafe {
             std::slice::from_raw_parts_mut(
                 (*m).buf_addr.cast::<u8>().add(usize::from((*m).data_off)),
@@ -124,9 +137,12 @@ impl Mbuf {
 
     /// Grows the packet at the front by `len` bytes and returns them
     /// (uninitialised contents), or `None` without change if the headroom
-    /// is too small.
+    /// is too small or the buffer is shared.
     #[inline]
     pub fn prepend(&mut self, len: u16) -> Option<&mut [u8]> {
+        if self.is_shared() {
+            return None;
+        }
         // SAFETY: we own a valid mbuf; prepend checks the headroom.
         let start = unsafe { ffi::dpsw_pktmbuf_prepend(self.0.as_ptr(), len) };
         // SAFETY: on success `start` begins `len` bytes inside our buffer.
@@ -137,9 +153,12 @@ impl Mbuf {
 
     /// Grows the packet at the end by `len` bytes and returns them
     /// (uninitialised contents), or `None` without change if the tailroom
-    /// is too small.
+    /// is too small or the buffer is shared.
     #[inline]
     pub fn append(&mut self, len: u16) -> Option<&mut [u8]> {
+        if self.is_shared() {
+            return None;
+        }
         // SAFETY: we own a valid mbuf; append checks the tailroom.
         let start = unsafe { ffi::dpsw_pktmbuf_append(self.0.as_ptr(), len) };
         // SAFETY: on success `start` begins `len` bytes inside our buffer.
@@ -163,19 +182,69 @@ impl Mbuf {
     }
 
     /// Removes `len` bytes from the front; false without change if the
-    /// first segment is shorter.
+    /// first segment is shorter or the buffer is shared.
     #[inline]
     pub fn adj(&mut self, len: u16) -> bool {
+        if self.is_shared() {
+            return false;
+        }
         // SAFETY: we own a valid mbuf; adj checks the length.
         !unsafe { ffi::dpsw_pktmbuf_adj(self.0.as_ptr(), len) }.is_null()
     }
 
     /// Removes `len` bytes from the end; false without change if the last
-    /// segment is shorter.
+    /// segment is shorter or the buffer is shared.
     #[inline]
     pub fn trim(&mut self, len: u16) -> bool {
+        if self.is_shared() {
+            return false;
+        }
         // SAFETY: we own a valid mbuf; trim checks the length.
         unsafe { ffi::dpsw_pktmbuf_trim(self.0.as_ptr(), len) == 0 }
+    }
+
+    /// Whether another `Mbuf` refers to the same buffer.
+    #[inline]
+    pub fn is_shared(&self) -> bool {
+        self.refcnt() > 1
+    }
+
+    /// References to this buffer, this one included (`rte_mbuf_refcnt_read`).
+    #[inline]
+    pub fn refcnt(&self) -> u16 {
+        // SAFETY: we own a valid mbuf; the read is an atomic load.
+        unsafe { ffi::dpsw_mbuf_refcnt_read(self.0.as_ptr()) }
+    }
+
+    /// Another reference to the same buffer (`rte_pktmbuf_refcnt_update`
+    /// +1 on every segment): the bytes are not copied, and both handles
+    /// are read-only until one is dropped. `None` if the count is at its
+    /// maximum.
+    #[inline]
+    pub fn share(&self) -> Option<Mbuf> {
+        if self.refcnt() == u16::MAX {
+            return None;
+        }
+        // SAFETY: we own a valid mbuf. Raising the count by one makes the
+        // new handle an owner of its own: the buffer returns to the pool
+        // only after both handles dropped (each drop decrements), and
+        // neither can mutate while the count is above one.
+        unsafe {
+            ffi::dpsw_pktmbuf_refcnt_update(self.0.as_ptr(), 1);
+            Some(Mbuf::from_raw(self.0))
+        }
+    }
+
+    /// A copy of the whole packet (every segment, with its metadata) in a
+    /// new mbuf from the same pool (`rte_pktmbuf_copy`), with the default
+    /// headroom; `None` if the pool is exhausted.
+    #[inline]
+    pub fn deep_copy(&self) -> Option<Mbuf> {
+        // SAFETY: we own a valid mbuf from a live pool (mbufs hold their
+        // pool alive: see Mempool's drop); the copy only reads it.
+        let copy = unsafe { ffi::dpsw_pktmbuf_copy(self.0.as_ptr()) };
+        // SAFETY: a non-null result is a fresh mbuf owned by nobody else.
+        NonNull::new(copy).map(|raw| unsafe { Mbuf::from_raw(raw) })
     }
 }
 
@@ -215,6 +284,10 @@ mod tests {
     }
 
     fn fake_mbuf(payload: &[u8]) -> FakeMbuf {
+        fake_mbuf_with_refcnt(payload, 1)
+    }
+
+    fn fake_mbuf_with_refcnt(payload: &[u8], refcnt: u16) -> FakeMbuf {
         let mut buffer = vec![0u8; usize::from(BUF_LEN)];
         let start = usize::from(HEADROOM);
         buffer[start..start + payload.len()].copy_from_slice(payload);
@@ -222,7 +295,7 @@ mod tests {
         header.buf_addr = buffer.as_mut_ptr().cast();
         header.buf_len = BUF_LEN;
         header.data_off = HEADROOM;
-        header.refcnt = 1;
+        header.refcnt = refcnt;
         header.nb_segs = 1;
         header.data_len = payload.len() as u16;
         header.pkt_len = payload.len() as u32;
@@ -296,5 +369,19 @@ mod tests {
         assert!(m.append(room + 1).is_none());
         assert!(!m.extend_from_slice(&vec![0; 70_000]));
         assert_eq!(m.data(), b"Abc");
+    }
+
+    #[test]
+    fn a_shared_mbuf_refuses_every_change() {
+        let mut fake = fake_mbuf_with_refcnt(b"shared", 2);
+        let m = &mut fake.mbuf;
+        assert!(m.is_shared());
+        assert_eq!(m.refcnt(), 2);
+        assert!(m.data_mut().is_empty());
+        assert!(m.prepend(1).is_none());
+        assert!(m.append(1).is_none());
+        assert!(!m.adj(1));
+        assert!(!m.trim(1));
+        assert_eq!(m.data(), b"shared");
     }
 }

@@ -83,6 +83,22 @@ uint16_t dpsw_pktmbuf_tailroom(const struct rte_mbuf *m)
 	return rte_pktmbuf_tailroom(m);
 }
 
+uint16_t dpsw_mbuf_refcnt_read(const struct rte_mbuf *m)
+{
+	return rte_mbuf_refcnt_read(m);
+}
+
+void dpsw_pktmbuf_refcnt_update(struct rte_mbuf *m, int16_t v)
+{
+	rte_pktmbuf_refcnt_update(m, v);
+}
+
+/* A full copy of every segment, from the pool the original came from. */
+struct rte_mbuf *dpsw_pktmbuf_copy(const struct rte_mbuf *m)
+{
+	return rte_pktmbuf_copy(m, m->pool, 0, UINT32_MAX);
+}
+
 void dpsw_rcu_qsbr_thread_online(struct rte_rcu_qsbr *v, unsigned int thread_id)
 {
 	rte_rcu_qsbr_thread_online(v, thread_id);

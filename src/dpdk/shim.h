@@ -36,6 +36,9 @@ uint16_t dpsw_pktmbuf_data_len(const struct rte_mbuf *m);
 uint32_t dpsw_pktmbuf_pkt_len(const struct rte_mbuf *m);
 uint16_t dpsw_pktmbuf_headroom(const struct rte_mbuf *m);
 uint16_t dpsw_pktmbuf_tailroom(const struct rte_mbuf *m);
+uint16_t dpsw_mbuf_refcnt_read(const struct rte_mbuf *m);
+void dpsw_pktmbuf_refcnt_update(struct rte_mbuf *m, int16_t v);
+struct rte_mbuf *dpsw_pktmbuf_copy(const struct rte_mbuf *m);
 
 /* RCU QSBR reader and writer inline calls. */
 void dpsw_rcu_qsbr_thread_online(struct rte_rcu_qsbr *v, unsigned int thread_id);

@@ -1,0 +1,56 @@
+//! `push_vlan` and `pop_vlan` on the frame's bytes: the tag goes in, or
+//! comes out, right after the MAC addresses.
+
+use super::buf::PacketBuf;
+use super::layout::{be16, is_vlan_tpid, ETH_ADDRS_LEN, ETH_HEADER_LEN, VLAN_TAG_LEN};
+use crate::flow::key::VLAN_TAG_PRESENT;
+
+/// Why a VLAN action could not be applied. The kernel drops the packet in
+/// both cases rather than send it with the wrong tagging.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VlanError {
+    /// The frame is shorter than the Ethernet header (push) or than the
+    /// tag it announces (pop).
+    Truncated,
+    /// No room in front of the frame for a tag.
+    NoHeadroom,
+}
+
+/// Inserts a tag (`tpid`, `tci`) as the outermost one. The action's TCI
+/// carries the CFI bit as "tag present" (as in the flow key); that bit is
+/// cleared on the wire, as the kernel does.
+pub fn push_vlan<P: PacketBuf>(pkt: &mut P, tpid: u16, tci: u16) -> Result<(), VlanError> {
+    if pkt.data().len() < ETH_HEADER_LEN {
+        return Err(VlanError::Truncated);
+    }
+    pkt.prepend(VLAN_TAG_LEN).ok_or(VlanError::NoHeadroom)?;
+    let data = pkt.data_mut();
+    let Some(head) = data.get_mut(..ETH_ADDRS_LEN + 2 * VLAN_TAG_LEN) else {
+        // Only a buffer that refuses writes gets here; it grew by a tag, so
+        // give the bytes back.
+        let _ = pkt.adj(VLAN_TAG_LEN);
+        return Err(VlanError::NoHeadroom);
+    };
+    head.copy_within(VLAN_TAG_LEN..VLAN_TAG_LEN + ETH_ADDRS_LEN, 0);
+    let tci = tci & !VLAN_TAG_PRESENT;
+    head[ETH_ADDRS_LEN..ETH_ADDRS_LEN + 2].copy_from_slice(&tpid.to_be_bytes());
+    head[ETH_ADDRS_LEN + 2..ETH_ADDRS_LEN + 4].copy_from_slice(&tci.to_be_bytes());
+    Ok(())
+}
+
+/// Removes the outermost tag; an untagged frame is left as it is.
+pub fn pop_vlan<P: PacketBuf>(pkt: &mut P) -> Result<(), VlanError> {
+    let tagged = be16(pkt.data(), ETH_ADDRS_LEN).is_some_and(is_vlan_tpid);
+    if !tagged {
+        return Ok(());
+    }
+    let Some(head) = pkt.data_mut().get_mut(..ETH_HEADER_LEN + VLAN_TAG_LEN) else {
+        return Err(VlanError::Truncated);
+    };
+    head.copy_within(..ETH_ADDRS_LEN, VLAN_TAG_LEN);
+    if pkt.adj(VLAN_TAG_LEN) {
+        Ok(())
+    } else {
+        Err(VlanError::Truncated)
+    }
+}
