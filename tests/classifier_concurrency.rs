@@ -36,7 +36,7 @@ fn write_time() -> Duration {
 fn mask_of(slot: usize) -> FlowMask {
     let mut m = FlowMask::default();
     m.set_recirc_id(u32::MAX);
-    match if slot % 64 == 0 { 4 } else { slot % 4 } {
+    match if slot.is_multiple_of(64) { 4 } else { slot % 4 } {
         0 => m.set_in_port(u32::MAX),
         1 => {
             m.set_eth_type(0xffff);
@@ -222,7 +222,7 @@ fn a_worker_classifies_consistently_while_main_rewrites_the_table() {
                         let state = &slots.0[slot];
                         let id = state.id.load(Ordering::Relaxed);
                         let seq_after = state.seq.load(Ordering::Relaxed);
-                        if seq_after == seq_before[i] && seq_after % 2 == 0 {
+                        if seq_after == seq_before[i] && seq_after.is_multiple_of(2) {
                             tally.stable_checked += 1;
                             let got = out[i].map_or(0, |f| f.id().0);
                             if got != id {
@@ -268,7 +268,7 @@ fn a_worker_classifies_consistently_while_main_rewrites_the_table() {
                     installed[slot] = Some(id);
                     inserts += 1;
                 }
-                Some(id) if r % 3 == 0 => {
+                Some(id) if r.is_multiple_of(3) => {
                     table.remove(id).unwrap();
                     installed[slot] = None;
                     deletes += 1;
