@@ -66,6 +66,7 @@ const FUNCTIONS: &[&str] = &[
     "rte_hash_lookup_bulk_data",
     "rte_hash_lookup_with_hash_bulk_data",
     "rte_hash_rcu_qsbr_add",
+    "rte_hash_iterate",
     // rcu
     "rte_rcu_qsbr_get_memsize",
     "rte_rcu_qsbr_init",

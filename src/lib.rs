@@ -3,12 +3,15 @@
 //!
 //! Layers, one direction of dependency (top to bottom):
 //! - `datapath`: ports, PMD lcores, (to come) the flow table and actions.
+//! - `classifier`: the megaflow table, tuple-space search on lock-free
+//!   rte_hash subtables with RCU reclamation.
 //! - `netlink`: the wire codec of the OVS generic-netlink families (no I/O).
 //! - `flow`: key layout, packet parsing, masks, actions, ovs-dpctl text syntax.
 //! - `dpdk`: the platform layer (EAL, lcores, mempools, mbufs, ports, hash
 //!   tables, RCU, rings), the only home of FFI and of code the compiler
 //!   cannot check.
 
+pub mod classifier;
 pub mod config;
 pub mod control;
 pub mod datapath;

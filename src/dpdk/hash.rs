@@ -431,6 +431,64 @@ impl HashLookup {
         Ok(BulkHits(hits))
     }
 
+    /// Adds `key` through a shared handle. Only for wrappers in this module
+    /// tree that prove by other means that they are the table's single
+    /// writer (see `RcuMap`).
+    pub(super) fn add_as_sole_writer(
+        &self,
+        key: &[u8],
+        sig: u32,
+        data: usize,
+    ) -> Result<(), DpdkError> {
+        const OP: &str = "rte_hash_add_key_with_hash_data";
+        self.check_key(OP, key)?;
+        // SAFETY: live table, key of key_len bytes; the caller is the only
+        // writer (this function's contract).
+        let ret = unsafe {
+            ffi::rte_hash_add_key_with_hash_data(
+                self.raw.as_ptr(),
+                key.as_ptr().cast(),
+                sig,
+                data as *mut c_void,
+            )
+        };
+        check(OP, ret).map(drop)
+    }
+
+    /// Deletes `key` through a shared handle; same contract as
+    /// `add_as_sole_writer`.
+    pub(super) fn delete_as_sole_writer(&self, key: &[u8], sig: u32) -> Result<bool, DpdkError> {
+        const OP: &str = "rte_hash_del_key_with_hash";
+        self.check_key(OP, key)?;
+        // SAFETY: live table, key of key_len bytes, only writer.
+        let ret =
+            unsafe { ffi::rte_hash_del_key_with_hash(self.raw.as_ptr(), key.as_ptr().cast(), sig) };
+        match ret {
+            r if r >= 0 => Ok(true),
+            r if r == -libc_enoent() => Ok(false),
+            r => Err(DpdkError::from_return(OP, r)),
+        }
+    }
+
+    /// The data of every live entry. Writer side: entries added or deleted
+    /// concurrently may or may not be seen.
+    pub fn live_data(&self) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut next = 0u32;
+        loop {
+            let mut key: *const c_void = std::ptr::null();
+            let mut data: *mut c_void = std::ptr::null_mut();
+            // SAFETY: live table; valid out slots; `next` is the iteration
+            // cursor DPDK advances.
+            let ret =
+                unsafe { ffi::rte_hash_iterate(self.raw.as_ptr(), &mut key, &mut data, &mut next) };
+            if ret < 0 {
+                return out;
+            }
+            out.push(data as usize);
+        }
+    }
+
     fn check_key(&self, operation: &'static str, key: &[u8]) -> Result<(), DpdkError> {
         if key.len() == self.key_len {
             Ok(())

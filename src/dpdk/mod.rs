@@ -19,6 +19,8 @@ mod mbuf;
 mod mempool;
 mod queue;
 mod rcu;
+mod rcu_domain;
+mod rcu_map;
 mod ring;
 
 pub use burst::{Drain, MbufBurst, BURST_SIZE};
@@ -39,4 +41,6 @@ pub use mbuf::Mbuf;
 pub use mempool::{Mempool, DEFAULT_DATA_ROOM, SOCKET_ID_ANY};
 pub use queue::{RxQueue, TxQueue};
 pub use rcu::{Rcu, RcuReader, RcuToken};
+pub use rcu_domain::{RcuCell, RcuDomain};
+pub use rcu_map::RcuMap;
 pub use ring::{ring, RingConsumer, RingItem, RingProducer, RingSync, MAX_RING_CAPACITY};
