@@ -11,6 +11,8 @@
 
 use clap::Parser;
 use dpswitch::config::Config;
+use dpswitch::control::dump::{format_flow, DumpStats};
+use dpswitch::control::preload::preload_flows;
 use dpswitch::datapath::{Report, Switch};
 use dpswitch::dpdk::{DpdkError, Eal};
 use std::path::PathBuf;
@@ -81,7 +83,11 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_FAILURE);
         }
     };
-    let code = run(&eal, &config, &quit, args.stats_interval);
+    let label = args
+        .config
+        .as_ref()
+        .map_or_else(|| "config".to_string(), |p| p.display().to_string());
+    let code = run(&eal, &config, &label, &quit, args.stats_interval);
     drop(eal); // the last EAL handle: rte_eal_cleanup
     code
 }
@@ -100,16 +106,37 @@ fn split_args(mut all: Vec<String>) -> (Vec<String>, Vec<String>) {
     }
 }
 
-fn run(eal: &Eal, config: &Config, quit: &AtomicBool, stats_interval: u64) -> ExitCode {
-    let switch = match Switch::start(eal, config) {
+fn run(
+    eal: &Eal,
+    config: &Config,
+    config_label: &str,
+    quit: &AtomicBool,
+    stats_interval: u64,
+) -> ExitCode {
+    let mut switch = match Switch::start(eal, config) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("dpswitchd: {e}");
             return ExitCode::from(EXIT_FAILURE);
         }
     };
+    // Config flows go through the same parsing, validation and table
+    // insertion a flow command gets; a bad one stops the launch.
+    let flows = preload_flows(config, &|n| switch.has_port(n)).and_then(|flows| {
+        flows.into_iter().try_for_each(|f| {
+            switch
+                .install(&f.m, f.actions)
+                .map(drop)
+                .map_err(|e| format!("line {}: {e}", f.line))
+        })
+    });
+    if let Err(e) = flows {
+        eprintln!("dpswitchd: {config_label}: {e}");
+        let _ = switch.shutdown();
+        return ExitCode::from(EXIT_USAGE);
+    }
     println!(
-        "dpswitchd: datapath {} running: {} on lcore(s) {}",
+        "dpswitchd: datapath {} running: {} on lcore(s) {}, {} flow(s)",
         config.datapath.name,
         switch
             .ports()
@@ -120,13 +147,22 @@ fn run(eal: &Eal, config: &Config, quit: &AtomicBool, stats_interval: u64) -> Ex
             .lcores()
             .map(|l| l.to_string())
             .collect::<Vec<_>>()
-            .join(",")
+            .join(","),
+        switch.flow_count()
     );
     let interval = Duration::from_secs(stats_interval);
     let mut next_stats = Instant::now() + interval;
+    // OVS re-ranks its subtables every second.
+    let mut next_rerank = Instant::now() + Duration::from_secs(1);
     while !quit.load(Ordering::Relaxed) {
         std::thread::sleep(Duration::from_millis(50));
-        if stats_interval > 0 && Instant::now() >= next_stats {
+        let now = Instant::now();
+        let rerank = now >= next_rerank;
+        if rerank {
+            next_rerank = now + Duration::from_secs(1);
+        }
+        switch.maintain(rerank);
+        if stats_interval > 0 && now >= next_stats {
             next_stats += interval;
             print_counters("stats", &switch.port_stats(), &switch.counters());
         }
@@ -157,13 +193,30 @@ fn print_counters(
         );
     }
     println!(
-        "dpswitchd: {what}: datapath received={} missed={}",
-        pmd.rx_packets, pmd.missed
+        "dpswitchd: {what}: datapath received={} hit={} missed={} lost={} mask_hit={}",
+        pmd.rx_packets, pmd.hit, pmd.missed, pmd.lost, pmd.mask_hit
     );
 }
 
 fn print_report(report: &Report) -> ExitCode {
     print_counters("exit", &report.ports, &report.pmd);
+    println!(
+        "dpswitchd: exit: flows={} masks={}",
+        report.flows.len(),
+        report.masks
+    );
+    for f in &report.flows {
+        let stats = DumpStats {
+            packets: f.stats.packets,
+            bytes: f.stats.bytes,
+            used_ago: f.used_ago,
+            tcp_flags: f.stats.tcp_flags,
+        };
+        println!(
+            "dpswitchd: exit: flow {}",
+            format_flow(&f.key, &f.mask, &stats, &f.actions)
+        );
+    }
     println!(
         "dpswitchd: exit: mbufs in use {} of {}",
         report.mbufs_in_use, report.mbufs_total

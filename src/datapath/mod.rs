@@ -4,6 +4,7 @@
 pub mod actions;
 pub mod plan;
 pub mod pmd;
+pub mod ports;
 pub mod stats;
 pub mod switch;
 

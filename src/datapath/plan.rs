@@ -46,6 +46,12 @@ pub fn plan_ports(probed: &[(u16, String)], config: &Config) -> Result<Vec<PortP
         let number = configured
             .and_then(|p| p.number)
             .unwrap_or(u32::from(*dpdk_id));
+        if number >= crate::flow::matching::DP_MAX_PORTS {
+            return Err(format!(
+                "port {name:?}: number {number} is not below {}",
+                crate::flow::matching::DP_MAX_PORTS
+            ));
+        }
         if !numbers.insert(number) {
             return Err(format!(
                 "port {name:?} would be number {number}, which another port already has; give it a number in the config"

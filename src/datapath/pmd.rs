@@ -1,13 +1,15 @@
-//! The poll-mode loop of one worker lcore: burst-receive from its rx
-//! queues and hand each burst to the datapath, until told to stop.
-//!
-//! The datapath has no flow table yet, so every packet is a miss: its key is
-//! extracted (the work a lookup needs) and the packet is counted and freed.
-//! Each PMD already owns one tx queue per port, so the output actions to
-//! come transmit without sharing a queue between lcores.
+//! The poll-mode loop of one worker lcore, per burst: receive, extract
+//! every key, classify the burst against the megaflow table, execute each
+//! packet's flow actions (outputs land in this lcore's per-port tx bursts),
+//! account per flow once per burst, transmit, and report an RCU quiescent
+//! state once per loop. Misses are counted and dropped (upcalls come later).
+//! Nothing here allocates, locks or logs.
 
+use super::actions::{execute, Xorshift32};
+use super::ports::PortIndex;
 use super::stats::PmdStats;
-use crate::dpdk::{MbufBurst, RxQueue, TxQueue};
+use crate::classifier::{ClassifierReader, Flow};
+use crate::dpdk::{tsc_cycles, Mbuf, MbufBurst, RxQueue, TxQueue};
 use crate::flow::{extract, FlowKey};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -21,39 +23,159 @@ pub struct RxPoll {
     pub port_number: u32,
 }
 
+/// This lcore's own tx queue on one port and the packets waiting for it.
+pub struct TxPort {
+    pub queue: TxQueue,
+    pub pending: MbufBurst<MAX_BURST>,
+}
+
+impl TxPort {
+    pub fn new(queue: TxQueue) -> TxPort {
+        TxPort {
+            queue,
+            pending: MbufBurst::new(),
+        }
+    }
+
+    /// Queues one packet, transmitting first when the burst is full;
+    /// returns how many packets were dropped (0 or 1).
+    #[inline]
+    fn push(&mut self, m: Mbuf) -> u64 {
+        if self.pending.is_full() {
+            self.queue.tx_burst(&mut self.pending);
+        }
+        u64::from(self.pending.push(m).is_err())
+    }
+
+    /// Transmits what is pending; what the driver refuses is dropped.
+    #[inline]
+    fn flush(&mut self) -> u64 {
+        if self.pending.is_empty() {
+            return 0;
+        }
+        self.queue.tx_burst(&mut self.pending);
+        let dropped = self.pending.len() as u64;
+        self.pending.clear();
+        dropped
+    }
+}
+
 /// Everything a worker lcore owns while it forwards.
 pub struct Pmd {
     pub lcore: u32,
     pub rx: Vec<RxPoll>,
-    /// This lcore's own tx queue on every port, by port index.
-    pub tx: Vec<TxQueue>,
+    /// This lcore's tx side of every port, by port index.
+    pub tx: Vec<TxPort>,
+    pub ports: Arc<PortIndex>,
+    pub classifier: ClassifierReader,
     pub burst_size: usize,
     pub stats: Arc<PmdStats>,
     pub stop: Arc<AtomicBool>,
 }
 
+/// One flow's share of a burst, accounted once.
+#[derive(Clone, Copy, Default)]
+struct Group {
+    first: usize,
+    packets: u64,
+    bytes: u64,
+    tcp_flags: u16,
+}
+
 impl Pmd {
-    /// Runs until `stop` is set; returns the queues so the caller can give
-    /// them back before it stops the ports.
+    /// Runs until `stop` is set; returns itself so the caller gets the
+    /// queues back before it stops the ports.
     pub fn run(mut self) -> Pmd {
         let burst_size = self.burst_size.clamp(1, MAX_BURST);
         let mut burst: MbufBurst<MAX_BURST> = MbufBurst::new();
         let mut keys = [FlowKey::default(); MAX_BURST];
+        let mut rng = Xorshift32::new(self.lcore.wrapping_mul(0x9e37_79b9) ^ 0x5bd1_e995);
         while !self.stop.load(Ordering::Relaxed) {
             self.stats.iteration();
-            for rx in self.rx.iter_mut() {
+            for i in 0..self.rx.len() {
+                let rx = &mut self.rx[i];
                 let n = rx.queue.rx_burst_max(&mut burst, burst_size);
                 if n == 0 {
                     continue;
                 }
+                let port_number = rx.port_number;
                 for (mbuf, key) in burst.iter().zip(keys.iter_mut()) {
-                    extract(mbuf.data(), rx.port_number, key);
+                    extract(mbuf.data(), port_number, key);
                 }
-                self.stats.received(n as u64);
-                self.stats.missed(n as u64);
-                burst.clear();
+                self.process(&mut burst, &keys[..n], &mut rng);
             }
+            let mut lost = 0;
+            for tx in self.tx.iter_mut() {
+                lost += tx.flush();
+            }
+            if lost != 0 {
+                self.stats.lost(lost);
+            }
+            self.classifier.quiescent();
         }
         self
+    }
+
+    /// Classifies and executes one received burst (`keys[i]` is packet i's).
+    #[inline]
+    fn process(
+        &mut self,
+        burst: &mut MbufBurst<MAX_BURST>,
+        keys: &[FlowKey],
+        rng: &mut Xorshift32,
+    ) {
+        let Pmd {
+            classifier,
+            tx,
+            ports,
+            stats,
+            ..
+        } = self;
+        let n = keys.len();
+        let mut found: [Option<&Flow>; MAX_BURST] = [None; MAX_BURST];
+        let probed = classifier.classify_burst(keys, &mut found[..n]);
+        let mut groups = [Group::default(); MAX_BURST];
+        let mut n_groups = 0;
+        let (mut hit, mut lost) = (0u64, 0u64);
+        for (i, mbuf) in burst.drain().enumerate() {
+            let Some(flow) = found[i] else {
+                continue; // a miss: counted below, freed here
+            };
+            hit += 1;
+            let g = match groups[..n_groups]
+                .iter()
+                .position(|g| found[g.first].is_some_and(|f| std::ptr::eq(f, flow)))
+            {
+                Some(g) => g,
+                None => {
+                    groups[n_groups].first = i;
+                    n_groups += 1;
+                    n_groups - 1
+                }
+            };
+            let group = &mut groups[g];
+            group.packets += 1;
+            group.bytes += u64::from(mbuf.pkt_len());
+            group.tcp_flags |= keys[i].tcp_flags();
+            execute(classifier.actions(flow), mbuf, rng, &mut |port, m| {
+                match ports.index(port) {
+                    Some(p) => lost += tx[p].push(m),
+                    None => lost += 1, // the port went away: dropped
+                }
+            });
+        }
+        let now = tsc_cycles();
+        for g in &groups[..n_groups] {
+            if let Some(flow) = found[g.first] {
+                classifier.record(flow, g.packets, g.bytes, g.tcp_flags, now);
+            }
+        }
+        stats.received(n as u64);
+        stats.hit(hit);
+        stats.missed(n as u64 - hit);
+        stats.mask_hit(u64::from(probed));
+        if lost != 0 {
+            stats.lost(lost);
+        }
     }
 }

@@ -10,8 +10,14 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 pub struct PmdStats {
     /// Packets received from the lcore's rx queues.
     rx_packets: AtomicU64,
+    /// Packets that matched a flow.
+    hit: AtomicU64,
     /// Packets that matched no flow.
     missed: AtomicU64,
+    /// Packets dropped on output (tx queue full, port gone).
+    lost: AtomicU64,
+    /// Subtables probed, summed over packets (the kernel's n_mask_hit).
+    mask_hit: AtomicU64,
     /// Loop iterations, busy or idle (for cycles-per-packet figures).
     iterations: AtomicU64,
 }
@@ -20,7 +26,10 @@ pub struct PmdStats {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PmdCounters {
     pub rx_packets: u64,
+    pub hit: u64,
     pub missed: u64,
+    pub lost: u64,
+    pub mask_hit: u64,
     pub iterations: u64,
 }
 
@@ -37,8 +46,23 @@ impl PmdStats {
     }
 
     #[inline(always)]
+    pub fn hit(&self, n: u64) {
+        bump(&self.hit, n);
+    }
+
+    #[inline(always)]
     pub fn missed(&self, n: u64) {
         bump(&self.missed, n);
+    }
+
+    #[inline(always)]
+    pub fn lost(&self, n: u64) {
+        bump(&self.lost, n);
+    }
+
+    #[inline(always)]
+    pub fn mask_hit(&self, n: u64) {
+        bump(&self.mask_hit, n);
     }
 
     #[inline(always)]
@@ -49,7 +73,10 @@ impl PmdStats {
     pub fn read(&self) -> PmdCounters {
         PmdCounters {
             rx_packets: self.rx_packets.load(Relaxed),
+            hit: self.hit.load(Relaxed),
             missed: self.missed.load(Relaxed),
+            lost: self.lost.load(Relaxed),
+            mask_hit: self.mask_hit.load(Relaxed),
             iterations: self.iterations.load(Relaxed),
         }
     }
@@ -60,7 +87,10 @@ impl std::ops::Add for PmdCounters {
     fn add(self, o: PmdCounters) -> PmdCounters {
         PmdCounters {
             rx_packets: self.rx_packets + o.rx_packets,
+            hit: self.hit + o.hit,
             missed: self.missed + o.missed,
+            lost: self.lost + o.lost,
+            mask_hit: self.mask_hit + o.mask_hit,
             iterations: self.iterations + o.iterations,
         }
     }

@@ -3,14 +3,21 @@
 //! proves at the end that every mbuf came back.
 
 use super::plan::{plan_lcores, plan_ports, LcorePlan, PortPlan};
-use super::pmd::{Pmd, RxPoll, MAX_BURST};
+use super::pmd::{Pmd, RxPoll, TxPort, MAX_BURST};
+use super::ports::PortIndex;
 use super::stats::{PmdCounters, PmdStats};
+use crate::classifier::{FlowId, FlowStats, FlowTable, TableConfig, TableError};
 use crate::config::Config;
 use crate::dpdk::{
-    self, DpdkError, Eal, LcoreJob, Mempool, Port, PortStats, DEFAULT_DATA_ROOM, SOCKET_ID_ANY,
+    self, tsc_cycles, tsc_hz, DpdkError, Eal, LcoreJob, Mempool, Port, PortStats,
+    DEFAULT_DATA_ROOM, SOCKET_ID_ANY,
 };
+use crate::flow::matching::Match;
+use crate::flow::odp::Action;
+use crate::flow::{FlowKey, FlowMask};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Per-lcore mbuf cache of the packet pool.
 const POOL_CACHE: u32 = 256;
@@ -19,8 +26,21 @@ const POOL_CACHE: u32 = 256;
 pub struct Switch {
     pool: Mempool,
     ports: Vec<(PortPlan, Port)>,
+    index: Arc<PortIndex>,
+    table: FlowTable,
     pmds: Vec<(u32, LcoreJob<Pmd>, Arc<PmdStats>)>,
     stop: Arc<AtomicBool>,
+}
+
+/// One flow as the datapath reports it.
+#[derive(Clone, Debug)]
+pub struct FlowReport {
+    pub key: FlowKey,
+    pub mask: FlowMask,
+    pub stats: FlowStats,
+    /// Time since the last packet; None: never used.
+    pub used_ago: Option<Duration>,
+    pub actions: Vec<Action>,
 }
 
 /// What the datapath counted, read when it stopped.
@@ -28,6 +48,8 @@ pub struct Switch {
 pub struct Report {
     pub ports: Vec<(PortPlan, PortStats)>,
     pub pmd: PmdCounters,
+    pub flows: Vec<FlowReport>,
+    pub masks: usize,
     pub mbufs_in_use: u32,
     pub mbufs_total: u32,
 }
@@ -71,6 +93,18 @@ impl Switch {
             "packet pool (hugepage memory short? see -m/--socket-mem)",
         ))?;
 
+        let index = Arc::new(PortIndex::new(
+            &plans.iter().map(|p| p.number).collect::<Vec<_>>(),
+        ));
+        let table = FlowTable::new(
+            eal,
+            TableConfig {
+                max_flows: dp.flow_limit as usize,
+                max_readers: u32::from(tx_queues),
+                ..TableConfig::default()
+            },
+        )
+        .map_err(|e| format!("flow table: {e}"))?;
         let mut ports = Vec::with_capacity(plans.len());
         for plan in plans {
             let port = open_port(eal, &plan, tx_queues, dp.queue_size, &pool)?;
@@ -80,6 +114,8 @@ impl Switch {
         let mut switch = Switch {
             pool,
             ports,
+            index,
+            table,
             pmds: Vec::new(),
             stop,
         };
@@ -111,13 +147,20 @@ impl Switch {
             .iter()
             .map(|(plan, port)| {
                 port.tx_queue(tx_queue)
+                    .map(TxPort::new)
                     .map_err(dpdk_err(format!("{} tx queue {tx_queue}", plan.name)))
             })
             .collect::<Result<Vec<_>, String>>()?;
+        let classifier = self
+            .table
+            .reader(u32::from(tx_queue))
+            .map_err(|e| format!("classifier reader for lcore {}: {e}", plan.lcore))?;
         Ok(Pmd {
             lcore: plan.lcore,
             rx,
             tx,
+            ports: Arc::clone(&self.index),
+            classifier,
             burst_size,
             stats: Arc::new(PmdStats::default()),
             stop: Arc::clone(&self.stop),
@@ -131,6 +174,29 @@ impl Switch {
     /// Which lcore polls what, for the startup log.
     pub fn lcores(&self) -> impl Iterator<Item = u32> + '_ {
         self.pmds.iter().map(|(lcore, _, _)| *lcore)
+    }
+
+    /// Whether a datapath port has this number (for output validation).
+    pub fn has_port(&self, number: u32) -> bool {
+        self.index.contains(number)
+    }
+
+    /// Installs a flow; it is visible to every PMD when this returns.
+    pub fn install(&mut self, m: &Match, actions: Vec<Action>) -> Result<FlowId, TableError> {
+        self.table.insert(m, None, actions)
+    }
+
+    /// Management-lcore upkeep: frees what RCU grace periods released and,
+    /// when `rerank` is set, orders subtables by their recent hits.
+    pub fn maintain(&mut self, rerank: bool) {
+        if rerank {
+            self.table.rerank();
+        }
+        self.table.reclaim();
+    }
+
+    pub fn flow_count(&self) -> usize {
+        self.table.flow_count()
     }
 
     pub fn counters(&self) -> PmdCounters {
@@ -162,6 +228,25 @@ impl Switch {
         if !failed.is_empty() {
             return Err(format!("PMD lcore(s) {failed:?} panicked"));
         }
+        let now = tsc_cycles();
+        let hz = tsc_hz().max(1) as f64;
+        let flows = self
+            .table
+            .flows()
+            .map(|f| {
+                let stats = f.stats();
+                FlowReport {
+                    key: *f.masked_key(),
+                    mask: *f.mask(),
+                    stats,
+                    used_ago: (stats.used != 0).then(|| {
+                        Duration::from_secs_f64(now.saturating_sub(stats.used) as f64 / hz)
+                    }),
+                    actions: self.table.actions(f).to_vec(),
+                }
+            })
+            .collect();
+        let masks = self.table.mask_count();
         let mut ports = Vec::with_capacity(self.ports.len());
         for (plan, port) in self.ports {
             let stats = port.stats().unwrap_or_default();
@@ -174,6 +259,8 @@ impl Switch {
         Ok(Report {
             ports,
             pmd,
+            flows,
+            masks,
             mbufs_in_use: self.pool.in_use_count(),
             mbufs_total: self.pool.capacity(),
         })
