@@ -111,3 +111,21 @@ fn lcore_list_without_a_worker_is_refused() {
         "{line}"
     );
 }
+
+#[test]
+fn bad_config_flow_names_its_line_and_reason() {
+    let path = std::env::temp_dir().join(format!("dpswitch-badflow-{}.toml", std::process::id()));
+    std::fs::write(
+        &path,
+        "[[flow]]\nkey = \"in_port(0),eth(),eth_type(0x0806),arp()\"\nactions = \"0\"\n\n[[flow]]\nkey = \"in_port(0),eth(),eth_type(0x0806),arp()\"\nactions = \"5\"\n",
+    )
+    .unwrap();
+    let mut eal: Vec<String> = vec!["-l".into(), "0,1".into(), "--vdev=net_null0".into()];
+    eal.extend(memory("dpswitch-badflow"));
+    let eal: Vec<&str> = eal.iter().map(String::as_str).collect();
+    let (code, lines) = launch(&eal, &["--config", path.to_str().unwrap()]);
+    let _ = std::fs::remove_file(&path);
+    assert_ne!(code, 0);
+    let line = only_line(&lines);
+    assert!(line.contains("line 6") && line.contains("port 5"), "{line}");
+}
