@@ -113,7 +113,7 @@ fn run(
     quit: &AtomicBool,
     stats_interval: u64,
 ) -> ExitCode {
-    let mut switch = match Switch::start(eal, config) {
+    let mut switch = match Switch::open(eal, config) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("dpswitchd: {e}");
@@ -134,6 +134,11 @@ fn run(
         eprintln!("dpswitchd: {config_label}: {e}");
         let _ = switch.shutdown();
         return ExitCode::from(EXIT_USAGE);
+    }
+    if let Err(e) = switch.launch(eal) {
+        eprintln!("dpswitchd: {e}");
+        let _ = switch.shutdown();
+        return ExitCode::from(EXIT_FAILURE);
     }
     println!(
         "dpswitchd: datapath {} running: {} on lcore(s) {}, {} flow(s)",

@@ -29,6 +29,9 @@ pub struct Switch {
     index: Arc<PortIndex>,
     table: FlowTable,
     pmds: Vec<(u32, LcoreJob<Pmd>, Arc<PmdStats>)>,
+    /// Which lcore polls what, until `launch` starts them.
+    lcores: Vec<LcorePlan>,
+    burst_size: usize,
     stop: Arc<AtomicBool>,
 }
 
@@ -59,8 +62,10 @@ fn dpdk_err(what: impl std::fmt::Display) -> impl FnOnce(DpdkError) -> String {
 }
 
 impl Switch {
-    /// Opens, configures and starts every port, then launches the PMDs.
-    pub fn start(eal: &Eal, config: &Config) -> Result<Switch, String> {
+    /// Opens, configures and starts every port and creates the flow table;
+    /// nothing forwards until [`Switch::launch`], so flows installed in
+    /// between apply to the very first packet.
+    pub fn open(eal: &Eal, config: &Config) -> Result<Switch, String> {
         let probed = dpdk::port_ids(eal)
             .into_iter()
             .map(|id| Ok((id, dpdk::port_name(eal, id).map_err(dpdk_err("port name"))?)))
@@ -111,23 +116,29 @@ impl Switch {
             ports.push((plan, port));
         }
         let stop = Arc::new(AtomicBool::new(false));
-        let mut switch = Switch {
+        Ok(Switch {
             pool,
             ports,
             index,
             table,
             pmds: Vec::new(),
+            lcores,
+            burst_size: usize::from(dp.burst_size),
             stop,
-        };
-        for (index, lcore) in lcores.iter().enumerate() {
-            let pmd = switch.pmd_for(lcore, index, usize::from(dp.burst_size))?;
+        })
+    }
+
+    /// Starts a PMD loop on every planned worker lcore.
+    pub fn launch(&mut self, eal: &Eal) -> Result<(), String> {
+        for (index, lcore) in std::mem::take(&mut self.lcores).iter().enumerate() {
+            let pmd = self.pmd_for(lcore, index, self.burst_size)?;
             let stats = Arc::clone(&pmd.stats);
             let job = eal
                 .launch(lcore.lcore, move || pmd.run())
                 .map_err(dpdk_err(format!("launch lcore {}", lcore.lcore)))?;
-            switch.pmds.push((lcore.lcore, job, stats));
+            self.pmds.push((lcore.lcore, job, stats));
         }
-        Ok(switch)
+        Ok(())
     }
 
     fn pmd_for(&self, plan: &LcorePlan, tx_index: usize, burst_size: usize) -> Result<Pmd, String> {
