@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{run, wait_for_link, Daemon, Netns};
+use common::{plumb_addr as plumb, wait_for_link, Daemon, Netns};
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -69,17 +69,6 @@ fn flow_config(path: &std::path::Path) {
         text.push_str(&format!("\n[[flow]]\nkey = \"{k}\"\nactions = \"{a}\"\n"));
     }
     std::fs::write(path, text).unwrap();
-}
-
-fn plumb(ns: &Netns, iface: &str, addr: &str) {
-    run("ip", &["link", "set", iface, "netns", &ns.0]);
-    ns.exec(&[
-        "sysctl",
-        "-qw",
-        &format!("net.ipv6.conf.{iface}.disable_ipv6=1"),
-    ]);
-    ns.exec(&["ip", "addr", "add", &format!("{addr}/24"), "dev", iface]);
-    ns.exec(&["ip", "link", "set", iface, "up"]);
 }
 
 /// ICMP messages the namespace's kernel sent (`Icmp: OutMsgs`).

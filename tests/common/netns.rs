@@ -47,8 +47,8 @@ pub fn wait_for_link(iface: &str) {
 }
 
 /// Moves a tap into a namespace with IPv6 off (so the kernel sends only
-/// what the test sends), an address, and a static neighbour (no ARP).
-pub fn plumb(ns: &Netns, iface: &str, addr: &str, peer: &str, peer_mac: &str) {
+/// what the test sends) and an address.
+pub fn plumb_addr(ns: &Netns, iface: &str, addr: &str) {
     run("ip", &["link", "set", iface, "netns", &ns.0]);
     ns.exec(&[
         "sysctl",
@@ -57,6 +57,11 @@ pub fn plumb(ns: &Netns, iface: &str, addr: &str, peer: &str, peer_mac: &str) {
     ]);
     ns.exec(&["ip", "addr", "add", &format!("{addr}/24"), "dev", iface]);
     ns.exec(&["ip", "link", "set", iface, "up"]);
+}
+
+/// `plumb_addr`, plus a static neighbour for the peer (no ARP).
+pub fn plumb(ns: &Netns, iface: &str, addr: &str, peer: &str, peer_mac: &str) {
+    plumb_addr(ns, iface, addr);
     ns.exec(&[
         "ip",
         "neigh",
