@@ -23,8 +23,7 @@ fn settled_tx(a: &Netns, ia: &str, b: &Netns, ib: &str) -> (u64, u64) {
 
 #[test]
 fn taps_in_namespaces_are_received_and_counted() {
-    if !common::is_root() {
-        eprintln!("skipped: needs root for network namespaces");
+    if !common::can_run_netns_tests(false) {
         return;
     }
     let id = std::process::id() % 100_000;

@@ -98,12 +98,7 @@ fn flow_packets(lines: &[String], prefix: &str) -> u64 {
 
 #[test]
 fn ping_tcp_and_rewrites_through_megaflows() {
-    if !common::is_root() {
-        eprintln!("skipped: needs root for network namespaces");
-        return;
-    }
-    if Command::new("tcpdump").arg("--version").output().is_err() {
-        eprintln!("skipped: tcpdump not installed (scripts/setup.sh installs it)");
+    if !common::can_run_netns_tests(true) {
         return;
     }
     let id = std::process::id() % 100_000;

@@ -34,12 +34,7 @@ fn pcap(frames: &[Vec<u8>]) -> Vec<u8> {
 
 #[test]
 fn tagged_frames_leave_untagged_through_pop_vlan() {
-    if !common::is_root() {
-        eprintln!("skipped: needs root for network namespaces");
-        return;
-    }
-    if Command::new("tcpdump").arg("--version").output().is_err() {
-        eprintln!("skipped: tcpdump not installed (scripts/setup.sh installs it)");
+    if !common::can_run_netns_tests(true) {
         return;
     }
     let id = std::process::id() % 100_000;

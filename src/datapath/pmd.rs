@@ -91,7 +91,6 @@ impl Pmd {
         let mut keys = [FlowKey::default(); MAX_BURST];
         let mut rng = Xorshift32::new(self.lcore.wrapping_mul(0x9e37_79b9) ^ 0x5bd1_e995);
         while !self.stop.load(Ordering::Relaxed) {
-            self.stats.iteration();
             for i in 0..self.rx.len() {
                 let rx = &mut self.rx[i];
                 let n = rx.queue.rx_burst_max(&mut burst, burst_size);

@@ -18,8 +18,6 @@ pub struct PmdStats {
     lost: AtomicU64,
     /// Subtables probed, summed over packets (the kernel's n_mask_hit).
     mask_hit: AtomicU64,
-    /// Loop iterations, busy or idle (for cycles-per-packet figures).
-    iterations: AtomicU64,
 }
 
 /// A point-in-time copy of one or more lcores' counters.
@@ -30,7 +28,6 @@ pub struct PmdCounters {
     pub missed: u64,
     pub lost: u64,
     pub mask_hit: u64,
-    pub iterations: u64,
 }
 
 /// Adds `n` to a counter that only the calling lcore writes.
@@ -65,11 +62,6 @@ impl PmdStats {
         bump(&self.mask_hit, n);
     }
 
-    #[inline(always)]
-    pub fn iteration(&self) {
-        bump(&self.iterations, 1);
-    }
-
     pub fn read(&self) -> PmdCounters {
         PmdCounters {
             rx_packets: self.rx_packets.load(Relaxed),
@@ -77,7 +69,6 @@ impl PmdStats {
             missed: self.missed.load(Relaxed),
             lost: self.lost.load(Relaxed),
             mask_hit: self.mask_hit.load(Relaxed),
-            iterations: self.iterations.load(Relaxed),
         }
     }
 }
@@ -91,7 +82,6 @@ impl std::ops::Add for PmdCounters {
             missed: self.missed + o.missed,
             lost: self.lost + o.lost,
             mask_hit: self.mask_hit + o.mask_hit,
-            iterations: self.iterations + o.iterations,
         }
     }
 }
@@ -107,11 +97,9 @@ mod tests {
         a.received(32);
         a.missed(30);
         b.received(5);
-        a.iteration();
         let total = a.read() + b.read();
         assert_eq!(total.rx_packets, 37);
         assert_eq!(total.missed, 30);
-        assert_eq!(total.iterations, 1);
         assert_eq!(std::mem::align_of::<PmdStats>(), 64);
     }
 }

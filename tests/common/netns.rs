@@ -75,3 +75,20 @@ pub fn plumb(ns: &Netns, iface: &str, addr: &str, peer: &str, peer_mac: &str) {
         "permanent",
     ]);
 }
+
+/// Whether the namespace tests can run here: they need root, and those
+/// that capture need tcpdump. Says why when they cannot.
+pub fn can_run_netns_tests(needs_tcpdump: bool) -> bool {
+    if !super::is_root() {
+        eprintln!("skipped: needs root for network namespaces");
+        return false;
+    }
+    let tcpdump = std::process::Command::new("tcpdump")
+        .arg("--version")
+        .output();
+    if needs_tcpdump && tcpdump.is_err() {
+        eprintln!("skipped: tcpdump not installed (scripts/setup.sh installs it)");
+        return false;
+    }
+    true
+}
