@@ -7,7 +7,7 @@
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
-pub const DEFAULT_SOCKET: &str = "/run/dpswitch/dpswitchd.sock";
+pub const DEFAULT_SOCKET: &str = "/run/dpswitch/dpswitch.sock";
 
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -66,6 +66,11 @@ pub struct DatapathConfig {
     pub queue_size: u16,
     /// Unix control socket; `--socket` on the command line wins.
     pub control_socket: PathBuf,
+    /// Group of the control socket file (mode 0660); None: root's group.
+    pub control_group: Option<String>,
+    /// Members of this group (and root) may change state over the control
+    /// socket; everyone who can connect may read.
+    pub admin_group: Option<String>,
 }
 
 impl Default for DatapathConfig {
@@ -78,6 +83,8 @@ impl Default for DatapathConfig {
             burst_size: 32,
             queue_size: 1024,
             control_socket: PathBuf::from(DEFAULT_SOCKET),
+            control_group: None,
+            admin_group: None,
         }
     }
 }
