@@ -97,10 +97,11 @@ fn p1_datapath_get_by_name_or_ifindex_with_its_stats() {
     assert_eq!((lost, flows, masks), (0, 2, 2));
     assert!(hit > 0 && missed > 0);
     assert!(mask_hit >= hit, "each hit probed at least one subtable");
+    std::thread::sleep(Duration::from_millis(100));
     let later = dp_stats(ctl);
     assert!(
         later[0] > hit && later[1] == missed,
-        "traffic hits, no new misses"
+        "traffic hits, no new misses: {later:?} after hit={hit} missed={missed}"
     );
     d.stop();
 }
@@ -269,5 +270,99 @@ fn a1_socket_is_0660_and_only_root_or_admins_change_state() {
     // In neither: cannot connect at all.
     let outsider = client_as(&d.socket(), 4, "--clear-groups");
     assert!(outsider.contains("a1: connect refused"), "{outsider}");
+    d.stop();
+}
+
+#[test]
+fn socket_file_replaces_a_stale_one_is_exclusive_and_goes_at_exit() {
+    if !common::is_root() {
+        return;
+    }
+    // A socket file nobody serves, as a crashed daemon leaves behind.
+    let path = common::test_socket_path("stale");
+    drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
+    assert!(path.exists());
+    let mut first = common::Daemon::start(
+        "stale",
+        &["net_null0,no-rx=1".into()],
+        &["--socket", path.to_str().unwrap()],
+    );
+    first.wait_for("control socket listening", Duration::from_secs(30));
+    let mut ctl = Ctl::connect(&path);
+    assert_eq!(ctl.dump_flows().len(), 0);
+    // A second daemon on the same path refuses to start.
+    let second = common::Daemon::start(
+        "stale2",
+        &["net_null1,no-rx=1".into()],
+        &["--socket", path.to_str().unwrap()],
+    );
+    let (status, lines) = second.wait_exit(Duration::from_secs(30));
+    assert_eq!(
+        status.code(),
+        Some(1),
+        "second daemon: {status:?} {lines:?}"
+    );
+    assert_eq!(ctl.dump_flows().len(), 0, "the first still serves");
+    let (status, _) = first.stop();
+    assert!(status.success());
+    assert!(!path.exists(), "removed at exit");
+}
+
+#[test]
+fn several_requests_in_one_datagram_are_answered_in_order() {
+    let Some(mut d) = start("batch", "") else {
+        return;
+    };
+    let ctl = &mut d.ctl;
+    let (family, dp) = (ctl.flow_family, ctl.dp_ifindex);
+    let flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE;
+    let mut datagram = Vec::new();
+    let mut seqs = Vec::new();
+    for (n, key) in [
+        "in_port(1),eth(),eth_type(0x0806),arp()",
+        "in_port(0),eth(),eth_type(0x0806),arp()",
+        "in_port(1),eth(),eth_type(0x0806),arp()",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let attrs = flow_text(key, Some(if n == 0 { "0" } else { "1" }))
+            .encode()
+            .unwrap();
+        datagram.extend(ctl.ovs_bytes(family, OVS_FLOW_CMD_NEW, flags, dp, &attrs));
+        seqs.push(datagram.len());
+    }
+    let last = ctl.ovs_bytes(
+        family,
+        OVS_FLOW_CMD_GET,
+        NLM_F_REQUEST | NLM_F_DUMP,
+        dp,
+        &[],
+    );
+    datagram.extend(last);
+    ctl.send(&datagram);
+    let mut answers = Vec::new();
+    'read: loop {
+        for m in ctl.recv() {
+            if m.header.msg_type == NLMSG_ERROR {
+                answers.push((m.header.seq, common::parse_error(&m).0));
+            } else if m.header.msg_type == NLMSG_DONE {
+                break 'read;
+            } else {
+                answers.push((m.header.seq, -1));
+            }
+        }
+    }
+    let first = answers[0].0;
+    assert_eq!(
+        answers,
+        vec![
+            (first, 0),
+            (first + 1, 0),
+            (first + 2, EEXIST),
+            (first + 3, -1),
+            (first + 3, -1)
+        ]
+    );
     d.stop();
 }
