@@ -1,6 +1,18 @@
-//! The control plane side of the datapath: flow commands and their
-//! semantics. For now: flows preloaded from the config, parsed and
-//! validated exactly as a flow command's would be.
+//! The control plane side of the datapath: the Unix control socket and the
+//! `ovs_*` generic netlink families served on it, config flows, and the
+//! dump-flows text format.
 
+pub mod access;
+pub mod conn;
+pub mod dp_cmd;
 pub mod dump;
+pub mod families;
+pub mod flow_cmd;
+pub mod flow_reply;
+pub mod listener;
 pub mod preload;
+pub mod ratelog;
+pub mod request;
+pub mod server;
+
+pub use server::{ControlServer, ServerConfig};
