@@ -380,7 +380,7 @@ def _(ctx):
     return f"empty: ERANGE{said(e)}"
 
 
-@check("N6", "the stored key is the key with the mask applied (UFID flow: echo, GET, dump)")
+@check("N6", "the stored key is the key with the mask applied (UFID flow: echo, GET, dump; key-identified: as given)")
 def _(ctx):
     n = ctx.fresh()
     key = udp_key(n, src_ip="192.168.7.77")
@@ -401,6 +401,15 @@ def _(ctx):
         same_key(f.mask, want_mask, f"{what} mask")
         actions_are(f, [nl.a_output(ctx.out_port())], what)
     ctx.ovs.flow_del(ctx.dp, ufid=ufid)
+    # A key-identified flow reports its identifier, the key as given (the
+    # kernel's ovs_nla_put_identifier), with the same stored mask.
+    m = ctx.fresh()
+    key = udp_key(m, src_ip="192.168.7.77")
+    ctx.ovs.flow_new(ctx.dp, key=key, mask=mask, actions=[nl.a_output(ctx.out_port())])
+    got = ctx.ovs.flow_get(ctx.dp, key=key)
+    same_key(got.key, key, "key-identified flow: key")
+    same_key(got.mask, want_mask, "key-identified flow: mask")
+    ctx.ovs.flow_del(ctx.dp, key=key)
     return f"stored {nl.describe_key(echo.key)}"
 
 
