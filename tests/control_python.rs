@@ -49,6 +49,7 @@ fn python_client_checks_the_flow_commands() {
 
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/check_flow_commands.py");
     let mut child = Command::new("python3")
+        .env("PYTHONDONTWRITEBYTECODE", "1")
         .arg(&script)
         .arg(&sock_arg)
         .args([
