@@ -17,8 +17,9 @@ use crate::netlink::AttrWriter;
 pub const DPSWITCH_CTRL_CMD_SUBSCRIBE: u8 = 0x80;
 pub const DPSWITCH_CTRL_CMD_UNSUBSCRIBE: u8 = 0x81;
 
-/// The controller's own version, as the kernel's `nlctrl` reports it.
-const CTRL_VERSION: u8 = 2;
+/// The version Open vSwitch's netlink library puts in its controller
+/// requests.
+const CTRL_VERSION: u8 = 1;
 
 /// A resolved generic netlink family.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -152,6 +152,14 @@ impl Client {
         Ok(family)
     }
 
+    /// The id of the family called `name` (resolved once per connection).
+    pub fn family_id(&mut self, name: &str) -> Result<u16, ClientError> {
+        match self.families.get(name) {
+            Some(family) => Ok(family.id),
+            None => self.family(name).map(|f| f.id),
+        }
+    }
+
     /// Subscribes this connection to multicast group `group`.
     pub fn subscribe(&mut self, group: u32) -> Result<(), ClientError> {
         self.request(&genl::membership_request(group, true))

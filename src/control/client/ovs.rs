@@ -66,7 +66,7 @@ pub struct Vport {
 impl Client {
     /// The datapath called `name`.
     pub fn datapath(&mut self, name: &str) -> Result<Datapath, ClientError> {
-        let family = self.family(OVS_DATAPATH_FAMILY)?.id;
+        let family = self.family_id(OVS_DATAPATH_FAMILY)?;
         let mut w = AttrWriter::new();
         w.put(OVS_DP_ATTR_NAME, &nul_terminated(name));
         let req = Request::ovs(
@@ -85,7 +85,7 @@ impl Client {
 
     /// Every datapath, in the daemon's order.
     pub fn datapaths(&mut self) -> Result<Vec<Datapath>, ClientError> {
-        let family = self.family(OVS_DATAPATH_FAMILY)?.id;
+        let family = self.family_id(OVS_DATAPATH_FAMILY)?;
         let req = Request::ovs(family, OVS_DP_CMD_GET, OVS_DATAPATH_VERSION, 0, &[]);
         self.dump(&req)?
             .map(|reply| parse_datapath(&reply?))
@@ -108,7 +108,7 @@ impl Client {
 
     /// Every port of datapath `dp_ifindex`, in the daemon's order.
     pub fn vports(&mut self, dp_ifindex: i32) -> Result<Vec<Vport>, ClientError> {
-        let family = self.family(OVS_VPORT_FAMILY)?.id;
+        let family = self.family_id(OVS_VPORT_FAMILY)?;
         let req = Request::ovs(
             family,
             OVS_VPORT_CMD_GET,
@@ -127,7 +127,7 @@ impl Client {
         dp_ifindex: i32,
         attrs: &FlowAttrs,
     ) -> Result<Request, ClientError> {
-        let family = self.family(OVS_FLOW_FAMILY)?.id;
+        let family = self.family_id(OVS_FLOW_FAMILY)?;
         let mut w = AttrWriter::new();
         attrs
             .encode_into(&mut w)

@@ -105,7 +105,7 @@ fn family_request_bytes_and_reply_are_read() {
         assert_eq!(
             req.payload,
             [
-                &[CTRL_CMD_GETFAMILY, 2, 0, 0][..],
+                &[CTRL_CMD_GETFAMILY, 1, 0, 0][..],
                 &[13, 0, 2, 0],
                 b"ovs_flow\0",
                 &[0, 0, 0]
@@ -119,7 +119,7 @@ fn family_request_bytes_and_reply_are_read() {
         assert_eq!(
             req.payload,
             [
-                &[DPSWITCH_CTRL_CMD_SUBSCRIBE, 2, 0, 0][..],
+                &[DPSWITCH_CTRL_CMD_SUBSCRIBE, 1, 0, 0][..],
                 &[8, 0, 2, 0],
                 &4u32.to_ne_bytes()
             ]
