@@ -6,31 +6,11 @@
 
 mod common;
 
-use common::{run, wait_for_link, Daemon, Netns};
+use common::{pcap, run, wait_for_link, Daemon, Netns};
 use etherparse::{PacketBuilder, VlanId};
 use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::Duration;
-
-/// A classic pcap file (microsecond timestamps, Ethernet) of `frames`.
-fn pcap(frames: &[Vec<u8>]) -> Vec<u8> {
-    let mut out = Vec::new();
-    out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes()); // magic
-    out.extend_from_slice(&2u16.to_le_bytes()); // version 2.4
-    out.extend_from_slice(&4u16.to_le_bytes());
-    out.extend_from_slice(&0i32.to_le_bytes()); // thiszone
-    out.extend_from_slice(&0u32.to_le_bytes()); // sigfigs
-    out.extend_from_slice(&65535u32.to_le_bytes()); // snaplen
-    out.extend_from_slice(&1u32.to_le_bytes()); // LINKTYPE_ETHERNET
-    for f in frames {
-        out.extend_from_slice(&0u32.to_le_bytes());
-        out.extend_from_slice(&0u32.to_le_bytes());
-        out.extend_from_slice(&(f.len() as u32).to_le_bytes());
-        out.extend_from_slice(&(f.len() as u32).to_le_bytes());
-        out.extend_from_slice(f);
-    }
-    out
-}
 
 #[test]
 fn tagged_frames_leave_untagged_through_pop_vlan() {

@@ -48,6 +48,7 @@ fn numeric_constants() -> Vec<(&'static str, u64, usize)> {
         NLM_F_APPEND,
         NLM_F_CAPPED,
         NLM_F_ACK_TLVS,
+        NLMSGERR_ATTR_MSG,
         NLA_F_NESTED,
         NLA_F_NET_BYTEORDER,
         NLA_TYPE_MASK,

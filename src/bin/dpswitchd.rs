@@ -11,8 +11,11 @@
 
 use clap::Parser;
 use dpswitch::config::Config;
+use dpswitch::control::access::group_id;
+use dpswitch::control::dp_cmd::DatapathInfo;
 use dpswitch::control::dump::{format_flow, DumpStats};
 use dpswitch::control::preload::preload_flows;
+use dpswitch::control::{ControlServer, ServerConfig};
 use dpswitch::datapath::{Report, Switch};
 use dpswitch::dpdk::{DpdkError, Eal};
 use std::path::PathBuf;
@@ -76,6 +79,13 @@ fn main() -> ExitCode {
     if let Some(socket) = args.socket {
         config.datapath.control_socket = socket;
     }
+    let groups = match ControlGroups::resolve(&config) {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("dpswitchd: {e}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
     let eal = match Eal::init(eal_args) {
         Ok(eal) => eal,
         Err(e) => {
@@ -87,9 +97,30 @@ fn main() -> ExitCode {
         .config
         .as_ref()
         .map_or_else(|| "config".to_string(), |p| p.display().to_string());
-    let code = run(&eal, &config, &label, &quit, args.stats_interval);
+    let code = run(&eal, &config, &label, &quit, args.stats_interval, groups);
     drop(eal); // the last EAL handle: rte_eal_cleanup
     code
+}
+
+/// The groups of the control socket, resolved before EAL starts.
+struct ControlGroups {
+    socket: Option<nix::unistd::Gid>,
+    admin: Option<nix::unistd::Gid>,
+}
+
+impl ControlGroups {
+    fn resolve(config: &Config) -> Result<ControlGroups, String> {
+        let lookup = |name: &Option<String>, key: &str| {
+            name.as_deref()
+                .map(group_id)
+                .transpose()
+                .map_err(|e| format!("datapath.{key}: {e}"))
+        };
+        Ok(ControlGroups {
+            socket: lookup(&config.datapath.control_group, "control_group")?,
+            admin: lookup(&config.datapath.admin_group, "admin_group")?,
+        })
+    }
 }
 
 /// DPDK's convention: EAL arguments, then `--`, then the application's.
@@ -112,6 +143,7 @@ fn run(
     config_label: &str,
     quit: &AtomicBool,
     stats_interval: u64,
+    groups: ControlGroups,
 ) -> ExitCode {
     let mut switch = match Switch::open(eal, config) {
         Ok(s) => s,
@@ -135,6 +167,23 @@ fn run(
         let _ = switch.shutdown();
         return ExitCode::from(EXIT_USAGE);
     }
+    let server = ControlServer::bind(ServerConfig {
+        path: &config.datapath.control_socket,
+        socket_group: groups.socket,
+        admin_group: groups.admin,
+        datapath: DatapathInfo {
+            name: config.datapath.name.clone(),
+            dp_ifindex: config.datapath.index as i32,
+        },
+    });
+    let mut server = match server {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("dpswitchd: {e}");
+            let _ = switch.shutdown();
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
     if let Err(e) = switch.launch(eal) {
         eprintln!("dpswitchd: {e}");
         let _ = switch.shutdown();
@@ -159,8 +208,14 @@ fn run(
     let mut next_stats = Instant::now() + interval;
     // OVS re-ranks its subtables every second.
     let mut next_rerank = Instant::now() + Duration::from_secs(1);
+    println!(
+        "dpswitchd: control socket listening on {}",
+        server.path().display()
+    );
     while !quit.load(Ordering::Relaxed) {
-        std::thread::sleep(Duration::from_millis(50));
+        // Requests are served as they come; the wait bounds how late the
+        // upkeep below runs and how long a signal waits to be noticed.
+        server.serve(&mut switch, Duration::from_millis(20));
         let now = Instant::now();
         let rerank = now >= next_rerank;
         if rerank {
@@ -172,6 +227,7 @@ fn run(
             print_counters("stats", &switch.port_stats(), &switch.counters());
         }
     }
+    drop(server);
     println!("dpswitchd: stopping");
     let report = match switch.shutdown() {
         Ok(r) => r,

@@ -252,6 +252,12 @@ impl FlowTable {
     /// Removes a flow and returns its final counters (packets of a burst
     /// being processed right now may still land after this).
     pub fn remove(&mut self, id: FlowId) -> Result<FlowStats, TableError> {
+        self.remove_flow(id).map(|flow| flow.stats())
+    }
+
+    /// Removes a flow and hands it back: after [`FlowTable::synchronize`]
+    /// no reader uses it any more and its counters are final.
+    pub fn remove_flow(&mut self, id: FlowId) -> Result<Arc<Flow>, TableError> {
         let flow = self.flows.get(&id).cloned().ok_or(TableError::NotFound)?;
         let mask = *flow.mask();
         let subtable = self
@@ -276,10 +282,15 @@ impl FlowTable {
             self.order.retain(|m| *m != mask);
             self.publish();
         }
-        let stats = flow.stats();
         drop(subtable);
         self.reclaim();
-        Ok(stats)
+        Ok(flow)
+    }
+
+    /// Waits until every reader has passed a quiescent state: from then on
+    /// no reader sees what was removed or replaced before the call.
+    pub fn synchronize(&self) {
+        self.domain.rcu().synchronize();
     }
 
     /// Removes every flow.
@@ -320,6 +331,17 @@ impl FlowTable {
         self.find_in(&m.mask, &m.masked_key())
     }
 
+    /// The key-identified flow (one without a UFID) whose unmasked key is
+    /// `key`, and whose mask is `mask` when one is given, as the kernel's
+    /// `ovs_flow_tbl_lookup_exact` finds it.
+    pub fn lookup_by_key(&self, key: &FlowKey, mask: Option<&FlowMask>) -> Option<&Flow> {
+        self.order
+            .iter()
+            .filter(|m| mask.is_none_or(|wanted| wanted == *m))
+            .filter_map(|m| self.find_in(m, key))
+            .find(|flow| flow.ufid().is_none() && flow.key() == key)
+    }
+
     pub fn lookup_ufid(&self, ufid: &[u8]) -> Option<&Flow> {
         let id = self.ufids.get(&Ufid::new(ufid)?)?;
         self.flow(*id)
@@ -332,6 +354,15 @@ impl FlowTable {
     /// Every flow, in insertion order (for dumps).
     pub fn flows(&self) -> impl Iterator<Item = &Flow> + '_ {
         self.flows.values().map(|f| &**f)
+    }
+
+    /// The flows inserted after `after` (all when None), in insertion
+    /// order: a dump resumes here, so a flow that lives through the whole
+    /// dump is listed exactly once however the table changes meanwhile.
+    pub fn flows_after(&self, after: Option<FlowId>) -> impl Iterator<Item = &Flow> + '_ {
+        use std::ops::Bound::{Excluded, Unbounded};
+        let start = after.map_or(Unbounded, Excluded);
+        self.flows.range((start, Unbounded)).map(|(_, f)| &**f)
     }
 
     /// A flow's current actions.

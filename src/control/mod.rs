@@ -1,9 +1,20 @@
-//! The control plane side of the datapath: flow commands and their
-//! semantics. Flows preloaded from the config, parsed and validated exactly
-//! as a flow command's would be; dump lines; and a client of the control
-//! socket.
+//! The control plane side of the datapath: the Unix control socket and the
+//! `ovs_*` generic netlink families served on it, a client of that socket,
+//! config flows, and the dump-flows text format.
 
+pub mod access;
 pub mod client;
+pub mod conn;
+pub mod dp_cmd;
 pub mod dump;
+pub mod families;
+pub mod flow_cmd;
+pub mod flow_reply;
+pub mod listener;
 pub mod preload;
+pub mod ratelog;
+pub mod request;
+pub mod server;
 pub mod ufid;
+
+pub use server::{ControlServer, ServerConfig};

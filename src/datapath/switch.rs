@@ -192,6 +192,15 @@ impl Switch {
         self.index.contains(number)
     }
 
+    /// The megaflow table, for the management lcore's flow commands.
+    pub fn table(&self) -> &FlowTable {
+        &self.table
+    }
+
+    pub fn table_mut(&mut self) -> &mut FlowTable {
+        &mut self.table
+    }
+
     /// Installs a flow; it is visible to every PMD when this returns.
     pub fn install(&mut self, m: &Match, actions: Vec<Action>) -> Result<FlowId, TableError> {
         self.table.insert(m, None, actions)

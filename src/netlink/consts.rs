@@ -42,6 +42,8 @@ pub const NLM_F_APPEND: u16 = 0x800;
 // Flags of NLMSG_ERROR acknowledgements.
 pub const NLM_F_CAPPED: u16 = 0x100;
 pub const NLM_F_ACK_TLVS: u16 = 0x200;
+/// `NLMSG_ERROR` TLV: the extended-ack message string.
+pub const NLMSGERR_ATTR_MSG: u16 = 1;
 
 pub const NLA_F_NESTED: u16 = 1 << 15;
 pub const NLA_F_NET_BYTEORDER: u16 = 1 << 14;

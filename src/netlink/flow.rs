@@ -84,55 +84,21 @@ impl FlowAttrs {
     }
 
     /// Decodes the attributes of an `ovs_flow` message (what follows the
-    /// `ovs_header`).
+    /// `ovs_header`): the policy pass, then the key, mask and actions.
     pub fn decode(buf: &[u8]) -> Result<FlowAttrs, NlError> {
-        let mut key = None;
-        let mut mask = None;
-        let mut actions = None;
-        let mut out = FlowAttrs::default();
-        for attr in attrs_lenient(buf) {
-            match attr.kind() {
-                OVS_FLOW_ATTR_KEY => key = Some(nested(&attr, "key")?),
-                OVS_FLOW_ATTR_MASK => mask = Some(nested(&attr, "mask")?),
-                OVS_FLOW_ATTR_ACTIONS => actions = Some(nested(&attr, "actions")?),
-                OVS_FLOW_ATTR_CLEAR => out.clear = flag(&attr, "clear")?,
-                OVS_FLOW_ATTR_PROBE => out.probe = flag(&attr, "probe")?,
-                OVS_FLOW_ATTR_UFID => {
-                    let ufid = attr.payload();
-                    if ufid.is_empty() {
-                        return Err(below_minimum(&attr, "ufid", 1));
-                    }
-                    out.ufid = Some(ufid.to_vec());
-                }
-                OVS_FLOW_ATTR_UFID_FLAGS => {
-                    out.ufid_flags = bytes_at(attr.payload(), 0)
-                        .map(u32::from_ne_bytes)
-                        .ok_or_else(|| below_minimum(&attr, "ufid_flags", 4))?;
-                }
-                OVS_FLOW_ATTR_STATS => {
-                    if let Some(stats) = decode_stats(attr.payload()) {
-                        out.stats = Some(stats);
-                    }
-                }
-                OVS_FLOW_ATTR_USED => {
-                    if let Ok(used) = <[u8; 8]>::try_from(attr.payload()) {
-                        out.used = Some(u64::from_ne_bytes(used));
-                    }
-                }
-                OVS_FLOW_ATTR_TCP_FLAGS => {
-                    if let [flags] = attr.payload() {
-                        out.tcp_flags = Some(*flags);
-                    }
-                }
-                _ => {}
-            }
-        }
-        // As in the kernel, nested contents are read once the whole message
-        // passed the policy, and only the last of repeated attributes.
-        out.key = key.map(decode_key).transpose()?;
-        out.mask = mask.map(decode_mask).transpose()?;
-        out.actions = actions.map(decode_actions).transpose()?;
-        Ok(out)
+        let raw = RawFlowAttrs::parse(buf)?;
+        Ok(FlowAttrs {
+            key: raw.key.map(decode_key).transpose()?,
+            mask: raw.mask.map(decode_mask).transpose()?,
+            actions: raw.actions.map(decode_actions).transpose()?,
+            ufid: raw.ufid.map(<[u8]>::to_vec),
+            ufid_flags: raw.ufid_flags,
+            probe: raw.probe,
+            clear: raw.clear,
+            stats: raw.stats,
+            used: raw.used,
+            tcp_flags: raw.tcp_flags,
+        })
     }
 
     /// Appends the attributes in the order the kernel's replies use: ufid,
@@ -186,6 +152,76 @@ impl FlowAttrs {
         let mut w = AttrWriter::new();
         self.encode_into(&mut w)?;
         w.finish(CONTEXT)
+    }
+}
+
+/// An `ovs_flow` message after the generic netlink policy pass only: the
+/// key, mask and actions are still undecoded nests, because the kernel
+/// checks that they are present, and in which order it decodes them, before
+/// it looks inside.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RawFlowAttrs<'a> {
+    pub key: Option<&'a [u8]>,
+    pub mask: Option<&'a [u8]>,
+    pub actions: Option<&'a [u8]>,
+    /// 1 byte or more, as received (see [`FlowAttrs::ufid`]).
+    pub ufid: Option<&'a [u8]>,
+    pub ufid_flags: u32,
+    pub probe: bool,
+    pub clear: bool,
+    pub stats: Option<FlowStats>,
+    pub used: Option<u64>,
+    pub tcp_flags: Option<u8>,
+}
+
+impl<'a> RawFlowAttrs<'a> {
+    /// Applies the family's attribute policy; the last of repeated
+    /// attributes wins.
+    pub fn parse(buf: &'a [u8]) -> Result<RawFlowAttrs<'a>, NlError> {
+        let mut out = RawFlowAttrs::default();
+        for attr in attrs_lenient(buf) {
+            match attr.kind() {
+                OVS_FLOW_ATTR_KEY => out.key = Some(nested(&attr, "key")?),
+                OVS_FLOW_ATTR_MASK => out.mask = Some(nested(&attr, "mask")?),
+                OVS_FLOW_ATTR_ACTIONS => out.actions = Some(nested(&attr, "actions")?),
+                OVS_FLOW_ATTR_CLEAR => out.clear = flag(&attr, "clear")?,
+                OVS_FLOW_ATTR_PROBE => out.probe = flag(&attr, "probe")?,
+                OVS_FLOW_ATTR_UFID => {
+                    let ufid = attr.payload();
+                    if ufid.is_empty() {
+                        return Err(below_minimum(&attr, "ufid", 1));
+                    }
+                    out.ufid = Some(ufid);
+                }
+                OVS_FLOW_ATTR_UFID_FLAGS => {
+                    out.ufid_flags = bytes_at(attr.payload(), 0)
+                        .map(u32::from_ne_bytes)
+                        .ok_or_else(|| below_minimum(&attr, "ufid_flags", 4))?;
+                }
+                OVS_FLOW_ATTR_STATS => {
+                    if let Some(stats) = decode_stats(attr.payload()) {
+                        out.stats = Some(stats);
+                    }
+                }
+                OVS_FLOW_ATTR_USED => {
+                    if let Ok(used) = <[u8; 8]>::try_from(attr.payload()) {
+                        out.used = Some(u64::from_ne_bytes(used));
+                    }
+                }
+                OVS_FLOW_ATTR_TCP_FLAGS => {
+                    if let [flags] = attr.payload() {
+                        out.tcp_flags = Some(*flags);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+
+    /// The UFID that identifies the flow: 1 to `MAX_UFID_LENGTH` bytes.
+    pub fn identifying_ufid(&self) -> Option<&'a [u8]> {
+        self.ufid.filter(|u| u.len() <= MAX_UFID_LENGTH)
     }
 }
 

@@ -3,10 +3,10 @@
 //! then attributes. Also the netlink control messages dpswitch sends and
 //! reads: `NLMSG_ERROR` (errors and acks) and `NLMSG_DONE` (end of a dump).
 
-use super::attr::bytes_at;
+use super::attr::{bytes_at, AttrWriter};
 use super::consts::{
-    GENL_HDRLEN, NLMSG_ALIGNTO, NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, NLM_F_CAPPED, NLM_F_MULTI,
-    OVS_HEADER_LEN,
+    GENL_HDRLEN, NLMSGERR_ATTR_MSG, NLMSG_ALIGNTO, NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN,
+    NLM_F_ACK_TLVS, NLM_F_CAPPED, NLM_F_MULTI, OVS_HEADER_LEN,
 };
 use super::error::NlError;
 
@@ -310,6 +310,19 @@ pub fn encode_error(
     errno: i32,
     echo_payload: bool,
 ) -> Vec<u8> {
+    encode_error_with_message(port_id, request, errno, echo_payload, None)
+}
+
+/// [`encode_error`] with an extended-ack message: like the kernel's
+/// `extack->_msg`, it follows the echoed request as an `NLMSGERR_ATTR_MSG`
+/// string and the reply is flagged NLM_F_ACK_TLVS.
+pub fn encode_error_with_message(
+    port_id: u32,
+    request: &RawMessage<'_>,
+    errno: i32,
+    echo_payload: bool,
+    message: Option<&str>,
+) -> Vec<u8> {
     let echo = errno != 0 && echo_payload;
     let mut payload = Vec::with_capacity((4 + NLMSG_HDRLEN).saturating_add(request.payload.len()));
     payload.extend_from_slice(&errno.saturating_neg().to_ne_bytes());
@@ -317,10 +330,20 @@ pub fn encode_error(
     if echo {
         payload.extend_from_slice(request.payload);
     }
+    let mut flags = if echo { 0 } else { NLM_F_CAPPED };
+    if let Some(text) = message {
+        let mut string = Vec::with_capacity(text.len().saturating_add(1));
+        string.extend_from_slice(text.as_bytes());
+        string.push(0);
+        let mut tlvs = AttrWriter::new();
+        tlvs.put(NLMSGERR_ATTR_MSG, &string);
+        payload.extend_from_slice(tlvs.as_bytes());
+        flags |= NLM_F_ACK_TLVS;
+    }
     let header = NlMsgHeader {
         len: 0,
         msg_type: NLMSG_ERROR,
-        flags: if echo { 0 } else { NLM_F_CAPPED },
+        flags,
         seq: request.header.seq,
         pid: port_id,
     };

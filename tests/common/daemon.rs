@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{channel, Receiver};
 use std::time::{Duration, Instant};
@@ -22,10 +23,14 @@ pub struct Daemon {
     eal_args: Vec<String>,
     lines: Receiver<String>,
     pub seen: Vec<String>,
+    /// The control socket it serves.
+    pub socket: PathBuf,
 }
 
 impl Daemon {
     /// Starts `dpswitchd <eal> -- <app>` with lcores 0 (main) and 1 (PMD).
+    /// Without `--socket` in `app`, it serves a socket of its own in a
+    /// fresh directory, so daemons of different tests never meet.
     pub fn start(tag: &str, vdevs: &[String], app: &[&str]) -> Daemon {
         let program = format!("dpswitchd-{tag}");
         let mut args = super::eal_args(&program, &["-l", "0,1"]);
@@ -33,6 +38,15 @@ impl Daemon {
         args.extend(vdevs.iter().map(|v| format!("--vdev={v}")));
         args.push("--".into());
         args.extend(app.iter().map(|s| s.to_string()));
+        let socket = match app.iter().position(|a| *a == "--socket") {
+            Some(i) => PathBuf::from(app[i + 1]),
+            None => {
+                let path = test_socket_path(tag);
+                args.push("--socket".into());
+                args.push(path.display().to_string());
+                path
+            }
+        };
         let mut child = Command::new(env!("CARGO_BIN_EXE_dpswitchd"))
             .args(&args)
             .stdout(Stdio::piped())
@@ -54,6 +68,7 @@ impl Daemon {
             eal_args: args,
             lines: rx,
             seen: Vec::new(),
+            socket,
         }
     }
 
@@ -102,6 +117,22 @@ impl Drop for Daemon {
             let _ = self.child.wait();
         }
     }
+}
+
+/// A control socket path no other test uses: a fresh directory under
+/// the temporary directory, open to every user (tests connect as others).
+pub fn test_socket_path(tag: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "dpswitch-{tag}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).expect("socket directory");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    dir.join("dpswitch.sock")
 }
 
 pub fn wait_timeout(child: &mut Child, timeout: Duration) -> ExitStatus {

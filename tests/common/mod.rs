@@ -2,10 +2,14 @@
 //! a child process.
 #![allow(dead_code, unused_imports)] // each test file uses its own part of this
 
+mod control;
 mod daemon;
 mod eal;
 mod netns;
+mod pcap;
 
+pub use control::*;
 pub use daemon::*;
 pub use eal::*;
 pub use netns::*;
+pub use pcap::*;

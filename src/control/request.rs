@@ -1,0 +1,59 @@
+//! What a command handler sees of a request and what it gives back.
+
+use crate::netlink::error::{errno, NlError};
+
+/// A refused command: the errno for `NLMSG_ERROR` and, where there is
+/// one, the message the daemon logs and returns as the extended ack.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CmdError {
+    pub errno: i32,
+    pub message: Option<String>,
+}
+
+impl CmdError {
+    pub fn new(errno: i32, message: impl Into<String>) -> CmdError {
+        CmdError {
+            errno,
+            message: Some(message.into()),
+        }
+    }
+
+    pub fn einval(message: impl Into<String>) -> CmdError {
+        CmdError::new(errno::EINVAL, message)
+    }
+
+    pub fn enodev() -> CmdError {
+        CmdError::new(errno::ENODEV, "no datapath with this dp_ifindex")
+    }
+
+    pub fn enoent(message: impl Into<String>) -> CmdError {
+        CmdError::new(errno::ENOENT, message)
+    }
+}
+
+impl From<NlError> for CmdError {
+    fn from(e: NlError) -> CmdError {
+        CmdError::new(e.errno(), e.to_string())
+    }
+}
+
+/// What a successful command produced, besides the ack.
+#[derive(Debug, Default)]
+pub struct Response {
+    /// Messages for the requester, in order, before any ack.
+    pub unicast: Vec<Vec<u8>>,
+    /// A notification for the subscribers of a multicast group.
+    pub notify: Option<(u32, Vec<u8>)>,
+    /// The reply may only leave once every PMD lcore has passed a
+    /// quiescent state (the change is then what every packet sees).
+    pub needs_sync: bool,
+}
+
+/// Who sent a request, as the handlers need it.
+#[derive(Clone, Copy, Debug)]
+pub struct Requester {
+    /// The connection's netlink port id.
+    pub port_id: u32,
+    /// Root or a member of the admin group.
+    pub admin: bool,
+}

@@ -1,0 +1,590 @@
+//! The control socket server, run by the management lcore between its
+//! other duties: it accepts clients, reads their requests without ever
+//! blocking, runs them one at a time, and sends replies only once the
+//! change they report is what every PMD lcore sees.
+
+use super::access::{peer_of, Peer};
+use super::conn::{Connection, FlowDump, DATAGRAM_MAX, NOTIFY_LIMIT_BYTES};
+use super::dp_cmd::{self, DatapathInfo, ReplyTo};
+use super::families::{self, *};
+use super::flow_cmd::{self, FlowContext};
+use super::flow_reply::{flow_message, FlowMessageHeader};
+use super::listener::Listener;
+use super::ratelog::RateLog;
+use super::request::{CmdError, Response};
+use crate::datapath::Switch;
+use crate::netlink::consts::*;
+use crate::netlink::error::errno;
+use crate::netlink::flow::RawFlowAttrs;
+use crate::netlink::msg::{
+    encode_done, encode_error_with_message, messages, NlMsgHeader, RawMessage,
+};
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sys::socket::{recvmsg, MsgFlags};
+use nix::unistd::Gid;
+use std::io::IoSliceMut;
+use std::os::fd::{AsFd, AsRawFd};
+use std::path::Path;
+use std::time::Duration;
+
+/// Largest request datagram read whole; a longer one is answered EMSGSIZE.
+const RECV_BUFFER: usize = 256 * 1024;
+/// Datagrams read from one connection per round, so one busy client
+/// cannot starve the others or the management lcore's upkeep.
+const READS_PER_ROUND: usize = 64;
+const MAX_CONNECTIONS: usize = 256;
+
+pub struct ServerConfig<'a> {
+    pub path: &'a Path,
+    pub socket_group: Option<Gid>,
+    pub admin_group: Option<Gid>,
+    pub datapath: DatapathInfo,
+}
+
+pub struct ControlServer {
+    listener: Listener,
+    conns: Vec<Connection>,
+    next_port_id: u32,
+    admin_group: Option<Gid>,
+    dp: DatapathInfo,
+    log: RateLog,
+    buf: Vec<u8>,
+}
+
+/// What one request asked of the round it was read in.
+#[derive(Default)]
+struct RoundState {
+    needs_sync: bool,
+}
+
+impl ControlServer {
+    pub fn bind(config: ServerConfig<'_>) -> Result<ControlServer, String> {
+        let listener = Listener::bind(config.path, config.socket_group)?;
+        Ok(ControlServer {
+            listener,
+            conns: Vec::new(),
+            next_port_id: 1,
+            admin_group: config.admin_group,
+            dp: config.datapath,
+            log: RateLog::new(100, Duration::from_secs(1)),
+            buf: vec![0; RECV_BUFFER],
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        self.listener.path()
+    }
+
+    /// Waits up to `timeout` for clients, then serves everything that is
+    /// ready.
+    pub fn serve(&mut self, switch: &mut Switch, timeout: Duration) {
+        let (listener_ready, ready) = self.wait(timeout);
+        if listener_ready {
+            self.accept();
+        }
+        let mut round = RoundState::default();
+        for index in ready {
+            self.read_requests(index, switch, &mut round);
+        }
+        if round.needs_sync {
+            switch.table().synchronize();
+        }
+        for index in 0..self.conns.len() {
+            self.continue_dump(index, switch);
+            self.conns[index].flush();
+        }
+        self.conns.retain(|c| !c.dead);
+    }
+
+    /// Polls the listener and the connections; returns whether the
+    /// listener has clients waiting and which connections to read.
+    fn wait(&mut self, timeout: Duration) -> (bool, Vec<usize>) {
+        // A dump part can be produced without waiting for anything.
+        let busy = self
+            .conns
+            .iter()
+            .any(|c| c.dump.is_some() && !c.has_output());
+        let timeout = if busy { Duration::ZERO } else { timeout };
+        let mut fds = Vec::with_capacity(self.conns.len() + 1);
+        fds.push(PollFd::new(self.listener.socket.as_fd(), PollFlags::POLLIN));
+        for c in &self.conns {
+            let mut events = PollFlags::empty();
+            if c.wants_requests() {
+                events |= PollFlags::POLLIN;
+            }
+            if c.has_output() {
+                events |= PollFlags::POLLOUT;
+            }
+            fds.push(PollFd::new(c.stream.as_fd(), events));
+        }
+        let millis = u16::try_from(timeout.as_millis()).unwrap_or(u16::MAX);
+        if poll(&mut fds, PollTimeout::from(millis)).is_err() {
+            return (false, Vec::new());
+        }
+        let revents: Vec<PollFlags> = fds
+            .iter()
+            .map(|f| f.revents().unwrap_or(PollFlags::empty()))
+            .collect();
+        let listener_ready = revents[0].contains(PollFlags::POLLIN);
+        let mut ready = Vec::new();
+        for (index, ev) in revents[1..].iter().enumerate() {
+            if ev.intersects(PollFlags::POLLIN | PollFlags::POLLHUP | PollFlags::POLLERR) {
+                ready.push(index);
+            }
+        }
+        (listener_ready, ready)
+    }
+
+    fn accept(&mut self) {
+        while let Ok((stream, _)) = self.listener.socket.accept() {
+            if self.conns.len() >= MAX_CONNECTIONS || stream.set_nonblocking(true).is_err() {
+                continue; // dropped: the client sees the connection close
+            }
+            let Ok(peer) = peer_of(&stream, self.admin_group) else {
+                continue;
+            };
+            let port_id = self.next_port_id;
+            self.next_port_id = self.next_port_id.wrapping_add(1).max(1);
+            self.conns.push(Connection::new(stream, peer, port_id));
+        }
+    }
+
+    /// Reads and runs the datagrams waiting on one connection.
+    fn read_requests(&mut self, index: usize, switch: &mut Switch, round: &mut RoundState) {
+        let mut buf = std::mem::take(&mut self.buf);
+        for _ in 0..READS_PER_ROUND {
+            if !self.conns[index].wants_requests() {
+                break;
+            }
+            let fd = self.conns[index].stream.as_raw_fd();
+            let mut iov = [IoSliceMut::new(&mut buf)];
+            let (len, truncated) = match recvmsg::<()>(fd, &mut iov, None, MsgFlags::MSG_DONTWAIT) {
+                Ok(r) if r.bytes == 0 => {
+                    self.conns[index].dead = true;
+                    break;
+                }
+                Ok(r) => (r.bytes, r.flags.contains(MsgFlags::MSG_TRUNC)),
+                Err(nix::errno::Errno::EAGAIN) => break,
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(_) => {
+                    self.conns[index].dead = true;
+                    break;
+                }
+            };
+            self.run_datagram(index, &buf[..len], truncated, switch, round);
+        }
+        self.buf = buf;
+    }
+
+    /// Runs every message of one datagram, in order.
+    fn run_datagram(
+        &mut self,
+        index: usize,
+        datagram: &[u8],
+        truncated: bool,
+        switch: &mut Switch,
+        round: &mut RoundState,
+    ) {
+        for item in messages(datagram) {
+            match item {
+                Ok(message) => self.run_message(index, &message, switch, round),
+                Err(_) if truncated => {
+                    // The message was cut by the receive buffer: its header
+                    // is intact, so it can be answered.
+                    let rest = &datagram[datagram.len().min(consumed_before(datagram))..];
+                    if let Ok(header) = NlMsgHeader::parse(rest) {
+                        let request = RawMessage {
+                            header,
+                            payload: &[],
+                        };
+                        let conn = &mut self.conns[index];
+                        conn.queue(encode_error_with_message(
+                            conn.port_id,
+                            &request,
+                            errno::EMSGSIZE,
+                            false,
+                            Some("request larger than the daemon's receive buffer"),
+                        ));
+                    }
+                    return;
+                }
+                Err(e) => {
+                    // The stream cannot be framed any further (A2).
+                    self.log.log(&format!(
+                        "closing connection {}: {e}",
+                        self.conns[index].port_id
+                    ));
+                    self.conns[index].closing = true;
+                    return;
+                }
+            }
+        }
+    }
+
+    fn run_message(
+        &mut self,
+        index: usize,
+        message: &RawMessage<'_>,
+        switch: &mut Switch,
+        round: &mut RoundState,
+    ) {
+        let header = message.header;
+        // As the kernel: what is not a request, or a control message, is
+        // only acknowledged when asked.
+        if header.flags & NLM_F_REQUEST == 0 || header.msg_type < NLMSG_MIN_TYPE {
+            if header.flags & NLM_F_ACK != 0 {
+                self.reply_error(index, message, None, false);
+            }
+            return;
+        }
+        let peer = self.conns[index].peer;
+        let result = match header.msg_type {
+            GENL_ID_CTRL => self.run_ctrl(index, message),
+            FAMILY_DATAPATH | FAMILY_VPORT | FAMILY_FLOW | FAMILY_PACKET => {
+                self.run_ovs(index, message, &peer, switch)
+            }
+            other => Err(Failure::logged(CmdError::new(
+                errno::ENOENT,
+                format!("no generic netlink family {other:#x}"),
+            ))),
+        };
+        match result {
+            Ok(Some(response)) => {
+                round.needs_sync |= response.needs_sync;
+                self.deliver(index, message, response);
+            }
+            Ok(None) => {} // a dump started
+            Err(failure) => {
+                if failure.log {
+                    if let Some(text) = &failure.error.message {
+                        self.log.log(text);
+                    }
+                }
+                self.reply_error(index, message, Some(failure.error), true);
+            }
+        }
+    }
+
+    /// Sends a command's replies, its ack and its notification.
+    fn deliver(&mut self, index: usize, message: &RawMessage<'_>, response: Response) {
+        let echo = message.header.flags & NLM_F_ECHO != 0;
+        let requester = self.conns[index].port_id;
+        for reply in response.unicast {
+            self.conns[index].queue(reply);
+        }
+        if message.header.flags & NLM_F_ACK != 0 {
+            self.reply_error(index, message, None, false);
+        }
+        if let Some((group, notification)) = response.notify {
+            for conn in self.conns.iter_mut() {
+                // An echo already reached the requester.
+                if !conn.subscribed(group) || (echo && conn.port_id == requester) {
+                    continue;
+                }
+                if conn.pending_bytes() > NOTIFY_LIMIT_BYTES {
+                    conn.notifications_dropped += 1;
+                    continue;
+                }
+                conn.queue(notification.clone());
+            }
+        }
+    }
+
+    /// `NLMSG_ERROR`: an error (with its message), or an ack when None.
+    fn reply_error(
+        &mut self,
+        index: usize,
+        message: &RawMessage<'_>,
+        error: Option<CmdError>,
+        echo_payload: bool,
+    ) {
+        let conn = &mut self.conns[index];
+        let (code, text) = match &error {
+            Some(e) => (e.errno, e.message.as_deref()),
+            None => (0, None),
+        };
+        conn.queue(encode_error_with_message(
+            conn.port_id,
+            message,
+            code,
+            echo_payload,
+            text,
+        ));
+    }
+
+    fn run_ctrl(
+        &mut self,
+        index: usize,
+        message: &RawMessage<'_>,
+    ) -> Result<Option<Response>, Failure> {
+        let genl = message
+            .genl()
+            .map_err(|e| Failure::logged(CmdError::einval(e.to_string())))?;
+        let reply_header = NlMsgHeader {
+            len: 0,
+            msg_type: GENL_ID_CTRL,
+            flags: 0,
+            seq: message.header.seq,
+            pid: self.conns[index].port_id,
+        };
+        match genl.genl.cmd {
+            CTRL_CMD_GETFAMILY if is_dump(message) => {
+                let conn = &mut self.conns[index];
+                for f in FAMILIES.iter() {
+                    conn.queue(family_message(
+                        f,
+                        NlMsgHeader {
+                            flags: NLM_F_MULTI,
+                            ..reply_header
+                        },
+                    ));
+                }
+                conn.queue(encode_done(conn.port_id, message.header.seq, 0));
+                Ok(None)
+            }
+            CTRL_CMD_GETFAMILY => {
+                let f = families::requested_family(genl.payload).map_err(Failure::quiet)?;
+                Ok(Some(Response {
+                    unicast: vec![family_message(f, reply_header)],
+                    ..Response::default()
+                }))
+            }
+            DPSWITCH_CTRL_CMD_SUBSCRIBE | DPSWITCH_CTRL_CMD_UNSUBSCRIBE => {
+                let group = families::requested_group(genl.payload).map_err(Failure::quiet)?;
+                let conn = &mut self.conns[index];
+                if genl.genl.cmd == DPSWITCH_CTRL_CMD_SUBSCRIBE {
+                    conn.groups |= 1 << group;
+                } else {
+                    conn.groups &= !(1 << group);
+                }
+                Ok(Some(Response::default()))
+            }
+            other => Err(Failure::quiet(CmdError::new(
+                errno::EOPNOTSUPP,
+                format!("nlctrl has no command {other}"),
+            ))),
+        }
+    }
+
+    fn run_ovs(
+        &mut self,
+        index: usize,
+        message: &RawMessage<'_>,
+        peer: &Peer,
+        switch: &mut Switch,
+    ) -> Result<Option<Response>, Failure> {
+        let msg = message
+            .ovs()
+            .map_err(|e| Failure::logged(CmdError::einval(e.to_string())))?;
+        let family = message.header.msg_type;
+        let cmd = msg.genl.cmd;
+        let known = match family {
+            FAMILY_PACKET => cmd == OVS_PACKET_CMD_EXECUTE,
+            _ => matches!(cmd, 1..=4), // NEW, DEL, GET, SET
+        };
+        if !known {
+            return Err(Failure::quiet(CmdError::new(
+                errno::EOPNOTSUPP,
+                format!("family {family:#x} has no command {cmd}"),
+            )));
+        }
+        let dump = is_dump(message);
+        if dump && cmd != 3 {
+            return Err(Failure::quiet(CmdError::new(
+                errno::EOPNOTSUPP,
+                "only GET can dump",
+            )));
+        }
+        // A1: like the kernel's GENL_UNS_ADMIN_PERM, before anything else.
+        let mutating = family == FAMILY_PACKET || cmd != 3;
+        if mutating && !peer.admin {
+            return Err(Failure::quiet(CmdError::new(
+                errno::EPERM,
+                format!(
+                    "uid {} is neither root nor in the admin group: read-only access",
+                    peer.uid
+                ),
+            )));
+        }
+        let port_id = self.conns[index].port_id;
+        let to = ReplyTo {
+            seq: message.header.seq,
+            port_id,
+            flags: 0,
+        };
+        match family {
+            FAMILY_FLOW if dump => {
+                let raw = RawFlowAttrs::parse(msg.attrs).map_err(|e| Failure::logged(e.into()))?;
+                if msg.dp_ifindex != self.dp.dp_ifindex {
+                    return Err(Failure::quiet(CmdError::enodev()));
+                }
+                self.conns[index].dump = Some(FlowDump {
+                    seq: message.header.seq,
+                    ufid_flags: raw.ufid_flags,
+                    after: None,
+                });
+                Ok(None)
+            }
+            FAMILY_FLOW => {
+                let mut notes = Vec::new();
+                let mut ctx = FlowContext {
+                    switch,
+                    dp_ifindex: self.dp.dp_ifindex,
+                    notes: &mut notes,
+                };
+                let result = flow_cmd::handle(&mut ctx, &msg, port_id);
+                for note in &notes {
+                    self.log.log(note);
+                }
+                result.map(Some).map_err(|e| Failure {
+                    log: !e.probe && worth_logging(&e.error),
+                    error: e.error,
+                })
+            }
+            FAMILY_DATAPATH if dump => {
+                let conn = &mut self.conns[index];
+                let multi = ReplyTo {
+                    flags: NLM_F_MULTI,
+                    ..to
+                };
+                conn.queue(dp_cmd::datapath_message(&self.dp, switch, multi));
+                conn.queue(encode_done(port_id, message.header.seq, 0));
+                Ok(None)
+            }
+            FAMILY_DATAPATH if cmd == OVS_DP_CMD_GET => {
+                let reply =
+                    dp_cmd::get_datapath(&self.dp, switch, &msg, to).map_err(Failure::quiet)?;
+                Ok(Some(unicast(reply)))
+            }
+            FAMILY_VPORT if dump => {
+                if msg.dp_ifindex != self.dp.dp_ifindex {
+                    return Err(Failure::quiet(CmdError::enodev()));
+                }
+                let multi = ReplyTo {
+                    flags: NLM_F_MULTI,
+                    ..to
+                };
+                let conn = &mut self.conns[index];
+                for m in dp_cmd::vport_messages(&self.dp, switch, multi) {
+                    conn.queue(m);
+                }
+                conn.queue(encode_done(port_id, message.header.seq, 0));
+                Ok(None)
+            }
+            FAMILY_VPORT if cmd == OVS_VPORT_CMD_GET => {
+                let reply =
+                    dp_cmd::get_vport(&self.dp, switch, &msg, to).map_err(Failure::quiet)?;
+                Ok(Some(unicast(reply)))
+            }
+            FAMILY_PACKET => Err(Failure::quiet(CmdError::new(
+                errno::EOPNOTSUPP,
+                "OVS_PACKET_CMD_EXECUTE is not supported by this dpswitchd",
+            ))),
+            _ => Err(Failure::quiet(dp_cmd::refuse_change(
+                if family == FAMILY_DATAPATH {
+                    "ovs_datapath"
+                } else {
+                    "ovs_vport"
+                },
+                cmd,
+            ))),
+        }
+    }
+
+    /// Queues the next part of a flow dump when the previous one has been
+    /// read: whole messages up to one datagram, the last part ending with
+    /// `NLMSG_DONE`.
+    fn continue_dump(&mut self, index: usize, switch: &Switch) {
+        let conn = &mut self.conns[index];
+        let Some(dump) = conn.dump else { return };
+        if conn.has_output() || conn.dead {
+            return;
+        }
+        let table = switch.table();
+        let mut part = Vec::with_capacity(DATAGRAM_MAX);
+        let mut after = dump.after;
+        let mut finished = true;
+        for flow in table.flows_after(dump.after) {
+            let message = flow_message(
+                FlowMessageHeader {
+                    cmd: OVS_FLOW_CMD_GET,
+                    dp_ifindex: self.dp.dp_ifindex,
+                    seq: dump.seq,
+                    port_id: conn.port_id,
+                    flags: NLM_F_MULTI,
+                },
+                flow,
+                table.actions(flow),
+                dump.ufid_flags,
+            );
+            if !part.is_empty() && part.len() + message.len() > DATAGRAM_MAX {
+                finished = false;
+                break;
+            }
+            part.extend_from_slice(&message);
+            after = Some(flow.id());
+        }
+        let done = encode_done(conn.port_id, dump.seq, 0);
+        if finished && part.len() + done.len() <= DATAGRAM_MAX {
+            part.extend_from_slice(&done);
+            conn.dump = None;
+        } else {
+            conn.dump = Some(FlowDump { after, ..dump });
+        }
+        if !part.is_empty() {
+            conn.queue_datagram(part);
+        }
+    }
+}
+
+/// Where the message that could not be framed starts.
+fn consumed_before(datagram: &[u8]) -> usize {
+    let mut at = 0;
+    for (message, used) in std::iter::from_fn({
+        let mut rest = datagram;
+        move || {
+            let (message, used) = RawMessage::parse(rest).ok()?;
+            rest = &rest[used..];
+            Some((message, used))
+        }
+    }) {
+        let _ = message;
+        at += used;
+    }
+    at
+}
+
+fn is_dump(message: &RawMessage<'_>) -> bool {
+    message.header.flags & NLM_F_DUMP == NLM_F_DUMP
+}
+
+fn unicast(message: Vec<u8>) -> Response {
+    Response {
+        unicast: vec![message],
+        ..Response::default()
+    }
+}
+
+/// Malformed requests are logged, as the kernel's OVS_NLERR does;
+/// ordinary outcomes (no such flow, exists, no permission) are not.
+fn worth_logging(e: &CmdError) -> bool {
+    !matches!(
+        e.errno,
+        errno::ENOENT | errno::EEXIST | errno::ENODEV | errno::EPERM
+    )
+}
+
+struct Failure {
+    error: CmdError,
+    log: bool,
+}
+
+impl Failure {
+    fn logged(error: CmdError) -> Failure {
+        Failure { error, log: true }
+    }
+
+    fn quiet(error: CmdError) -> Failure {
+        Failure { error, log: false }
+    }
+}
