@@ -6,10 +6,10 @@ use crate::args::{open_datapath, split_dp, FlowSpec};
 use crate::Options;
 use dpswitch::control::client::{Client, Message};
 use dpswitch::control::dump::{format_flow_reply, format_stats, DumpStats};
+use dpswitch::control::flow_reply::monotonic_msec as now_ms;
 use dpswitch::flow::text::parse_actions;
 use dpswitch::netlink::consts::*;
 use dpswitch::netlink::FlowAttrs;
-use nix::time::{clock_gettime, ClockId};
 use std::io::Write;
 
 /// add-flow [DP] FLOW ACTIONS: `OVS_FLOW_CMD_NEW` with `NLM_F_CREATE`.
@@ -181,17 +181,6 @@ fn decode_flow(msg: &Message) -> Result<FlowAttrs, String> {
 fn flow_line(msg: &Message, now_ms: u64, verbose: bool) -> Result<String, String> {
     let ovs = msg.ovs().map_err(|e| format!("bad flow reply: {e}"))?;
     format_flow_reply(ovs.attrs, now_ms, verbose).map_err(|e| format!("bad flow reply: {e}"))
-}
-
-/// The monotonic clock in milliseconds: the clock of `OVS_FLOW_ATTR_USED`.
-fn now_ms() -> u64 {
-    clock_gettime(ClockId::CLOCK_MONOTONIC)
-        .map(|t| {
-            let secs = u64::try_from(t.tv_sec()).unwrap_or(0);
-            let ms = u64::try_from(t.tv_nsec() / 1_000_000).unwrap_or(0);
-            secs * 1000 + ms
-        })
-        .unwrap_or(0)
 }
 
 /// Prints one line; a reader that went away ends dpctl quietly.

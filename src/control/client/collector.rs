@@ -8,15 +8,12 @@ use super::error::ClientError;
 use super::message::Message;
 use crate::netlink::attr::attrs_lenient;
 use crate::netlink::consts::{
-    NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, NLMSG_MIN_TYPE, NLMSG_NOOP, NLMSG_OVERRUN,
-    NLM_F_ACK_TLVS, NLM_F_CAPPED,
+    NLMSGERR_ATTR_MSG, NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, NLMSG_MIN_TYPE, NLMSG_NOOP,
+    NLMSG_OVERRUN, NLM_F_ACK_TLVS, NLM_F_CAPPED,
 };
 use crate::netlink::msg::{messages, nlmsg_align};
 use crate::netlink::RawMessage;
 use std::collections::{HashMap, VecDeque};
-
-/// `NLMSGERR_ATTR_MSG` (linux/netlink.h): the error's text, NUL-terminated.
-const NLMSGERR_ATTR_MSG: u16 = 1;
 
 #[derive(Debug, Default)]
 struct Pending {

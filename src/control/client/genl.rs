@@ -11,11 +11,10 @@ use crate::netlink::consts::{
 };
 use crate::netlink::AttrWriter;
 
-/// dpswitch's one controller extension (docs/control-socket.md): Unix
-/// sockets have no `NETLINK_ADD_MEMBERSHIP`, so a connection joins and
-/// leaves a multicast group with these `nlctrl` commands.
-pub const DPSWITCH_CTRL_CMD_SUBSCRIBE: u8 = 0x80;
-pub const DPSWITCH_CTRL_CMD_UNSUBSCRIBE: u8 = 0x81;
+// dpswitch's one controller extension (docs/control-socket.md): Unix
+// sockets have no `NETLINK_ADD_MEMBERSHIP`, so a connection joins and
+// leaves a multicast group with these `nlctrl` commands.
+pub use crate::control::families::{DPSWITCH_CTRL_CMD_SUBSCRIBE, DPSWITCH_CTRL_CMD_UNSUBSCRIBE};
 
 /// The version Open vSwitch's netlink library puts in its controller
 /// requests.
