@@ -224,7 +224,10 @@ fn flow_commands_change_and_show_the_table() {
     // Refusals carry the errno and the daemon's explanation.
     let e = sw.fails(&["add-flow", ARP0, "7"]);
     assert!(
-        e.starts_with("dpctl: add-flow: EINVAL (Invalid argument)"),
+        e.starts_with(
+            "dpctl: add-flow: EINVAL (Invalid argument): \
+             Flow actions may not be safe on all matching packets."
+        ),
         "{e}"
     );
     let e = sw.fails(&["add-flow", "dp9", ARP0, "1"]);
