@@ -14,23 +14,11 @@ use std::time::{Duration, Instant};
 const CLIENT_ENV: &str = "DPSWITCH_A1_SOCKET";
 
 fn start(tag: &str, config: &str) -> Option<ControlDaemon> {
-    if !common::is_root() {
-        eprintln!("skipped: needs root (hugepages, DPDK devices)");
-        return None;
-    }
-    Some(ControlDaemon::start(tag, config))
+    ControlDaemon::start_if_root(tag, config)
 }
 
 fn u64_at(b: &[u8], at: usize) -> u64 {
     u64::from_ne_bytes(b[at..at + 8].try_into().unwrap())
-}
-
-fn name_attr(kind: u16, name: &str) -> Vec<u8> {
-    let mut v = name.as_bytes().to_vec();
-    v.push(0);
-    let mut w = AttrWriter::new();
-    w.put(kind, &v);
-    w.as_bytes().to_vec()
 }
 
 /// (hit, missed, lost, flows, mask_hit, masks) from OVS_DP_CMD_GET by name.
@@ -40,7 +28,7 @@ fn dp_stats(ctl: &mut Ctl) -> [u64; 6] {
         OVS_DP_CMD_GET,
         0,
         0,
-        &name_attr(OVS_DP_ATTR_NAME, "dp0"),
+        &common::nul_string_attr(OVS_DP_ATTR_NAME, "dp0"),
     );
     assert_eq!(r.errno, 0);
     let s = r.messages[0].attr(OVS_DP_ATTR_STATS).unwrap();
@@ -74,7 +62,7 @@ fn p1_datapath_get_by_name_or_ifindex_with_its_stats() {
         OVS_DP_CMD_GET,
         0,
         0,
-        &name_attr(OVS_DP_ATTR_NAME, "nope"),
+        &common::nul_string_attr(OVS_DP_ATTR_NAME, "nope"),
     );
     assert_eq!(r.errno, ENODEV);
     let r = ctl.ovs(ctl.dp_family, OVS_DP_CMD_GET, 0, ctl.dp_ifindex + 1, &[]);
@@ -158,7 +146,7 @@ fn p2_vport_get_and_dump_list_the_ports_with_stats() {
         OVS_VPORT_CMD_GET,
         0,
         0,
-        &name_attr(OVS_VPORT_ATTR_NAME, "net_null0"),
+        &common::nul_string_attr(OVS_VPORT_ATTR_NAME, "net_null0"),
     );
     assert_eq!(r.errno, 0);
     assert_eq!(
@@ -183,7 +171,7 @@ fn p2_vport_get_and_dump_list_the_ports_with_stats() {
         OVS_VPORT_CMD_GET,
         0,
         0,
-        &name_attr(OVS_VPORT_ATTR_NAME, "eth9"),
+        &common::nul_string_attr(OVS_VPORT_ATTR_NAME, "eth9"),
     );
     assert_eq!(r.errno, ENODEV);
     let mut w = AttrWriter::new();

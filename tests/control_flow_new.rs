@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{actions_text, flow_text, key_text, ControlDaemon, TRAFFIC_KEY};
+use common::{actions_text, assert_fails, flow_text, key_text, ControlDaemon, TRAFFIC_KEY};
 use dpswitch::flow::odp::{Action, KeyAttr};
 use dpswitch::netlink::attr::AttrWriter;
 use dpswitch::netlink::consts::*;
@@ -16,20 +16,7 @@ const ARP: &str = "in_port(1),eth(),eth_type(0x0806),arp()";
 const CREATE: u16 = NLM_F_CREATE;
 
 fn start(tag: &str) -> Option<ControlDaemon> {
-    if !common::is_root() {
-        eprintln!("skipped: needs root (hugepages, DPDK devices)");
-        return None;
-    }
-    Some(ControlDaemon::start(tag, ""))
-}
-
-/// Asserts the reply failed with `errno`, and with `ext` as its message
-/// when given.
-fn assert_fails(reply: &common::Reply, errno: i32, ext: Option<&str>) {
-    assert_eq!(reply.errno, errno, "reply {reply:?}");
-    if let Some(text) = ext {
-        assert_eq!(reply.ext.as_deref(), Some(text));
-    }
+    ControlDaemon::start_if_root(tag, "")
 }
 
 fn ufid(n: u8) -> Vec<u8> {

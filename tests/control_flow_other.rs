@@ -16,11 +16,7 @@ const ARP: &str = "in_port(1),eth(),eth_type(0x0806),arp()";
 const CREATE: u16 = NLM_F_CREATE;
 
 fn start(tag: &str) -> Option<ControlDaemon> {
-    if !common::is_root() {
-        eprintln!("skipped: needs root (hugepages, DPDK devices)");
-        return None;
-    }
-    Some(ControlDaemon::start(tag, ""))
+    ControlDaemon::start_if_root(tag, "")
 }
 
 fn by_ufid(n: u8) -> FlowAttrs {

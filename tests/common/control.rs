@@ -318,7 +318,8 @@ fn request_flags(flags: u16) -> u16 {
     }
 }
 
-fn nul_string_attr(kind: u16, s: &str) -> Vec<u8> {
+/// A NUL-terminated string attribute.
+pub fn nul_string_attr(kind: u16, s: &str) -> Vec<u8> {
     let mut v = s.as_bytes().to_vec();
     v.push(0);
     let mut w = AttrWriter::new();
@@ -345,6 +346,15 @@ pub fn parse_error(m: &Received) -> (i32, Option<String>) {
         })
         .flatten();
     (-code, ext)
+}
+
+/// Asserts the reply failed with `errno`, and with `ext` as its message
+/// when given.
+pub fn assert_fails(reply: &Reply, errno: i32, ext: Option<&str>) {
+    assert_eq!(reply.errno, errno, "reply {reply:?}");
+    if let Some(text) = ext {
+        assert_eq!(reply.ext.as_deref(), Some(text));
+    }
 }
 
 /// Flow attributes from ovs-dpctl text: `key` with masks, `actions`.
@@ -379,6 +389,16 @@ pub struct ControlDaemon {
 pub const TRAFFIC_KEY: &str = "in_port(0),eth(src=02:00:00:00:00:01,dst=02:00:00:00:00:02),eth_type(0x0800),ipv4(src=10.0.0.1,dst=10.0.0.2,proto=17,tos=0,ttl=64,frag=no),udp(src=1000,dst=2000)";
 
 impl ControlDaemon {
+    /// Starts one when the test can (as root: hugepages and DPDK devices),
+    /// else says it skipped.
+    pub fn start_if_root(tag: &str, config: &str) -> Option<ControlDaemon> {
+        if !super::is_root() {
+            eprintln!("skipped: needs root (hugepages, DPDK devices)");
+            return None;
+        }
+        Some(ControlDaemon::start(tag, config))
+    }
+
     /// `config` is extra TOML for the daemon (e.g. a `[datapath]` table).
     pub fn start(tag: &str, config: &str) -> ControlDaemon {
         let dir = super::test_socket_path(tag).parent().unwrap().to_path_buf();
