@@ -88,12 +88,15 @@ fn errors(replies: &[Received]) -> Vec<(i32, u32)> {
     replies
         .iter()
         .filter_map(error_of)
-        .map(|(errno, echoed)| (errno, echoed.seq))
+        .map(|e| (e.errno, e.request.seq))
         .collect()
 }
 
 fn expect_closed(outcome: &Outcome, what: &str) {
-    assert!(outcome.closed(), "{what}: the connection stays open: {outcome:?}");
+    assert!(
+        outcome.closed(),
+        "{what}: the connection stays open: {outcome:?}"
+    );
 }
 
 /// The datagram was answered with exactly one error, `errno`, for `seq`.
@@ -273,7 +276,10 @@ fn a2_bad_attribute_lengths_are_einval() {
         inner_at,
         past(inner_at, key_at + key_len),
     ));
-    let actions_len = usize::from(u16::from_ne_bytes([valid[actions_at], valid[actions_at + 1]]));
+    let actions_len = usize::from(u16::from_ne_bytes([
+        valid[actions_at],
+        valid[actions_at + 1],
+    ]));
     cases.push((
         "output past the actions".into(),
         action_at,
@@ -398,7 +404,7 @@ fn expect_refused(outcome: &Outcome, seq: u32, what: &str) {
 /// ignores (an unknown id).
 fn pad_message(m: &mut Vec<u8>, size: usize) {
     let pad = size - m.len();
-    assert!(pad >= 4 && pad % 4 == 0);
+    assert!(pad >= 4 && pad.is_multiple_of(4));
     m.extend(((pad as u16).to_ne_bytes()).iter());
     m.extend((OVS_FLOW_ATTR_MAX + 1).to_ne_bytes());
     m.resize(size, 0);
@@ -491,7 +497,7 @@ fn a2_random_mutations() {
     let seed = rng::seed();
     println!("control_hostile: seed {seed} (HOSTILE_SEED={seed} replays this run)");
     let mut rng = Rng::new(seed);
-    let requests = corpus::requests(ids);
+    let mut requests = corpus::requests(ids);
     let baseline = table(&mut d.ctl);
     let mut current = baseline.clone();
     let mut wire = Wire::connect(&d.socket());
@@ -513,11 +519,11 @@ fn a2_random_mutations() {
                 tally.resets += 1;
             }
         }
-        let (mut datagram, what) = mutate(&mut rng, &requests);
-        if datagram.len() >= 12 && rng.percent(90) {
-            // Distinct sequence numbers tell the answers apart.
-            corpus::set_seq(&mut datagram, rng.next_u32() >> 4);
+        // Distinct sequence numbers tell the answers apart.
+        for r in requests.iter_mut() {
+            corpus::set_seq(r, rng.next_u32() >> 4);
         }
+        let (datagram, what) = mutate(&mut rng, &requests);
         let context = || format!("mutation {i} of seed {seed}: {what:?}\n{datagram:02x?}");
         let outcome = wire.exchange(&datagram);
         let framing = frame(&datagram);
@@ -642,10 +648,7 @@ fn frame_one(buf: &[u8]) -> Option<(Framed<'_>, usize)> {
 /// header of one of the messages.
 fn check_answers(messages: &[Framed<'_>], replies: &[Received], context: &dyn Fn() -> String) {
     let mut wanted: HashMap<u32, usize> = HashMap::new();
-    for m in messages
-        .iter()
-        .filter(|m| m.header.flags & NLM_F_ACK != 0)
-    {
+    for m in messages.iter().filter(|m| m.header.flags & NLM_F_ACK != 0) {
         *wanted.entry(m.header.seq).or_default() += 1;
     }
     let mut ends: HashMap<u32, usize> = HashMap::new();
@@ -653,9 +656,12 @@ fn check_answers(messages: &[Framed<'_>], replies: &[Received], context: &dyn Fn
         if r.header.msg_type == NLMSG_ERROR || r.header.msg_type == NLMSG_DONE {
             *ends.entry(r.header.seq).or_default() += 1;
         }
-        if let Some((_, echoed)) = error_of(r) {
+        if let Some(e) = error_of(r) {
+            let echoes = |m: &&Framed<'_>| {
+                m.header == e.request && e.request_payload.is_none_or(|p| p == m.payload)
+            };
             assert!(
-                messages.iter().any(|m| m.header == echoed),
+                messages.iter().any(|m| echoes(&m)),
                 "{}\nan error echoes no message of the datagram: {r:?}",
                 context()
             );
@@ -671,7 +677,8 @@ fn check_answers(messages: &[Framed<'_>], replies: &[Received], context: &dyn Fn
 }
 
 /// Whether a message of the datagram could have changed the table: an
-/// ovs_flow NEW, SET or DEL request that drew no error.
+/// ovs_flow NEW, SET or DEL request that drew no error. Messages are told
+/// apart by all their bytes, as errors echo them.
 fn may_change_table(messages: &[Framed<'_>], replies: &[Received], flow_family: u16) -> bool {
     let id = |h: &NlMsgHeader| (h.len, h.msg_type, h.flags, h.seq, h.pid);
     let mut unrefused: HashMap<_, isize> = HashMap::new();
@@ -685,12 +692,12 @@ fn may_change_table(messages: &[Framed<'_>], replies: &[Received], flow_family: 
                 OVS_FLOW_CMD_NEW | OVS_FLOW_CMD_SET | OVS_FLOW_CMD_DEL
             );
         if mutating {
-            *unrefused.entry(id(&m.header)).or_default() += 1;
+            *unrefused.entry((id(&m.header), m.payload)).or_default() += 1;
         }
     }
-    for (errno, echoed) in replies.iter().filter_map(error_of) {
-        if errno != 0 {
-            if let Some(n) = unrefused.get_mut(&id(&echoed)) {
+    for e in replies.iter().filter_map(error_of) {
+        if let (true, Some(payload)) = (e.errno != 0, e.request_payload) {
+            if let Some(n) = unrefused.get_mut(&(id(&e.request), payload)) {
                 *n -= 1;
             }
         }

@@ -86,7 +86,7 @@ fn fit_nlmsg_len(rng: &mut Rng, bytes: &mut [u8]) -> bool {
     fixed
 }
 
-fn nlmsg_len(rng: &mut Rng, bytes: &mut Vec<u8>) -> String {
+fn nlmsg_len(rng: &mut Rng, bytes: &mut [u8]) -> String {
     if bytes.len() < 4 {
         return "nlmsg_len: no header".into();
     }

@@ -176,11 +176,29 @@ fn barrier(seq: u32) -> Vec<u8> {
     .unwrap()
 }
 
-/// The errno of an NLMSG_ERROR (0: ack) and the header it echoes.
-pub fn error_of(m: &Received) -> Option<(i32, NlMsgHeader)> {
-    (m.header.msg_type == NLMSG_ERROR).then(|| {
-        let code = i32::from_ne_bytes(m.payload[..4].try_into().unwrap());
-        (-code, NlMsgHeader::parse(&m.payload[4..]).unwrap())
-    })
+/// An NLMSG_ERROR taken apart.
+pub struct ErrorReply<'a> {
+    /// 0 for an ack.
+    pub errno: i32,
+    /// The header of the request it answers.
+    pub request: NlMsgHeader,
+    /// The request's payload, when echoed (errors echo it, acks do not).
+    pub request_payload: Option<&'a [u8]>,
 }
 
+pub fn error_of(m: &Received) -> Option<ErrorReply<'_>> {
+    if m.header.msg_type != NLMSG_ERROR {
+        return None;
+    }
+    let code = i32::from_ne_bytes(m.payload[..4].try_into().unwrap());
+    let request = NlMsgHeader::parse(&m.payload[4..]).unwrap();
+    let request_payload = (m.header.flags & NLM_F_CAPPED == 0).then(|| {
+        let end = (4 + request.len as usize).min(m.payload.len());
+        &m.payload[4 + NLMSG_HDRLEN..end]
+    });
+    Some(ErrorReply {
+        errno: -code,
+        request,
+        request_payload,
+    })
+}
