@@ -3,13 +3,16 @@
 # in two network namespaces (ns "dpswitch-demo-a" 10.99.0.1, "dpswitch-demo-b"
 # 10.99.0.2), forwarding through the megaflows of conf/two-taps.toml. Both
 # namespaces ping each other for DEMO_SECONDS (default 5) while dpswitchd
-# prints its counters every second; then it stops cleanly and prints every
-# port's counters and every flow with its packet count.
+# prints its counters every second. Then dpctl, over the control socket,
+# shows the datapath and its flows, deletes every flow (pings stop),
+# installs the flows again and swaps one flow's actions (pings resume),
+# and finally dpswitchd stops cleanly and prints every port's counters and
+# every flow with its packet count.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/setup.sh
-cargo build --quiet --release --bin dpswitchd
+cargo build --quiet --release --bin dpswitchd --bin dpctl
 
 seconds=${DEMO_SECONDS:-5}
 ns_a=dpswitch-demo-a ns_b=dpswitch-demo-b
@@ -63,6 +66,27 @@ for ns_tap in "$ns_a $tap_a" "$ns_b $tap_b"; do
     set -- $ns_tap
     echo "demo: $2 (in $1) sent $(ip netns exec "$1" cat /sys/class/net/$2/statistics/tx_packets) packets into dpswitchd"
 done
+dpctl() { echo "demo: \$ dpctl $*"; target/release/dpctl "$@" | sed 's/^/demo:   /'; }
+dpctl show
+dpctl dump-flows
+dpctl del-flows
+ping_once() { # ns peer
+    if ip netns exec "$1" ping -q -c 2 -W 1 "$2" >/dev/null 2>&1; then
+        echo "demo: ping from $1 to $2: answered"
+    else
+        echo "demo: ping from $1 to $2: no answer"
+    fi
+}
+ping_once $ns_a 10.99.0.2
+dpctl add-flow 'in_port(1),eth(),eth_type(0x0806),arp()' 2
+dpctl add-flow 'in_port(2),eth(),eth_type(0x0806),arp()' 1
+dpctl add-flow 'in_port(1),eth(),eth_type(0x0800),ipv4(frag=no)' drop
+dpctl add-flow 'in_port(2),eth(),eth_type(0x0800),ipv4(frag=no)' 1
+ping_once $ns_a 10.99.0.2
+dpctl mod-flow 'in_port(1),eth(),eth_type(0x0800),ipv4(frag=no)' 2
+ping_once $ns_a 10.99.0.2
+dpctl dump-flows
+
 kill -TERM "$daemon"
 wait "$daemon"
 daemon=

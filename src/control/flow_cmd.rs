@@ -28,6 +28,9 @@ pub struct FlowContext<'a> {
     pub dp_ifindex: i32,
     /// Lines to log besides a failure's own (e.g. an ignored UFID).
     pub notes: &'a mut Vec<String>,
+    /// Whether any client subscribed to the `ovs_flow` group: as in the
+    /// kernel, a reply nobody will read is not built.
+    pub listeners: bool,
 }
 
 /// A failure of a command sent with `OVS_FLOW_ATTR_PROBE` is not logged.
@@ -60,6 +63,7 @@ pub fn handle(
             flags: 0,
         },
         echo: msg.header.flags & NLM_F_ECHO != 0,
+        listeners: ctx.listeners,
         dp_ok: msg.dp_ifindex == ctx.dp_ifindex,
     };
     let result = match msg.genl.cmd {
@@ -80,6 +84,7 @@ struct Request<'a> {
     flags: u16,
     header: FlowMessageHeader,
     echo: bool,
+    listeners: bool,
     dp_ok: bool,
 }
 
@@ -122,6 +127,12 @@ impl Request<'_> {
     /// The reply for `flow` (sent when echo was asked) and the same
     /// message for the `ovs_flow` group.
     fn reply(&self, cmd: u8, flow: &Flow, actions: &[Action]) -> Response {
+        if !self.echo && !self.listeners {
+            return Response {
+                needs_sync: true,
+                ..Response::default()
+            };
+        }
         let message = flow_message(
             FlowMessageHeader { cmd, ..self.header },
             flow,
@@ -310,9 +321,18 @@ fn get_flow(ctx: &mut FlowContext<'_>, req: &Request<'_>) -> Result<Response, Cm
     let flow = table
         .flow(id)
         .ok_or_else(|| CmdError::enoent("no such flow"))?;
-    let mut response = req.reply(OVS_FLOW_CMD_GET, flow, table.actions(flow));
     // A GET always answers its requester and announces nothing.
-    response.unicast = response.notify.take().map(|(_, m)| m).into_iter().collect();
-    response.needs_sync = false;
-    Ok(response)
+    let message = flow_message(
+        FlowMessageHeader {
+            cmd: OVS_FLOW_CMD_GET,
+            ..req.header
+        },
+        flow,
+        table.actions(flow),
+        req.raw.ufid_flags,
+    );
+    Ok(Response {
+        unicast: vec![message],
+        ..Response::default()
+    })
 }

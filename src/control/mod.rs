@@ -1,8 +1,9 @@
 //! The control plane side of the datapath: the Unix control socket and the
-//! `ovs_*` generic netlink families served on it, config flows, and the
-//! dump-flows text format.
+//! `ovs_*` generic netlink families served on it, a client of that socket,
+//! config flows, and the dump-flows text format.
 
 pub mod access;
+pub mod client;
 pub mod conn;
 pub mod dp_cmd;
 pub mod dump;
@@ -14,5 +15,6 @@ pub mod preload;
 pub mod ratelog;
 pub mod request;
 pub mod server;
+pub mod ufid;
 
 pub use server::{ControlServer, ServerConfig};

@@ -436,10 +436,12 @@ impl ControlServer {
             }
             FAMILY_FLOW => {
                 let mut notes = Vec::new();
+                let listeners = self.conns.iter().any(|c| c.subscribed(GROUP_FLOW));
                 let mut ctx = FlowContext {
                     switch,
                     dp_ifindex: self.dp.dp_ifindex,
                     notes: &mut notes,
+                    listeners,
                 };
                 let result = flow_cmd::handle(&mut ctx, &msg, port_id);
                 for note in &notes {

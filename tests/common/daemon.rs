@@ -96,6 +96,14 @@ impl Daemon {
         }
     }
 
+    /// Waits for the daemon to exit on its own.
+    pub fn wait_exit(mut self, timeout: Duration) -> (ExitStatus, Vec<String>) {
+        let status = wait_timeout(&mut self.child, timeout);
+        self.seen.extend(self.lines.iter());
+        super::remove_runtime_dir(&self.eal_args);
+        (status, std::mem::take(&mut self.seen))
+    }
+
     /// SIGTERM, then the exit status and every remaining stdout line.
     pub fn stop(mut self) -> (ExitStatus, Vec<String>) {
         let _ = Command::new("kill")

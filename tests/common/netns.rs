@@ -20,13 +20,30 @@ impl Netns {
         run("ip", &all)
     }
     pub fn tx_packets(&self, iface: &str) -> u64 {
+        self.iface_stat(iface, "tx_packets")
+    }
+    /// A counter of /sys/class/net/IFACE/statistics, as this namespace sees it.
+    pub fn iface_stat(&self, iface: &str, counter: &str) -> u64 {
         self.exec(&[
             "cat",
-            &format!("/sys/class/net/{iface}/statistics/tx_packets"),
+            &format!("/sys/class/net/{iface}/statistics/{counter}"),
         ])
         .trim()
         .parse()
-        .expect("tx_packets")
+        .unwrap_or_else(|e| panic!("{iface} {counter}: {e}"))
+    }
+    /// A counter of /proc/net/snmp (e.g. `Udp`, `InDatagrams`) in this namespace.
+    pub fn snmp(&self, group: &str, counter: &str) -> u64 {
+        let snmp = self.exec(&["cat", "/proc/net/snmp"]);
+        let prefix = format!("{group}:");
+        let rows: Vec<&str> = snmp.lines().filter(|l| l.starts_with(&prefix)).collect();
+        let names: Vec<&str> = rows[0].split_whitespace().collect();
+        let values: Vec<&str> = rows[1].split_whitespace().collect();
+        let i = names
+            .iter()
+            .position(|n| *n == counter)
+            .unwrap_or_else(|| panic!("no {group} {counter} in /proc/net/snmp"));
+        values[i].parse().expect("snmp counter")
     }
 }
 

@@ -29,6 +29,14 @@ pub fn format_match(key: &[KeyAttr], mask: &[KeyAttr]) -> String {
     out
 }
 
+/// As `format_match`, but with every field shown, as `ovs-dpctl -m`
+/// prints flows: a wildcarded field prints as `value/0`.
+pub fn format_match_verbose(key: &[KeyAttr], mask: &[KeyAttr]) -> String {
+    let mut out = String::new();
+    format_list(&mut out, key, Some(mask), true);
+    out
+}
+
 /// The first attribute of each kind in a mask list, indexed by kind
 /// number, so that looking up masks stays linear in the list length.
 struct MaskIndex<'a> {

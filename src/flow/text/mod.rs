@@ -40,5 +40,5 @@ mod tests;
 pub use action_format::format_actions;
 pub use action_parse::parse_actions;
 pub use error::{TextError, TextErrorKind};
-pub use key_format::{format_key, format_match};
+pub use key_format::{format_key, format_match, format_match_verbose};
 pub use key_parse::{parse_key, parse_match};

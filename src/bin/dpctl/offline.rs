@@ -1,45 +1,30 @@
-//! dpctl: the datapath control tool, in the syntax of Open vSwitch's
-//! `ovs-dpctl`.
-//!
-//! The offline subcommands mirror `ovstest test-odp`: each reads one flow key
-//! (or action list) per line on stdin, pushes it through text -> netlink
-//! attributes -> text, and prints the result, so the round trip can be
-//! compared with Open vSwitch's own expected output.
+//! The offline subcommands mirror `ovstest test-odp`: each reads one flow
+//! key (or action list) per line on stdin, pushes it through text ->
+//! netlink attributes -> text, and prints the result, so the round trip can
+//! be compared with Open vSwitch's own expected output.
 
-use clap::{Parser, Subcommand};
 use dpswitch::flow::text;
 use dpswitch::netlink::{action, key};
 use std::io::{BufRead, Write};
+use std::process::ExitCode;
 
-#[derive(Parser)]
-#[command(name = "dpctl", version, about = "Control a dpswitch datapath")]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
+/// The subcommands of ovstest test-odp, by the same names.
+#[derive(Clone, Copy, Debug)]
+pub enum Offline {
+    /// parse-keys
+    Keys,
+    /// parse-wc-keys
+    WcKeys,
+    /// parse-actions
+    Actions,
 }
 
-// The subcommand names are ovstest test-odp's: parse-keys, parse-wc-keys,
-// parse-actions.
-#[allow(clippy::enum_variant_names)]
-#[derive(Subcommand)]
-enum Command {
-    /// Read exact flow keys, one per line, and print them back after a
-    /// round trip through the netlink encoding.
-    ParseKeys,
-    /// Read flow keys with masks (`field=value/mask`), one per line, and
-    /// print them back after a round trip through the netlink encoding.
-    ParseWcKeys,
-    /// Read datapath action lists, one per line, and print them back after
-    /// a round trip through the netlink encoding.
-    ParseActions,
-}
-
-fn main() {
-    let cli = Cli::parse();
-    let round_trip: fn(&str) -> String = match cli.command {
-        Command::ParseKeys => key_round_trip,
-        Command::ParseWcKeys => match_round_trip,
-        Command::ParseActions => actions_round_trip,
+/// Reads one item per line on stdin and prints each round trip's result.
+pub fn run(command: Offline) -> ExitCode {
+    let round_trip: fn(&str) -> String = match command {
+        Offline::Keys => key_round_trip,
+        Offline::WcKeys => match_round_trip,
+        Offline::Actions => actions_round_trip,
     };
     let stdin = std::io::stdin();
     let mut out = std::io::stdout().lock();
@@ -48,7 +33,7 @@ fn main() {
             Ok(l) => l,
             Err(e) => {
                 eprintln!("dpctl: reading stdin: {e}");
-                std::process::exit(1);
+                return ExitCode::FAILURE;
             }
         };
         // Like ovstest: blank lines and comments are skipped.
@@ -57,9 +42,10 @@ fn main() {
             continue;
         }
         if writeln!(out, "{}", round_trip(line)).is_err() {
-            std::process::exit(1);
+            return ExitCode::FAILURE;
         }
     }
+    ExitCode::SUCCESS
 }
 
 fn key_round_trip(line: &str) -> String {

@@ -1,0 +1,157 @@
+//! dpctl: the datapath control tool, in the syntax of Open vSwitch's
+//! `ovs-dpctl`.
+//!
+//! Online subcommands talk to a running dpswitchd over its control socket
+//! and print what ovs-dpctl prints; offline ones (`parse-*`) round-trip
+//! flow text through the netlink encoding without a daemon.
+
+mod args;
+mod flows;
+mod offline;
+mod show;
+
+use clap::{ArgAction, Parser, Subcommand};
+use dpswitch::config::DEFAULT_SOCKET;
+use dpswitch::control::client::Client;
+use offline::Offline;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "dpctl", version, about = "Control a dpswitch datapath")]
+struct Cli {
+    /// dpswitchd's control socket [default: $DPSWITCH_SOCKET, else
+    /// /run/dpswitch/dpswitch.sock]
+    #[arg(long, global = true, value_name = "PATH")]
+    socket: Option<PathBuf>,
+    /// Print more: UFIDs, every field with its mask, the datapath layer
+    /// (dump-flows, get-flow, monitor).
+    #[arg(short = 'm', long = "more", global = true, action = ArgAction::Count)]
+    more: u8,
+    /// Print counters: each port's (show), the changed flow's (add-flow,
+    /// mod-flow, del-flow).
+    #[arg(short = 's', long = "statistics", global = true)]
+    statistics: bool,
+    /// mod-flow: reset the flow's counters.
+    #[arg(long, global = true)]
+    clear: bool,
+    /// mod-flow: add the flow when it does not exist.
+    #[arg(long = "may-create", global = true)]
+    may_create: bool,
+    /// The flow's UFID (a UUID or 32 hex digits), as a leading `ufid:` in
+    /// FLOW gives it.
+    #[arg(long, global = true, value_name = "UFID")]
+    ufid: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Show each datapath (or those named): lookups, flows, masks, ports.
+    Show {
+        #[arg(value_name = "DP")]
+        dps: Vec<String>,
+    },
+    /// Add a flow: [DP] FLOW ACTIONS (FLOW may start with ufid:UFID).
+    #[command(override_usage = "dpctl add-flow [OPTIONS] [DP] FLOW ACTIONS")]
+    AddFlow {
+        #[arg(value_name = "ARG", num_args = 2..=3, required = true)]
+        args: Vec<String>,
+    },
+    /// Change a flow's actions: [DP] FLOW ACTIONS.
+    #[command(override_usage = "dpctl mod-flow [OPTIONS] [DP] FLOW ACTIONS")]
+    ModFlow {
+        #[arg(value_name = "ARG", num_args = 2..=3, required = true)]
+        args: Vec<String>,
+    },
+    /// Print one flow, found by UFID or key: [DP] FLOW.
+    #[command(override_usage = "dpctl get-flow [OPTIONS] [DP] FLOW")]
+    GetFlow {
+        #[arg(value_name = "ARG", num_args = 1..=2, required = true)]
+        args: Vec<String>,
+    },
+    /// Delete one flow, found by UFID or key: [DP] FLOW.
+    #[command(override_usage = "dpctl del-flow [OPTIONS] [DP] FLOW")]
+    DelFlow {
+        #[arg(value_name = "ARG", num_args = 1..=2, required = true)]
+        args: Vec<String>,
+    },
+    /// Delete every flow of the datapath.
+    DelFlows { dp: Option<String> },
+    /// Print every flow of the datapath, one per line.
+    DumpFlows { dp: Option<String> },
+    /// Print each flow change as it happens: NEW, SET or DEL, then the flow.
+    Monitor { dp: Option<String> },
+    /// Read exact flow keys, one per line, and print them back after a
+    /// round trip through the netlink encoding.
+    ParseKeys,
+    /// Read flow keys with masks (`field=value/mask`), one per line, and
+    /// print them back after a round trip through the netlink encoding.
+    ParseWcKeys,
+    /// Read datapath action lists, one per line, and print them back after
+    /// a round trip through the netlink encoding.
+    ParseActions,
+}
+
+/// The options every online subcommand may use.
+pub struct Options {
+    pub verbose: bool,
+    pub statistics: bool,
+    pub clear: bool,
+    pub may_create: bool,
+    pub ufid: Option<String>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let options = Options {
+        verbose: cli.more > 0,
+        statistics: cli.statistics,
+        clear: cli.clear,
+        may_create: cli.may_create,
+        ufid: cli.ufid,
+    };
+    let name = match &cli.command {
+        Command::ParseKeys => return offline::run(Offline::Keys),
+        Command::ParseWcKeys => return offline::run(Offline::WcKeys),
+        Command::ParseActions => return offline::run(Offline::Actions),
+        Command::Show { .. } => "show",
+        Command::AddFlow { .. } => "add-flow",
+        Command::ModFlow { .. } => "mod-flow",
+        Command::GetFlow { .. } => "get-flow",
+        Command::DelFlow { .. } => "del-flow",
+        Command::DelFlows { .. } => "del-flows",
+        Command::DumpFlows { .. } => "dump-flows",
+        Command::Monitor { .. } => "monitor",
+    };
+    let socket = cli
+        .socket
+        .or_else(|| std::env::var_os("DPSWITCH_SOCKET").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_SOCKET));
+    let result = Client::connect(&socket)
+        .map_err(|e| e.to_string())
+        .and_then(|mut client| run(&mut client, &cli.command, &options));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("dpctl: {name}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(client: &mut Client, command: &Command, options: &Options) -> Result<(), String> {
+    match command {
+        Command::Show { dps } => show::show(client, dps, options),
+        Command::AddFlow { args } => flows::add_flow(client, args, options),
+        Command::ModFlow { args } => flows::mod_flow(client, args, options),
+        Command::GetFlow { args } => flows::get_flow(client, args, options),
+        Command::DelFlow { args } => flows::del_flow(client, args, options),
+        Command::DelFlows { dp } => flows::del_flows(client, dp.as_deref()),
+        Command::DumpFlows { dp } => flows::dump_flows(client, dp.as_deref(), options),
+        Command::Monitor { dp } => flows::monitor(client, dp.as_deref(), options),
+        // Offline: handled before connecting.
+        Command::ParseKeys | Command::ParseWcKeys | Command::ParseActions => Ok(()),
+    }
+}

@@ -1,0 +1,428 @@
+//! The client against a scripted daemon on the other end of a socketpair.
+
+use super::*;
+use crate::netlink::consts::*;
+use crate::netlink::msg::{encode_ack, encode_done, encode_error, encode_message, messages};
+use crate::netlink::{GenlHeader, GenlMessage, NlMsgHeader, RawMessage};
+use nix::sys::socket::{recv, send, socketpair, AddressFamily, MsgFlags, SockFlag, SockType};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::thread::JoinHandle;
+
+const PORT: u32 = 4711;
+
+/// The daemon's end: whole datagrams in and out.
+struct Fake {
+    fd: OwnedFd,
+}
+
+impl Fake {
+    /// One datagram's requests, each as its whole bytes.
+    fn recv_requests(&self) -> Vec<Vec<u8>> {
+        let mut buf = vec![0u8; 1 << 20];
+        let len = recv(self.fd.as_raw_fd(), &mut buf, MsgFlags::empty()).unwrap();
+        let buf = &buf[..len];
+        let mut out = Vec::new();
+        let mut at = 0;
+        for m in messages(buf) {
+            let m = m.unwrap();
+            let end = at + m.header.len as usize;
+            out.push(buf[at..end].to_vec());
+            at = (end + 3) & !3;
+        }
+        out
+    }
+
+    fn send(&self, datagram: &[u8]) {
+        send(self.fd.as_raw_fd(), datagram, MsgFlags::empty()).unwrap();
+    }
+}
+
+fn raw(bytes: &[u8]) -> RawMessage<'_> {
+    RawMessage::parse(bytes).unwrap().0
+}
+
+fn with_daemon(script: impl FnOnce(Fake) + Send + 'static) -> (Client, JoinHandle<()>) {
+    let (ours, theirs) = socketpair(
+        AddressFamily::Unix,
+        SockType::SeqPacket,
+        None,
+        SockFlag::SOCK_CLOEXEC,
+    )
+    .unwrap();
+    let daemon = std::thread::spawn(move || script(Fake { fd: theirs }));
+    (Client::from_fd(ours), daemon)
+}
+
+/// A generic netlink message as the daemon sends it.
+fn genl_msg(msg_type: u16, flags: u16, seq: u32, pid: u32, cmd: u8, attrs: &[u8]) -> Vec<u8> {
+    GenlMessage {
+        header: NlMsgHeader {
+            len: 0,
+            msg_type,
+            flags,
+            seq,
+            pid,
+        },
+        genl: GenlHeader {
+            cmd,
+            version: 1,
+            reserved: 0,
+        },
+        payload: attrs,
+    }
+    .encode()
+    .unwrap()
+}
+
+fn flow_family_reply(seq: u32) -> Vec<u8> {
+    let mut w = AttrWriter::new();
+    w.put_u16(CTRL_ATTR_FAMILY_ID, 0x22);
+    w.put(CTRL_ATTR_FAMILY_NAME, b"ovs_flow\0");
+    w.put_u32(CTRL_ATTR_VERSION, 1);
+    w.put_u32(CTRL_ATTR_HDRSIZE, 4);
+    w.put_u32(CTRL_ATTR_MAXATTR, 11);
+    let groups = w.begin_nested(CTRL_ATTR_MCAST_GROUPS);
+    let group = w.begin_nested(1);
+    w.put(CTRL_ATTR_MCAST_GRP_NAME, b"ovs_flow\0");
+    w.put_u32(CTRL_ATTR_MCAST_GRP_ID, 4);
+    w.end_nested(group);
+    w.end_nested(groups);
+    genl_msg(GENL_ID_CTRL, 0, seq, PORT, CTRL_CMD_NEWFAMILY, w.as_bytes())
+}
+
+use crate::netlink::AttrWriter;
+
+#[test]
+fn family_request_bytes_and_reply_are_read() {
+    let (mut client, daemon) = with_daemon(|d| {
+        let reqs = d.recv_requests();
+        assert_eq!(reqs.len(), 1);
+        let req = raw(&reqs[0]);
+        assert_eq!(req.header.msg_type, GENL_ID_CTRL);
+        assert_eq!(req.header.flags, NLM_F_REQUEST | NLM_F_ACK);
+        assert_eq!(req.header.seq, 1);
+        // genl header, then CTRL_ATTR_FAMILY_NAME "ovs_flow\0" padded.
+        assert_eq!(
+            req.payload,
+            [
+                &[CTRL_CMD_GETFAMILY, 1, 0, 0][..],
+                &[13, 0, 2, 0],
+                b"ovs_flow\0",
+                &[0, 0, 0]
+            ]
+            .concat()
+        );
+        d.send(&[flow_family_reply(1), encode_ack(PORT, &req)].concat());
+        // Resolved once: the next request is the subscription.
+        let reqs = d.recv_requests();
+        let req = raw(&reqs[0]);
+        assert_eq!(
+            req.payload,
+            [
+                &[DPSWITCH_CTRL_CMD_SUBSCRIBE, 1, 0, 0][..],
+                &[8, 0, 2, 0],
+                &4u32.to_ne_bytes()
+            ]
+            .concat()
+        );
+        d.send(&encode_ack(PORT, &req));
+    });
+    assert_eq!(client.port_id(), None);
+    let family = client.family("ovs_flow").unwrap();
+    assert_eq!(family.id, 0x22);
+    assert_eq!((family.version, family.hdrsize, family.maxattr), (1, 4, 11));
+    assert_eq!(family.group("ovs_flow"), Some(4));
+    assert_eq!(family.group("ovs_vport"), None);
+    assert_eq!(client.port_id(), Some(PORT));
+    assert_eq!(client.subscribe_to("ovs_flow", "ovs_flow").unwrap(), 4);
+    assert_eq!(client.outstanding(), 0);
+    daemon.join().unwrap();
+}
+
+#[test]
+fn errors_carry_errno_and_the_daemons_message() {
+    let text = "Flow key attr not present in new flow.";
+    let (mut client, daemon) = with_daemon(move |d| {
+        for capped in [false, true] {
+            let reqs = d.recv_requests();
+            let req = raw(&reqs[0]);
+            let mut reply = encode_error(PORT, &req, 22, !capped);
+            let mut w = AttrWriter::new();
+            w.put(1, &[text.as_bytes(), b"\0"].concat());
+            reply.extend_from_slice(w.as_bytes());
+            let len = reply.len() as u32;
+            reply[..4].copy_from_slice(&len.to_ne_bytes());
+            let flags = u16::from_ne_bytes([reply[6], reply[7]]) | NLM_F_ACK_TLVS;
+            reply[6..8].copy_from_slice(&flags.to_ne_bytes());
+            d.send(&reply);
+        }
+        // Without extended ack: the errno alone.
+        let reqs = d.recv_requests();
+        d.send(&encode_error(PORT, &raw(&reqs[0]), 17, true));
+    });
+    let req = Request::ovs(0x22, OVS_FLOW_CMD_NEW, 1, 3, &[4, 0, 8, 0]);
+    for _ in 0..2 {
+        let e = client.request(&req).unwrap_err();
+        assert_eq!(e, ClientError::new(22, text));
+        assert_eq!(e.to_string(), format!("EINVAL (Invalid argument): {text}"));
+    }
+    let e = client.request(&req).unwrap_err();
+    assert_eq!(e, ClientError::new(17, ""));
+    daemon.join().unwrap();
+}
+
+/// A flow reply of a dump, numbered `seq`, carrying `n` as its UFID.
+fn dump_part(seq: u32, n: u32) -> Vec<u8> {
+    let mut w = AttrWriter::new();
+    w.put_u32(OVS_FLOW_ATTR_UFID, n);
+    let mut attrs = 7i32.to_ne_bytes().to_vec();
+    attrs.extend_from_slice(w.as_bytes());
+    genl_msg(0x22, NLM_F_MULTI, seq, PORT, OVS_FLOW_CMD_NEW, &attrs)
+}
+
+fn ufid_of(msg: &Message) -> u32 {
+    let ovs = msg.ovs().unwrap();
+    u32::from_ne_bytes(ovs.attrs[4..8].try_into().unwrap())
+}
+
+#[test]
+fn dumps_span_several_datagrams_until_done() {
+    let (mut client, daemon) = with_daemon(|d| {
+        let reqs = d.recv_requests();
+        let req = raw(&reqs[0]);
+        assert_eq!(req.header.flags, NLM_F_REQUEST | NLM_F_DUMP);
+        let seq = req.header.seq;
+        // 3 + 1 + 2 parts in three datagrams, then DONE alone.
+        d.send(&[dump_part(seq, 0), dump_part(seq, 1), dump_part(seq, 2)].concat());
+        d.send(&dump_part(seq, 3));
+        d.send(&[dump_part(seq, 4), dump_part(seq, 5)].concat());
+        d.send(&encode_done(PORT, seq, 0));
+        // A dump that fails part way.
+        let reqs = d.recv_requests();
+        let seq = raw(&reqs[0]).header.seq;
+        d.send(&[dump_part(seq, 9), encode_done(PORT, seq, -22)].concat());
+        // A dump abandoned after its first reply: the rest is still read,
+        // so the next request gets its own answer.
+        let reqs = d.recv_requests();
+        let seq = raw(&reqs[0]).header.seq;
+        d.send(&dump_part(seq, 1));
+        d.send(&[dump_part(seq, 2), encode_done(PORT, seq, 0)].concat());
+        let reqs = d.recv_requests();
+        d.send(&encode_ack(PORT, &raw(&reqs[0])));
+    });
+    let req = Request::ovs(0x22, OVS_FLOW_CMD_GET, 1, 7, &[]);
+    let ufids: Vec<u32> = client
+        .dump(&req)
+        .unwrap()
+        .map(|m| ufid_of(&m.unwrap()))
+        .collect();
+    assert_eq!(ufids, [0, 1, 2, 3, 4, 5]);
+
+    let results: Vec<_> = client.dump(&req).unwrap().collect();
+    assert_eq!(results.len(), 2);
+    assert_eq!(ufid_of(results[0].as_ref().unwrap()), 9);
+    assert_eq!(results[1].as_ref().unwrap_err().errno, 22);
+
+    let first = client.dump(&req).unwrap().next().unwrap().unwrap();
+    assert_eq!(ufid_of(&first), 1);
+    assert_eq!(client.request(&req).unwrap(), vec![]);
+    assert_eq!(client.outstanding(), 0);
+    daemon.join().unwrap();
+}
+
+#[test]
+fn notifications_are_kept_apart_from_replies() {
+    let (mut client, daemon) = with_daemon(|d| {
+        let reqs = d.recv_requests();
+        d.send(&encode_ack(PORT, &raw(&reqs[0])));
+        let reqs = d.recv_requests();
+        let req = raw(&reqs[0]);
+        let seq = req.header.seq;
+        // Another connection's change, with the same sequence number, comes
+        // before this request's reply and ack.
+        let notification = genl_msg(0x22, 0, seq, 99, OVS_FLOW_CMD_DEL, &7i32.to_ne_bytes());
+        let reply = genl_msg(0x22, 0, seq, PORT, OVS_FLOW_CMD_NEW, &7i32.to_ne_bytes());
+        d.send(&[notification, reply, encode_ack(PORT, &req)].concat());
+        let later = genl_msg(0x22, 0, 1234, 98, OVS_FLOW_CMD_SET, &7i32.to_ne_bytes());
+        d.send(&later);
+    });
+    // The subscription's ack tells the client its port id.
+    client.subscribe(4).unwrap();
+    assert_eq!(client.port_id(), Some(PORT));
+    let req = Request::ovs(0x22, OVS_FLOW_CMD_GET, 1, 7, &[]);
+    let replies = client.request(&req).unwrap();
+    assert_eq!(replies.len(), 1);
+    assert_eq!(replies[0].header.pid, PORT);
+    assert_eq!(replies[0].genl().unwrap().genl.cmd, OVS_FLOW_CMD_NEW);
+    let first = client.recv_notification().unwrap();
+    assert_eq!(
+        (first.header.pid, first.genl().unwrap().genl.cmd),
+        (99, OVS_FLOW_CMD_DEL)
+    );
+    let second = client.recv_notification().unwrap();
+    assert_eq!(
+        (second.header.pid, second.genl().unwrap().genl.cmd),
+        (98, OVS_FLOW_CMD_SET)
+    );
+    daemon.join().unwrap();
+    // The daemon is gone: no more notifications, and the reason says so.
+    let e = client.recv_notification().unwrap_err();
+    assert_eq!(e.errno, nix::errno::Errno::ECONNRESET as i32);
+    assert_eq!(
+        client
+            .recv_notification_timeout(Duration::from_millis(10))
+            .unwrap_err()
+            .errno,
+        nix::errno::Errno::ECONNRESET as i32
+    );
+}
+
+#[test]
+fn a_quiet_group_times_out() {
+    let (mut client, daemon) = with_daemon(|d| {
+        let reqs = d.recv_requests();
+        d.send(&encode_ack(PORT, &raw(&reqs[0])));
+        // Stay connected until the client is done.
+        let _ = d.recv_requests();
+    });
+    client.subscribe(4).unwrap();
+    let start = std::time::Instant::now();
+    assert_eq!(
+        client
+            .recv_notification_timeout(Duration::from_millis(50))
+            .unwrap(),
+        None
+    );
+    assert!(start.elapsed() >= Duration::from_millis(50));
+    drop(client);
+    daemon.join().unwrap();
+}
+
+/// The daemon's side of pipelining: it answers every request of a
+/// datagram, one datagram per answer, blocking while the client does not
+/// read, and only then reads the next datagram.
+fn ack_each(d: Fake, total: usize, fail_every: usize) {
+    let mut seen = 0;
+    while seen < total {
+        for bytes in d.recv_requests() {
+            let req = raw(&bytes);
+            assert_eq!(req.header.seq as usize, seen + 1, "in order");
+            let errno = if seen % fail_every == fail_every - 1 {
+                17
+            } else {
+                0
+            };
+            d.send(&encode_error(PORT, &req, errno, false));
+            seen += 1;
+        }
+    }
+}
+
+#[test]
+fn pipelined_requests_never_deadlock_and_answer_by_sequence() {
+    const TOTAL: usize = 20_000;
+    let (mut client, daemon) = with_daemon(|d| ack_each(d, TOTAL, 1000));
+    // About 100 bytes each: 2 MB each way, far more than the socket
+    // buffers hold, so the client must read while it sends.
+    let req = Request::ovs(0x22, OVS_FLOW_CMD_NEW, 1, 7, &[0u8; 80]).with_flags(NLM_F_CREATE);
+    let seqs: Vec<u32> = (0..TOTAL).map(|_| client.submit(&req).unwrap()).collect();
+    assert_eq!(seqs.first(), Some(&1));
+    // Answers are kept until collected, in any order.
+    let last = client.collect(seqs[TOTAL - 1]).unwrap_err();
+    assert_eq!(last.errno, 17);
+    let mut failed = Vec::new();
+    for (i, seq) in seqs[..TOTAL - 1].iter().enumerate().rev() {
+        match client.collect(*seq) {
+            Ok(replies) => assert!(replies.is_empty()),
+            Err(e) => {
+                assert_eq!(e.errno, 17);
+                failed.push(i);
+            }
+        }
+    }
+    failed.reverse();
+    let expected: Vec<usize> = (0..TOTAL - 1).filter(|i| i % 1000 == 999).collect();
+    assert_eq!(failed, expected);
+    assert_eq!(client.outstanding(), 0);
+    assert_eq!(client.collect(seqs[0]).unwrap_err().errno, 22);
+    daemon.join().unwrap();
+}
+
+#[test]
+fn submitted_requests_share_datagrams() {
+    let (mut client, daemon) = with_daemon(|d| {
+        let reqs = d.recv_requests();
+        assert!(
+            reqs.len() > 100,
+            "{} requests in the first datagram",
+            reqs.len()
+        );
+        let total: usize = reqs.iter().map(Vec::len).sum();
+        assert!(total <= BATCH_BYTES, "{total} bytes");
+        let acks: Vec<u8> = reqs
+            .iter()
+            .flat_map(|r| encode_ack(PORT, &raw(r)))
+            .collect();
+        d.send(&acks);
+        let reqs = d.recv_requests();
+        let acks: Vec<u8> = reqs
+            .iter()
+            .flat_map(|r| encode_ack(PORT, &raw(r)))
+            .collect();
+        d.send(&acks);
+    });
+    let req = Request::ovs(0x22, OVS_FLOW_CMD_DEL, 1, 7, &[0u8; 40]);
+    let per_batch = BATCH_BYTES / req.wire_len();
+    let seqs: Vec<u32> = (0..per_batch + 10)
+        .map(|_| client.submit(&req).unwrap())
+        .collect();
+    for seq in seqs {
+        assert_eq!(client.collect(seq).unwrap(), vec![]);
+    }
+    daemon.join().unwrap();
+}
+
+#[test]
+fn unframeable_replies_are_protocol_errors() {
+    let (mut client, daemon) = with_daemon(|d| {
+        let reqs = d.recv_requests();
+        let mut ack = encode_ack(PORT, &raw(&reqs[0]));
+        ack[..4].copy_from_slice(&400u32.to_ne_bytes());
+        d.send(&ack);
+    });
+    let e = client
+        .request(&Request::genl(GENL_ID_CTRL, 3, 2, vec![]))
+        .unwrap_err();
+    assert_eq!(e.errno, nix::errno::Errno::EPROTO as i32);
+    assert!(e.message.contains("unframeable"), "{e}");
+    daemon.join().unwrap();
+}
+
+#[test]
+fn connecting_to_nothing_names_the_path() {
+    let e = match Client::connect("/nonexistent/dpswitch.sock") {
+        Err(e) => e,
+        Ok(_) => panic!("connected to nothing"),
+    };
+    assert_eq!(e.errno, nix::errno::Errno::ENOENT as i32);
+    assert_eq!(
+        e.to_string(),
+        "ENOENT (No such file or directory): connecting to /nonexistent/dpswitch.sock"
+    );
+}
+
+#[test]
+fn message_views() {
+    let bytes = encode_message(
+        &NlMsgHeader {
+            msg_type: 0x22,
+            seq: 5,
+            ..Default::default()
+        },
+        &[1, 1, 0, 0, 9, 0, 0, 0],
+    )
+    .unwrap();
+    let msg = Message::copy_of(&raw(&bytes));
+    assert_eq!(msg.ovs().unwrap().dp_ifindex, 9);
+    assert_eq!(msg.genl().unwrap().genl.cmd, 1);
+}
