@@ -13,6 +13,8 @@
 //! ```text
 //! cargo bench --bench flow_setup [-- FLOWS [SECONDS]]
 //! ```
+//!
+//! Under `cargo test --all-targets` it makes one short pass (2,000 flows).
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -44,14 +46,19 @@ fn main() {
         eprintln!("flow_setup: skipped: needs root (hugepages, DPDK devices)");
         return;
     }
-    // cargo bench passes --bench; the numbers are ours.
-    let numbers: Vec<u64> = std::env::args()
-        .skip(1)
+    // cargo bench passes --bench; without it (cargo test --all-targets)
+    // one short pass checks that the benchmark still runs.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let bench = args.iter().any(|a| a == "--bench");
+    let numbers: Vec<u64> = args
+        .iter()
         .filter(|a| !a.starts_with("--"))
         .map(|a| a.parse().expect("usage: flow_setup [FLOWS [SECONDS]]"))
         .collect();
-    let flows = numbers.first().copied().unwrap_or(100_000) as usize;
-    let seconds = numbers.get(1).copied().unwrap_or(3);
+    let flows = numbers
+        .first()
+        .map_or(if bench { 100_000 } else { 2_000 }, |n| *n as usize);
+    let seconds = numbers.get(1).copied().unwrap_or(if bench { 3 } else { 1 });
 
     let dir = std::env::temp_dir().join(format!("dpswitch-flow-setup-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("work directory");
