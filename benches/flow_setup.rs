@@ -128,8 +128,12 @@ fn main() {
         .expect("request");
     client.request(&flush).expect("flush");
     drop((client, stats));
+    let socket_dir = daemon.socket.parent().map(std::path::Path::to_path_buf);
     let (status, _) = daemon.stop();
     let _ = std::fs::remove_dir_all(&dir);
+    if let Some(socket_dir) = socket_dir {
+        let _ = std::fs::remove_dir_all(socket_dir);
+    }
     assert!(status.success(), "dpswitchd exit: {status:?}");
     let summary: Vec<String> = runs
         .iter()
