@@ -27,7 +27,7 @@ use std::os::fd::{AsFd, AsRawFd};
 use std::path::Path;
 use std::time::Duration;
 
-/// Largest request datagram read whole; a longer one is answered EMSGSIZE.
+/// Largest request datagram read; a longer one is refused whole (EMSGSIZE).
 const RECV_BUFFER: usize = 256 * 1024;
 /// Datagrams read from one connection per round, so one busy client
 /// cannot starve the others or the management lcore's upkeep.
@@ -185,29 +185,13 @@ impl ControlServer {
         switch: &mut Switch,
         round: &mut RoundState,
     ) {
+        if truncated {
+            self.refuse_oversized(index, datagram);
+            return;
+        }
         for item in messages(datagram) {
             match item {
                 Ok(message) => self.run_message(index, &message, switch, round),
-                Err(_) if truncated => {
-                    // The message was cut by the receive buffer: its header
-                    // is intact, so it can be answered.
-                    let rest = &datagram[datagram.len().min(consumed_before(datagram))..];
-                    if let Ok(header) = NlMsgHeader::parse(rest) {
-                        let request = RawMessage {
-                            header,
-                            payload: &[],
-                        };
-                        let conn = &mut self.conns[index];
-                        conn.queue(encode_error_with_message(
-                            conn.port_id,
-                            &request,
-                            errno::EMSGSIZE,
-                            false,
-                            Some("request larger than the daemon's receive buffer"),
-                        ));
-                    }
-                    return;
-                }
                 Err(e) => {
                     // The stream cannot be framed any further (A2).
                     self.log.log(&format!(
@@ -218,6 +202,31 @@ impl ControlServer {
                     return;
                 }
             }
+        }
+    }
+
+    /// A datagram longer than the receive buffer runs not at all (A2), as
+    /// the kernel fails such a send with EMSGSIZE: running the messages
+    /// that fit would leave those past the cut unanswered. Its first
+    /// message, whose header the buffer holds, gets the error.
+    fn refuse_oversized(&mut self, index: usize, datagram: &[u8]) {
+        let conn = &mut self.conns[index];
+        self.log.log(&format!(
+            "connection {}: refusing a request datagram larger than {RECV_BUFFER} bytes",
+            conn.port_id
+        ));
+        if let Ok(header) = NlMsgHeader::parse(datagram) {
+            let request = RawMessage {
+                header,
+                payload: &[],
+            };
+            conn.queue(encode_error_with_message(
+                conn.port_id,
+                &request,
+                errno::EMSGSIZE,
+                false,
+                Some("request datagram larger than the daemon's receive buffer"),
+            ));
         }
     }
 
@@ -537,23 +546,6 @@ impl ControlServer {
             conn.queue_datagram(part);
         }
     }
-}
-
-/// Where the message that could not be framed starts.
-fn consumed_before(datagram: &[u8]) -> usize {
-    let mut at = 0;
-    for (message, used) in std::iter::from_fn({
-        let mut rest = datagram;
-        move || {
-            let (message, used) = RawMessage::parse(rest).ok()?;
-            rest = &rest[used..];
-            Some((message, used))
-        }
-    }) {
-        let _ = message;
-        at += used;
-    }
-    at
 }
 
 fn is_dump(message: &RawMessage<'_>) -> bool {
