@@ -137,6 +137,12 @@ fn d1_del_without_key_or_ufid_flushes() {
         );
     }
     assert_eq!(d.ctl.dump_flows().len(), 3);
+    // A DEL whose only attribute is cut short is not a flush (A2).
+    let (family, dp) = (d.ctl.flow_family, d.ctl.dp_ifindex);
+    let garbled = [8u8, 0, 9, 0, 1, 2];
+    let r = d.ctl.ovs(family, OVS_FLOW_CMD_DEL, 0, dp, &garbled);
+    assert_eq!(r.errno, EINVAL, "{r:?}");
+    assert_eq!(d.ctl.dump_flows().len(), 3);
     let r = d.ctl.flow(OVS_FLOW_CMD_DEL, 0, &FlowAttrs::default());
     assert_eq!(r.errno, 0);
     assert!(d.ctl.dump_flows().is_empty());

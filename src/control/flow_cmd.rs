@@ -52,6 +52,18 @@ pub fn handle(
         probe: false,
     })?;
     let probe = raw.probe;
+    // The kernel ignores what follows the last whole attribute; a request
+    // cut or garbled there could read as "no key" (a DEL would then flush
+    // every flow), so dpswitch refuses it.
+    if raw.trailing != 0 {
+        return Err(FlowError {
+            error: CmdError::einval(format!(
+                "{} bytes after the last attribute do not form an attribute",
+                raw.trailing
+            )),
+            probe,
+        });
+    }
     let request = Request {
         raw,
         flags: msg.header.flags,

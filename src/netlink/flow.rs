@@ -172,6 +172,8 @@ pub struct RawFlowAttrs<'a> {
     pub stats: Option<FlowStats>,
     pub used: Option<u64>,
     pub tcp_flags: Option<u8>,
+    /// Bytes after the last whole attribute (the kernel ignores them).
+    pub trailing: usize,
 }
 
 impl<'a> RawFlowAttrs<'a> {
@@ -179,7 +181,8 @@ impl<'a> RawFlowAttrs<'a> {
     /// attributes wins.
     pub fn parse(buf: &'a [u8]) -> Result<RawFlowAttrs<'a>, NlError> {
         let mut out = RawFlowAttrs::default();
-        for attr in attrs_lenient(buf) {
+        let mut iter = attrs_lenient(buf);
+        for attr in iter.by_ref() {
             match attr.kind() {
                 OVS_FLOW_ATTR_KEY => out.key = Some(nested(&attr, "key")?),
                 OVS_FLOW_ATTR_MASK => out.mask = Some(nested(&attr, "mask")?),
@@ -216,6 +219,7 @@ impl<'a> RawFlowAttrs<'a> {
                 _ => {}
             }
         }
+        out.trailing = iter.remaining();
         Ok(out)
     }
 
