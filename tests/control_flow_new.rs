@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::{actions_text, assert_fails, flow_text, key_text, ControlDaemon, TRAFFIC_KEY};
+use common::{
+    actions_text, assert_fails, flow_text, key_text, without_stats, ControlDaemon, TRAFFIC_KEY,
+};
 use dpswitch::flow::odp::{Action, KeyAttr};
 use dpswitch::netlink::attr::AttrWriter;
 use dpswitch::netlink::consts::*;
@@ -443,19 +445,6 @@ fn n10_inserts_share_masks_and_a_full_table_is_efbig() {
     let mega = dp.messages[0].attr(OVS_DP_ATTR_MEGAFLOW_STATS).unwrap();
     assert_eq!(u32::from_ne_bytes(mega[8..12].try_into().unwrap()), 2);
     d.stop();
-}
-
-/// Flows without the counters traffic keeps changing.
-fn without_stats(flows: Vec<FlowAttrs>) -> Vec<FlowAttrs> {
-    flows
-        .into_iter()
-        .map(|f| FlowAttrs {
-            stats: None,
-            used: None,
-            tcp_flags: None,
-            ..f
-        })
-        .collect()
 }
 
 #[test]

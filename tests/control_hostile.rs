@@ -60,16 +60,7 @@ fn install_baseline(ctl: &mut Ctl) {
 /// The table as a dump shows it, without what traffic changes (stats,
 /// used, TCP flags), in a stable order.
 fn table(ctl: &mut Ctl) -> Vec<FlowAttrs> {
-    let mut flows: Vec<FlowAttrs> = ctl
-        .dump_flows()
-        .into_iter()
-        .map(|f| FlowAttrs {
-            stats: None,
-            used: None,
-            tcp_flags: None,
-            ..f
-        })
-        .collect();
+    let mut flows = common::without_stats(ctl.dump_flows());
     flows.sort_by_cached_key(|f| format!("{f:?}"));
     flows
 }

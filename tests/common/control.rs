@@ -221,18 +221,7 @@ impl Ctl {
         attrs: &[u8],
     ) -> Vec<u8> {
         let seq = self.next_seq();
-        OvsMessage {
-            header: header(family, flags, seq),
-            genl: GenlHeader {
-                cmd,
-                version: 1,
-                reserved: 0,
-            },
-            dp_ifindex,
-            attrs,
-        }
-        .encode()
-        .unwrap()
+        ovs_request(family, cmd, flags, seq, dp_ifindex, attrs)
     }
 
     /// A flow command on this datapath.
@@ -298,6 +287,42 @@ impl Ctl {
             })
             .collect()
     }
+}
+
+/// An `ovs_*` request's bytes.
+pub fn ovs_request(
+    family: u16,
+    cmd: u8,
+    flags: u16,
+    seq: u32,
+    dp_ifindex: i32,
+    attrs: &[u8],
+) -> Vec<u8> {
+    OvsMessage {
+        header: header(family, flags, seq),
+        genl: GenlHeader {
+            cmd,
+            version: 1,
+            reserved: 0,
+        },
+        dp_ifindex,
+        attrs,
+    }
+    .encode()
+    .unwrap()
+}
+
+/// Flows without the counters traffic keeps changing.
+pub fn without_stats(flows: Vec<FlowAttrs>) -> Vec<FlowAttrs> {
+    flows
+        .into_iter()
+        .map(|f| FlowAttrs {
+            stats: None,
+            used: None,
+            tcp_flags: None,
+            ..f
+        })
+        .collect()
 }
 
 fn header(msg_type: u16, flags: u16, seq: u32) -> NlMsgHeader {

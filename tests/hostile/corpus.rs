@@ -1,11 +1,11 @@
 //! Valid requests of every kind the daemon serves, the seeds of the
 //! mutations, and the flows the table starts with.
 
-use crate::common::{flow_text, TRAFFIC_KEY};
+use crate::common::{flow_text, ovs_request, TRAFFIC_KEY};
 use dpswitch::netlink::attr::AttrWriter;
 use dpswitch::netlink::consts::*;
 use dpswitch::netlink::flow::FlowAttrs;
-use dpswitch::netlink::msg::{GenlHeader, GenlMessage, NlMsgHeader, OvsMessage};
+use dpswitch::netlink::msg::{GenlHeader, GenlMessage, NlMsgHeader};
 
 /// What requests are addressed with, as the daemon resolved it.
 #[derive(Clone, Copy, Debug)]
@@ -51,19 +51,9 @@ pub fn baseline() -> Vec<FlowAttrs> {
     ]
 }
 
+/// Sequence numbers are set per use (see `set_seq`).
 pub fn ovs(ty: u16, cmd: u8, flags: u16, dp_ifindex: i32, attrs: &[u8]) -> Vec<u8> {
-    OvsMessage {
-        header: header(ty, flags),
-        genl: GenlHeader {
-            cmd,
-            version: 1,
-            reserved: 0,
-        },
-        dp_ifindex,
-        attrs,
-    }
-    .encode()
-    .unwrap()
+    ovs_request(ty, cmd, flags, 0, dp_ifindex, attrs)
 }
 
 pub fn ctrl(cmd: u8, flags: u16, attrs: &[u8]) -> Vec<u8> {
