@@ -10,6 +10,7 @@ pub mod dump;
 pub mod families;
 pub mod flow_cmd;
 pub mod flow_reply;
+pub mod learn;
 pub mod listener;
 pub mod preload;
 pub mod ratelog;

@@ -7,6 +7,7 @@
 
 mod args;
 mod flows;
+mod learn;
 mod offline;
 mod show;
 
@@ -83,6 +84,20 @@ enum Command {
     DumpFlows { dp: Option<String> },
     /// Print each flow change as it happens: NEW, SET or DEL, then the flow.
     Monitor { dp: Option<String> },
+    /// Be the datapath's L2 learning switch: handle the ports' misses,
+    /// learn source MACs, install in_port + Ethernet source + destination
+    /// flows, flood the rest, age MACs; until SIGINT or SIGTERM.
+    Learn {
+        dp: Option<String>,
+        /// Forget a MAC unseen (by a miss or a flow's use) this long.
+        #[arg(long = "max-idle", value_name = "SECS", default_value_t = 300,
+              value_parser = clap::value_parser!(u64).range(1..))]
+        max_idle: u64,
+        /// The ports to switch between: `all`, or port numbers separated
+        /// by commas.
+        #[arg(long, value_name = "all|LIST", default_value = "all")]
+        ports: String,
+    },
     /// Read exact flow keys, one per line, and print them back after a
     /// round trip through the netlink encoding.
     ParseKeys,
@@ -124,6 +139,7 @@ fn main() -> ExitCode {
         Command::DelFlows { .. } => "del-flows",
         Command::DumpFlows { .. } => "dump-flows",
         Command::Monitor { .. } => "monitor",
+        Command::Learn { .. } => "learn",
     };
     let socket = cli
         .socket
@@ -151,6 +167,11 @@ fn run(client: &mut Client, command: &Command, options: &Options) -> Result<(), 
         Command::DelFlows { dp } => flows::del_flows(client, dp.as_deref()),
         Command::DumpFlows { dp } => flows::dump_flows(client, dp.as_deref(), options),
         Command::Monitor { dp } => flows::monitor(client, dp.as_deref(), options),
+        Command::Learn {
+            dp,
+            max_idle,
+            ports,
+        } => learn::learn(client, dp.as_deref(), *max_idle, ports),
         // Offline: handled before connecting.
         Command::ParseKeys | Command::ParseWcKeys | Command::ParseActions => Ok(()),
     }

@@ -183,12 +183,14 @@ mod tests {
                     rx_dropped: 2,
                     tx_dropped: 3,
                 }),
+                upcall_pids: vec![0],
             },
             Vport {
                 port_no: 3,
                 port_type: OVS_VPORT_TYPE_INTERNAL,
                 name: "br0".into(),
                 stats: None,
+                upcall_pids: vec![],
             },
         ]
     }

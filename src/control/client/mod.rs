@@ -7,7 +7,10 @@
 //!   packed into shared datagrams, and their answers are collected by
 //!   sequence number, in any order;
 //! - `dump` streams a multi-part reply across as many reads as it takes;
-//! - `subscribe` and `recv_notification` follow a multicast group.
+//! - `subscribe` and `recv_notification` follow a multicast group;
+//! - `handle_upcalls` makes the connection a port's upcall handler: the
+//!   packets the datapath sends up then arrive like notifications, to be
+//!   read with `Upcall::parse`, and `execute` sends packets down.
 //!
 //! A connection subscribed to a group that also changes what the group
 //! reports may find the notification of its own change among that
@@ -18,6 +21,7 @@ mod error;
 mod genl;
 mod message;
 mod ovs;
+mod packet;
 mod transport;
 
 #[cfg(test)]
@@ -27,6 +31,7 @@ pub use error::ClientError;
 pub use genl::{Family, McastGroup, DPSWITCH_CTRL_CMD_SUBSCRIBE, DPSWITCH_CTRL_CMD_UNSUBSCRIBE};
 pub use message::{Message, Request};
 pub use ovs::{Datapath, DpStats, MegaflowStats, Vport, VportStats};
+pub use packet::Upcall;
 
 use crate::netlink::consts::{NLM_F_ACK, NLM_F_DUMP};
 use collector::{Collector, Progress};

@@ -61,6 +61,9 @@ pub struct Vport {
     pub port_type: u32,
     pub name: String,
     pub stats: Option<VportStats>,
+    /// `OVS_VPORT_ATTR_UPCALL_PID`: the port ids of the connections that
+    /// receive the port's misses (0: none).
+    pub upcall_pids: Vec<u32>,
 }
 
 impl Client {
@@ -194,6 +197,12 @@ pub(super) fn parse_vport(msg: &Message) -> Result<Vport, ClientError> {
             OVS_VPORT_ATTR_PORT_NO => vport.port_no = u32_of(&attr).unwrap_or(0),
             OVS_VPORT_ATTR_TYPE => vport.port_type = u32_of(&attr).unwrap_or(0),
             OVS_VPORT_ATTR_NAME => vport.name = string_of(&attr),
+            OVS_VPORT_ATTR_UPCALL_PID => {
+                vport.upcall_pids = p
+                    .chunks_exact(4)
+                    .filter_map(|c| c.try_into().ok().map(u32::from_ne_bytes))
+                    .collect()
+            }
             OVS_VPORT_ATTR_STATS if p.len() >= OVS_VPORT_STATS_LEN => {
                 vport.stats = Some(VportStats {
                     rx_packets: u64_at(p, 0),

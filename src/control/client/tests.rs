@@ -426,3 +426,152 @@ fn message_views() {
     assert_eq!(msg.ovs().unwrap().dp_ifindex, 9);
     assert_eq!(msg.genl().unwrap().genl.cmd, 1);
 }
+
+/// A family reply without multicast groups.
+fn family_reply(seq: u32, id: u16, name: &str) -> Vec<u8> {
+    let mut w = AttrWriter::new();
+    w.put_u16(CTRL_ATTR_FAMILY_ID, id);
+    w.put(CTRL_ATTR_FAMILY_NAME, &[name.as_bytes(), b"\0"].concat());
+    genl_msg(GENL_ID_CTRL, 0, seq, PORT, CTRL_CMD_NEWFAMILY, w.as_bytes())
+}
+
+/// Answers a family request for `name` with `id`.
+fn answer_family(d: &Fake, name: &str, id: u16) {
+    let reqs = d.recv_requests();
+    let req = raw(&reqs[0]);
+    assert!(
+        req.payload
+            .windows(name.len())
+            .any(|w| w == name.as_bytes()),
+        "a request for {name}"
+    );
+    let seq = req.header.seq;
+    d.send(&[family_reply(seq, id, name), encode_ack(PORT, &req)].concat());
+}
+
+fn miss_message(packet: &[u8], key: &[crate::flow::odp::KeyAttr]) -> Vec<u8> {
+    let mut w = AttrWriter::new();
+    w.put(OVS_PACKET_ATTR_PACKET, packet);
+    let nest = w.begin_nested(OVS_PACKET_ATTR_KEY);
+    crate::netlink::key::encode_key_into(&mut w, key);
+    w.end_nested(nest);
+    let attrs = [&7i32.to_ne_bytes()[..], w.as_bytes()].concat();
+    genl_msg(0x23, 0, 0, 0, OVS_PACKET_CMD_MISS, &attrs)
+}
+
+#[test]
+fn upcall_handling_registers_reads_misses_and_executes() {
+    use crate::flow::odp::{Action, EthernetKey, KeyAttr};
+    let key = vec![
+        KeyAttr::InPort(2),
+        KeyAttr::Ethernet(EthernetKey {
+            src: [2, 0, 0, 0, 0, 1],
+            dst: [0xff; 6],
+        }),
+        KeyAttr::EthType(0x88b5),
+    ];
+    let frame: Vec<u8> = [&[0xff; 6][..], &[2, 0, 0, 0, 0, 1], &[0x88, 0xb5, 1, 2]].concat();
+    let (sent_key, sent_frame) = (key.clone(), frame.clone());
+    let (mut client, daemon) = with_daemon(move |d| {
+        answer_family(&d, "ovs_vport", 0x21);
+        // The port's handler is the connection's own port id.
+        let reqs = d.recv_requests();
+        let req = raw(&reqs[0]);
+        assert_eq!(req.header.msg_type, 0x21);
+        assert_eq!(req.header.flags, NLM_F_REQUEST | NLM_F_ACK);
+        let mut expected = vec![OVS_VPORT_CMD_SET, OVS_VPORT_VERSION, 0, 0];
+        expected.extend(7i32.to_ne_bytes());
+        expected.extend([8, 0, 1, 0]);
+        expected.extend(2u32.to_ne_bytes());
+        expected.extend([8, 0, 5, 0]);
+        expected.extend(PORT.to_ne_bytes());
+        assert_eq!(req.payload, expected);
+        // A miss overtakes the ack.
+        let miss = miss_message(&sent_frame, &sent_key);
+        d.send(&[miss, encode_ack(PORT, &req)].concat());
+
+        answer_family(&d, "ovs_packet", 0x23);
+        let reqs = d.recv_requests();
+        let req = raw(&reqs[0]);
+        assert_eq!(req.header.msg_type, 0x23);
+        let ovs = req.ovs().unwrap();
+        assert_eq!(
+            (ovs.genl.cmd, ovs.genl.version, ovs.dp_ifindex),
+            (OVS_PACKET_CMD_EXECUTE, OVS_PACKET_VERSION, 7)
+        );
+        let attrs: Vec<_> = crate::netlink::attr::attrs_lenient(ovs.attrs).collect();
+        assert_eq!(attrs.len(), 3);
+        assert_eq!(
+            (attrs[0].kind(), attrs[0].payload()),
+            (OVS_PACKET_ATTR_PACKET, &sent_frame[..])
+        );
+        assert_eq!(attrs[1].kind(), OVS_PACKET_ATTR_KEY);
+        assert_eq!(
+            crate::netlink::decode_key(attrs[1].payload()).unwrap(),
+            sent_key
+        );
+        assert_eq!(attrs[2].kind(), OVS_PACKET_ATTR_ACTIONS);
+        assert_eq!(
+            crate::netlink::decode_actions(attrs[2].payload()).unwrap(),
+            vec![Action::Output(1), Action::Output(3)]
+        );
+        d.send(&encode_ack(PORT, &req));
+
+        // Removing the handler sends port id 0.
+        let reqs = d.recv_requests();
+        let req = raw(&reqs[0]);
+        assert_eq!(&req.payload[req.payload.len() - 8..][..4], &[8, 0, 5, 0]);
+        assert_eq!(&req.payload[req.payload.len() - 4..], &0u32.to_ne_bytes());
+        d.send(&encode_ack(PORT, &req));
+    });
+    client.handle_upcalls(7, 2, true).unwrap();
+    let msg = client
+        .recv_notification_timeout(Duration::from_millis(100))
+        .unwrap()
+        .expect("the miss");
+    assert_eq!(msg.header.msg_type, 0x23);
+    let upcall = Upcall::parse(&msg).unwrap();
+    assert_eq!(
+        upcall,
+        Upcall {
+            cmd: OVS_PACKET_CMD_MISS,
+            dp_ifindex: 7,
+            packet: frame.clone(),
+            key: key.clone(),
+            userdata: None,
+        }
+    );
+    assert_eq!(upcall.in_port(), Some(2));
+    client
+        .execute(7, &frame, &key, &[Action::Output(1), Action::Output(3)])
+        .unwrap();
+    client.handle_upcalls(7, 2, false).unwrap();
+    daemon.join().unwrap();
+}
+
+#[test]
+fn upcalls_without_packet_or_key_are_protocol_errors() {
+    let only_packet = {
+        let mut w = AttrWriter::new();
+        w.put(OVS_PACKET_ATTR_PACKET, &[0; 14]);
+        [&1i32.to_ne_bytes()[..], w.as_bytes()].concat()
+    };
+    let bytes = genl_msg(0x23, 0, 0, 0, OVS_PACKET_CMD_MISS, &only_packet);
+    let e = Upcall::parse(&Message::copy_of(&raw(&bytes))).unwrap_err();
+    assert_eq!(e.errno, nix::errno::Errno::EPROTO as i32);
+    assert!(e.message.contains("no key"), "{e}");
+
+    let mut w = AttrWriter::new();
+    w.put(OVS_PACKET_ATTR_USERDATA, b"cookie");
+    let nest = w.begin_nested(OVS_PACKET_ATTR_KEY);
+    w.put_u32(OVS_KEY_ATTR_IN_PORT, 4);
+    w.end_nested(nest);
+    w.put(OVS_PACKET_ATTR_PACKET, &[1; 20]);
+    let attrs = [&1i32.to_ne_bytes()[..], w.as_bytes()].concat();
+    let bytes = genl_msg(0x23, 0, 0, 0, OVS_PACKET_CMD_ACTION, &attrs);
+    let upcall = Upcall::parse(&Message::copy_of(&raw(&bytes))).unwrap();
+    assert_eq!(upcall.cmd, OVS_PACKET_CMD_ACTION);
+    assert_eq!(upcall.userdata.as_deref(), Some(&b"cookie"[..]));
+    assert_eq!(upcall.in_port(), Some(4));
+    assert_eq!(upcall.packet, vec![1; 20]);
+}
