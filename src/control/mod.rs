@@ -11,6 +11,7 @@ pub mod families;
 pub mod flow_cmd;
 pub mod flow_reply;
 pub mod listener;
+pub mod packet_cmd;
 pub mod preload;
 pub mod ratelog;
 pub mod request;
