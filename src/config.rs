@@ -71,6 +71,11 @@ pub struct DatapathConfig {
     /// Members of this group (and root) may change state over the control
     /// socket; everyone who can connect may read.
     pub admin_group: Option<String>,
+    /// Misses per second each port may send up to its handler from one
+    /// PMD lcore (the burst allowed after a quiet spell is a tenth of it).
+    pub upcall_rate: u32,
+    /// Packets each PMD lcore can have waiting for the management lcore.
+    pub upcall_queue: u32,
 }
 
 impl Default for DatapathConfig {
@@ -85,6 +90,8 @@ impl Default for DatapathConfig {
             control_socket: PathBuf::from(DEFAULT_SOCKET),
             control_group: None,
             admin_group: None,
+            upcall_rate: 20_000,
+            upcall_queue: 1024,
         }
     }
 }

@@ -82,8 +82,12 @@ fn p1_datapath_get_by_name_or_ifindex_with_its_stats() {
         std::thread::sleep(Duration::from_millis(20));
     }
     let [hit, missed, lost, flows, mask_hit, masks] = dp_stats(ctl);
-    assert_eq!((lost, flows, masks), (0, 2, 2));
+    assert_eq!((flows, masks), (2, 2));
     assert!(hit > 0 && missed > 0);
+    assert_eq!(
+        lost, missed,
+        "no port has an upcall handler: every miss is lost"
+    );
     assert!(mask_hit >= hit, "each hit probed at least one subtable");
     std::thread::sleep(Duration::from_millis(100));
     let later = dp_stats(ctl);

@@ -130,6 +130,58 @@ pub fn get_vport(
     msg: &OvsMessage<'_>,
     to: ReplyTo,
 ) -> Result<Vec<u8>, CmdError> {
+    let (plan, stats) = find_vport(dp, switch, msg)?;
+    let pid = switch.upcall_pid(plan.number);
+    Ok(vport_message(dp, &plan, &stats, pid, OVS_VPORT_CMD_GET, to))
+}
+
+/// `OVS_VPORT_CMD_SET`: of what the kernel lets a client change, only the
+/// upcall handler (`OVS_VPORT_ATTR_UPCALL_PID`, its first port id) applies
+/// to a DPDK port; a different type is EINVAL, options EOPNOTSUPP. The
+/// port as it is now comes back (for echo and the `ovs_vport` group).
+pub fn set_vport(
+    dp: &DatapathInfo,
+    switch: &Switch,
+    msg: &OvsMessage<'_>,
+    to: ReplyTo,
+) -> Result<Vec<u8>, CmdError> {
+    let (plan, stats) = find_vport(dp, switch, msg)?;
+    let mut pid = None;
+    for attr in attrs_lenient(msg.attrs) {
+        let p = attr.payload();
+        match attr.kind() {
+            OVS_VPORT_ATTR_TYPE if p != OVS_VPORT_TYPE_NETDEV.to_ne_bytes() => {
+                return Err(CmdError::einval("a port's type cannot change"))
+            }
+            OVS_VPORT_ATTR_OPTIONS => {
+                return Err(CmdError::new(
+                    errno::EOPNOTSUPP,
+                    "DPDK ports take no vport options",
+                ))
+            }
+            OVS_VPORT_ATTR_UPCALL_PID => {
+                if p.is_empty() || p.len() % 4 != 0 {
+                    return Err(CmdError::einval(
+                        "OVS_VPORT_ATTR_UPCALL_PID must be an array of u32",
+                    ));
+                }
+                pid = Some(u32::from_ne_bytes([p[0], p[1], p[2], p[3]]));
+            }
+            _ => {}
+        }
+    }
+    if let Some(pid) = pid {
+        switch.set_upcall_pid(plan.number, pid);
+    }
+    let pid = switch.upcall_pid(plan.number);
+    Ok(vport_message(dp, &plan, &stats, pid, OVS_VPORT_CMD_SET, to))
+}
+
+fn find_vport(
+    dp: &DatapathInfo,
+    switch: &Switch,
+    msg: &OvsMessage<'_>,
+) -> Result<(PortPlan, PortStats), CmdError> {
     let mut name = None;
     let mut number = None;
     for attr in attrs_lenient(msg.attrs) {
@@ -172,8 +224,9 @@ pub fn get_vport(
             "OVS_VPORT_ATTR_NAME or OVS_VPORT_ATTR_PORT_NO is required",
         ));
     };
-    let (plan, stats) = found.ok_or_else(|| CmdError::new(errno::ENODEV, "no such port"))?;
-    Ok(vport_message(dp, plan, stats, to))
+    found
+        .cloned()
+        .ok_or_else(|| CmdError::new(errno::ENODEV, "no such port"))
 }
 
 /// Every port, in port-number order, for a vport dump.
@@ -182,18 +235,28 @@ pub fn vport_messages(dp: &DatapathInfo, switch: &Switch, to: ReplyTo) -> Vec<Ve
     ports.sort_by_key(|(p, _)| p.number);
     ports
         .iter()
-        .map(|(plan, stats)| vport_message(dp, plan, stats, to))
+        .map(|(plan, stats)| {
+            let pid = switch.upcall_pid(plan.number);
+            vport_message(dp, plan, stats, pid, OVS_VPORT_CMD_GET, to)
+        })
         .collect()
 }
 
 /// One port: number, type (every DPDK port is a netdev), name, upcall
-/// port ids and `struct ovs_vport_stats`.
-fn vport_message(dp: &DatapathInfo, plan: &PortPlan, s: &PortStats, to: ReplyTo) -> Vec<u8> {
+/// port id and `struct ovs_vport_stats`.
+fn vport_message(
+    dp: &DatapathInfo,
+    plan: &PortPlan,
+    s: &PortStats,
+    upcall_pid: u32,
+    cmd: u8,
+    to: ReplyTo,
+) -> Vec<u8> {
     let mut w = AttrWriter::new();
     w.put_u32(OVS_VPORT_ATTR_PORT_NO, plan.number);
     w.put_u32(OVS_VPORT_ATTR_TYPE, OVS_VPORT_TYPE_NETDEV);
     w.put(OVS_VPORT_ATTR_NAME, &with_nul(&plan.name));
-    w.put_u32(OVS_VPORT_ATTR_UPCALL_PID, 0);
+    w.put_u32(OVS_VPORT_ATTR_UPCALL_PID, upcall_pid);
     let mut stats = Vec::with_capacity(OVS_VPORT_STATS_LEN);
     let rx_dropped = s.imissed.saturating_add(s.rx_nombuf);
     for v in [
@@ -204,7 +267,7 @@ fn vport_message(dp: &DatapathInfo, plan: &PortPlan, s: &PortStats, to: ReplyTo)
     w.put(OVS_VPORT_ATTR_STATS, &stats);
     message(
         FAMILY_VPORT,
-        OVS_VPORT_CMD_GET,
+        cmd,
         OVS_VPORT_VERSION,
         dp.dp_ifindex,
         to,

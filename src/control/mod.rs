@@ -12,6 +12,7 @@ pub mod flow_cmd;
 pub mod flow_reply;
 pub mod learn;
 pub mod listener;
+pub mod packet_cmd;
 pub mod preload;
 pub mod ratelog;
 pub mod request;

@@ -10,14 +10,16 @@ use super::families::{self, *};
 use super::flow_cmd::{self, FlowContext};
 use super::flow_reply::{flow_message, FlowMessageHeader};
 use super::listener::Listener;
+use super::packet_cmd;
 use super::ratelog::RateLog;
 use super::request::{CmdError, Response};
+use crate::datapath::upcall::UpcallKind;
 use crate::datapath::Switch;
 use crate::netlink::consts::*;
 use crate::netlink::error::errno;
 use crate::netlink::flow::RawFlowAttrs;
 use crate::netlink::msg::{
-    encode_done, encode_error_with_message, messages, NlMsgHeader, RawMessage,
+    encode_done, encode_error_with_message, messages, NlMsgHeader, OvsMessage, RawMessage,
 };
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::socket::{recvmsg, MsgFlags};
@@ -33,6 +35,8 @@ const RECV_BUFFER: usize = 256 * 1024;
 /// cannot starve the others or the management lcore's upkeep.
 const READS_PER_ROUND: usize = 64;
 const MAX_CONNECTIONS: usize = 256;
+/// Upcalls sent on per round; the rest wait in the PMDs' queues.
+const UPCALLS_PER_ROUND: usize = 1024;
 
 pub struct ServerConfig<'a> {
     pub path: &'a Path,
@@ -89,6 +93,7 @@ impl ControlServer {
         if round.needs_sync {
             switch.table().synchronize();
         }
+        self.deliver_upcalls(switch);
         for index in 0..self.conns.len() {
             self.continue_dump(index, switch);
             self.conns[index].flush();
@@ -487,10 +492,21 @@ impl ControlServer {
                     dp_cmd::get_vport(&self.dp, switch, &msg, to).map_err(Failure::quiet)?;
                 Ok(Some(unicast(reply)))
             }
-            FAMILY_PACKET => Err(Failure::quiet(CmdError::new(
-                errno::EOPNOTSUPP,
-                "OVS_PACKET_CMD_EXECUTE is not supported by this dpswitchd",
-            ))),
+            FAMILY_VPORT if cmd == OVS_VPORT_CMD_SET => {
+                let reply =
+                    dp_cmd::set_vport(&self.dp, switch, &msg, to).map_err(Failure::quiet)?;
+                let echo = message.header.flags & NLM_F_ECHO != 0;
+                Ok(Some(Response {
+                    unicast: if echo {
+                        vec![reply.clone()]
+                    } else {
+                        Vec::new()
+                    },
+                    notify: Some((GROUP_VPORT, reply)),
+                    needs_sync: false,
+                }))
+            }
+            FAMILY_PACKET => self.execute(&msg, switch),
             _ => Err(Failure::quiet(dp_cmd::refuse_change(
                 if family == FAMILY_DATAPATH {
                     "ovs_datapath"
@@ -499,6 +515,89 @@ impl ControlServer {
                 },
                 cmd,
             ))),
+        }
+    }
+
+    /// `OVS_PACKET_CMD_EXECUTE` (U2): runs the actions on the packet from
+    /// the management lcore; its `userspace` actions go up at once (U3).
+    fn execute(
+        &mut self,
+        msg: &OvsMessage<'_>,
+        switch: &mut Switch,
+    ) -> Result<Option<Response>, Failure> {
+        let request =
+            packet_cmd::parse_execute(msg, &|p| switch.has_port(p)).map_err(Failure::logged)?;
+        if msg.dp_ifindex != self.dp.dp_ifindex {
+            return Err(Failure::quiet(CmdError::enodev()));
+        }
+        let mut upcalls = Vec::new();
+        let outcome = switch.execute(request.frame, &request.actions, &mut |action, packet| {
+            upcalls.push((action.pid, action.userdata.clone(), packet));
+        });
+        let Some(outcome) = outcome else {
+            return Err(Failure::quiet(CmdError::new(
+                errno::ENOMEM,
+                "no packet buffer is free",
+            )));
+        };
+        switch.count_lost(outcome.dropped);
+        for (pid, userdata, packet) in upcalls {
+            let message = packet_cmd::upcall_message(
+                OVS_PACKET_CMD_ACTION,
+                self.dp.dp_ifindex,
+                packet.data(),
+                request.in_port,
+                userdata.as_deref(),
+            );
+            if !self.send_upcall(pid, message) {
+                switch.count_lost(1);
+            }
+        }
+        Ok(Some(Response::default()))
+    }
+
+    /// Sends the packets the PMDs queued for the control plane (U1, U3)
+    /// to their handlers; what no connection takes is lost.
+    fn deliver_upcalls(&mut self, switch: &mut Switch) {
+        let dp_ifindex = self.dp.dp_ifindex;
+        let mut lost = 0;
+        let mut pending = Vec::new();
+        switch.drain_upcalls(UPCALLS_PER_ROUND, |upcall| {
+            let Some(packet) = upcall.packet.take() else {
+                return;
+            };
+            let (cmd, pid) = match upcall.kind {
+                UpcallKind::Miss => (OVS_PACKET_CMD_MISS, None),
+                UpcallKind::Action { pid } => (OVS_PACKET_CMD_ACTION, Some(pid)),
+            };
+            let message = packet_cmd::upcall_message(
+                cmd,
+                dp_ifindex,
+                packet.data(),
+                upcall.in_port,
+                upcall.userdata(),
+            );
+            pending.push((pid, upcall.in_port, message));
+        });
+        for (pid, in_port, message) in pending {
+            // A miss goes to whoever handles its port now.
+            let pid = pid.unwrap_or_else(|| switch.upcall_pid(in_port));
+            if !self.send_upcall(pid, message) {
+                lost += 1;
+            }
+        }
+        switch.count_lost(lost);
+    }
+
+    /// Queues an upcall for the connection with netlink port id `pid`;
+    /// false when there is none or it is not keeping up.
+    fn send_upcall(&mut self, pid: u32, message: Vec<u8>) -> bool {
+        match self.conns.iter_mut().find(|c| c.port_id == pid && !c.dead) {
+            Some(conn) if conn.pending_bytes() <= NOTIFY_LIMIT_BYTES => {
+                conn.queue(message);
+                true
+            }
+            _ => false,
         }
     }
 

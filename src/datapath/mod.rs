@@ -7,5 +7,6 @@ pub mod pmd;
 pub mod ports;
 pub mod stats;
 pub mod switch;
+pub mod upcall;
 
 pub use switch::{Report, Switch};

@@ -2,14 +2,17 @@
 //! every key, classify the burst against the megaflow table, execute each
 //! packet's flow actions (outputs land in this lcore's per-port tx bursts),
 //! account per flow once per burst, transmit, and report an RCU quiescent
-//! state once per loop. Misses are counted and dropped (upcalls come later).
-//! Nothing here allocates, locks or logs.
+//! state once per loop. Misses and `userspace` actions go up to the
+//! management lcore through this lcore's upcall channel; what it cannot
+//! take is dropped and counted as lost. Nothing here allocates, locks or
+//! logs.
 
-use super::actions::{execute, Xorshift32};
+use super::actions::{execute_with_upcalls, Xorshift32};
 use super::ports::PortIndex;
 use super::stats::PmdStats;
+use super::upcall::UpcallSender;
 use crate::classifier::{ClassifierReader, Flow};
-use crate::dpdk::{tsc_cycles, Mbuf, MbufBurst, RxQueue, TxQueue};
+use crate::dpdk::{tsc_cycles, Mbuf, MbufBurst, RingConsumer, RxQueue, TxQueue};
 use crate::flow::{extract, FlowKey};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -21,6 +24,8 @@ pub const MAX_BURST: usize = 64;
 pub struct RxPoll {
     pub queue: RxQueue,
     pub port_number: u32,
+    /// The port's index (for per-port state such as upcall handlers).
+    pub port_index: usize,
 }
 
 /// This lcore's own tx queue on one port and the packets waiting for it.
@@ -47,6 +52,15 @@ impl TxPort {
         u64::from(self.pending.push(m).is_err())
     }
 
+    /// Queues what waits in `ring`; returns how many packets were dropped.
+    fn send_from(&mut self, ring: &mut RingConsumer<Mbuf>) -> u64 {
+        let mut lost = 0;
+        while let Some(m) = ring.dequeue() {
+            lost += self.push(m);
+        }
+        lost
+    }
+
     /// Transmits what is pending; what the driver refuses is dropped.
     #[inline]
     fn flush(&mut self) -> u64 {
@@ -68,6 +82,10 @@ pub struct Pmd {
     pub tx: Vec<TxPort>,
     pub ports: Arc<PortIndex>,
     pub classifier: ClassifierReader,
+    pub upcalls: UpcallSender,
+    /// Packets the management lcore sends, one ring per port by index
+    /// (only the first PMD has them).
+    pub injected: Vec<RingConsumer<Mbuf>>,
     pub burst_size: usize,
     pub stats: Arc<PmdStats>,
     pub stop: Arc<AtomicBool>,
@@ -97,13 +115,18 @@ impl Pmd {
                 if n == 0 {
                     continue;
                 }
-                let port_number = rx.port_number;
+                let (port_number, port_index) = (rx.port_number, rx.port_index);
                 for (mbuf, key) in burst.iter().zip(keys.iter_mut()) {
                     extract(mbuf.data(), port_number, key);
                 }
-                self.process(&mut burst, &keys[..n], &mut rng);
+                self.process(&mut burst, &keys[..n], (port_number, port_index), &mut rng);
             }
             let mut lost = 0;
+            for (ring, tx) in self.injected.iter_mut().zip(self.tx.iter_mut()) {
+                if !ring.is_empty() {
+                    lost += tx.send_from(ring);
+                }
+            }
             for tx in self.tx.iter_mut() {
                 lost += tx.flush();
             }
@@ -121,6 +144,7 @@ impl Pmd {
         &mut self,
         burst: &mut MbufBurst<MAX_BURST>,
         keys: &[FlowKey],
+        (in_port, in_index): (u32, usize),
         rng: &mut Xorshift32,
     ) {
         let Pmd {
@@ -128,6 +152,7 @@ impl Pmd {
             tx,
             ports,
             stats,
+            upcalls,
             ..
         } = self;
         let n = keys.len();
@@ -136,9 +161,13 @@ impl Pmd {
         let mut groups = [Group::default(); MAX_BURST];
         let mut n_groups = 0;
         let (mut hit, mut lost) = (0u64, 0u64);
+        let now = tsc_cycles();
         for (i, mbuf) in burst.drain().enumerate() {
             let Some(flow) = found[i] else {
-                continue; // a miss: counted below, freed here
+                if !upcalls.miss(in_index, in_port, mbuf, now) {
+                    lost += 1;
+                }
+                continue;
             };
             hit += 1;
             let g = match groups[..n_groups]
@@ -156,14 +185,24 @@ impl Pmd {
             group.packets += 1;
             group.bytes += u64::from(mbuf.pkt_len());
             group.tcp_flags |= keys[i].tcp_flags();
-            execute(classifier.actions(flow), mbuf, rng, &mut |port, m| {
-                match ports.index(port) {
+            let mut upcall_lost = 0;
+            execute_with_upcalls(
+                classifier.actions(flow),
+                mbuf,
+                rng,
+                &mut |port, m| match ports.index(port) {
                     Some(p) => lost += tx[p].push(m),
                     None => lost += 1, // the port went away: dropped
-                }
-            });
+                },
+                &mut |action, m| {
+                    let userdata = action.userdata.as_deref();
+                    if !upcalls.action(in_port, action.pid, userdata, m) {
+                        upcall_lost += 1;
+                    }
+                },
+            );
+            lost += upcall_lost;
         }
-        let now = tsc_cycles();
         for g in &groups[..n_groups] {
             if let Some(flow) = found[g.first] {
                 classifier.record(flow, g.packets, g.bytes, g.tcp_flags, now);

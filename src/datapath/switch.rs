@@ -2,18 +2,20 @@
 //! PMD lcores, in an order that never stops a port under a poller and
 //! proves at the end that every mbuf came back.
 
+use super::actions::{execute_with_upcalls, Xorshift32};
 use super::plan::{plan_lcores, plan_ports, LcorePlan, PortPlan};
 use super::pmd::{Pmd, RxPoll, TxPort, MAX_BURST};
 use super::ports::PortIndex;
 use super::stats::{PmdCounters, PmdStats};
+use super::upcall::{upcall_channel, Upcall, UpcallHandlers, UpcallLimit, UpcallReceiver};
 use crate::classifier::{FlowId, FlowStats, FlowTable, TableConfig, TableError};
 use crate::config::Config;
 use crate::dpdk::{
-    self, tsc_cycles, tsc_hz, DpdkError, Eal, LcoreJob, Mempool, Port, PortStats,
-    DEFAULT_DATA_ROOM, SOCKET_ID_ANY,
+    self, ring, tsc_cycles, tsc_hz, DpdkError, Eal, LcoreJob, Mbuf, Mempool, Port, PortStats,
+    RingConsumer, RingProducer, RingSync, DEFAULT_DATA_ROOM, SOCKET_ID_ANY,
 };
 use crate::flow::matching::Match;
-use crate::flow::odp::Action;
+use crate::flow::odp::{Action, UserspaceAction};
 use crate::flow::{FlowKey, FlowMask};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -21,6 +23,8 @@ use std::time::Duration;
 
 /// Per-lcore mbuf cache of the packet pool.
 const POOL_CACHE: u32 = 256;
+/// Packets from the management lcore that may wait per port.
+const INJECT_RING: u32 = 1023;
 
 /// A running datapath.
 pub struct Switch {
@@ -33,6 +37,29 @@ pub struct Switch {
     lcores: Vec<LcorePlan>,
     burst_size: usize,
     stop: Arc<AtomicBool>,
+    /// Upcall handler of each port, by port index.
+    handlers: Arc<UpcallHandlers>,
+    upcall_limit: UpcallLimit,
+    upcall_queue: u32,
+    /// The management ends of the PMDs' upcall channels.
+    upcalls: Vec<UpcallReceiver>,
+    /// Packets the management lcore sends (OVS_PACKET_CMD_EXECUTE), one
+    /// ring per port by port index, sent by the first PMD.
+    inject: Vec<RingProducer<Mbuf>>,
+    /// The first PMD's ends of `inject`, until `launch` hands them over.
+    inject_rx: Vec<RingConsumer<Mbuf>>,
+    rng: Xorshift32,
+    /// Packets the management lcore dropped on their way up (no handler
+    /// connection, or one not reading) or on their way out.
+    mgmt_lost: u64,
+}
+
+/// What became of a packet the management lcore executed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ExecOutcome {
+    pub outputs: u32,
+    /// Outputs the driver refused or that named no port.
+    pub dropped: u64,
 }
 
 /// One flow as the datapath reports it.
@@ -73,16 +100,19 @@ impl Switch {
         let plans = plan_ports(&probed, config)?;
         let lcores = plan_lcores(&plans, &eal.worker_lcores(), &config.pmds)?;
         let dp = &config.datapath;
+        // One tx queue per PMD lcore.
         let tx_queues = u16::try_from(lcores.len()).map_err(|_| "too many lcores".to_string())?;
 
         let rings: u32 = plans
             .iter()
             .map(|p| (u32::from(p.rx_queues) + u32::from(tx_queues)) * u32::from(dp.queue_size))
             .sum();
-        let needed = rings + lcores.len() as u32 * (MAX_BURST as u32 + POOL_CACHE) + POOL_CACHE;
+        let needed = rings
+            + lcores.len() as u32 * (MAX_BURST as u32 + POOL_CACHE + dp.upcall_queue)
+            + POOL_CACHE;
         if dp.mempool_size < needed {
             return Err(format!(
-                "datapath.mempool_size {} is too small: the ports' rings and the lcores' bursts and caches need {needed} mbufs",
+                "datapath.mempool_size {} is too small: the ports' rings and the lcores' bursts, caches and upcall queues need {needed} mbufs",
                 dp.mempool_size
             ));
         }
@@ -115,9 +145,18 @@ impl Switch {
             let port = open_port(eal, &plan, tx_queues, dp.queue_size, &pool)?;
             ports.push((plan, port));
         }
+        // Packets the management lcore sends leave through the first PMD's
+        // tx queues (a tx queue has one owner): one ring per port.
+        let (inject, inject_rx): (Vec<_>, Vec<_>) = (0..ports.len())
+            .map(|i| ring::<Mbuf>(&format!("dpsw_inject{i}"), INJECT_RING, RingSync::default()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(dpdk_err("injection ring"))?
+            .into_iter()
+            .unzip();
         let stop = Arc::new(AtomicBool::new(false));
         Ok(Switch {
             pool,
+            handlers: Arc::new(UpcallHandlers::new(ports.len())),
             ports,
             index,
             table,
@@ -125,6 +164,16 @@ impl Switch {
             lcores,
             burst_size: usize::from(dp.burst_size),
             stop,
+            upcall_limit: UpcallLimit {
+                per_second: dp.upcall_rate,
+                burst: (dp.upcall_rate / 10).max(1),
+            },
+            upcall_queue: dp.upcall_queue,
+            upcalls: Vec::new(),
+            inject,
+            inject_rx,
+            rng: Xorshift32::new(0x2545_f491),
+            mgmt_lost: 0,
         })
     }
 
@@ -132,6 +181,10 @@ impl Switch {
     pub fn launch(&mut self, eal: &Eal) -> Result<(), String> {
         for (index, lcore) in std::mem::take(&mut self.lcores).iter().enumerate() {
             let pmd = self.pmd_for(lcore, index, self.burst_size)?;
+            if let Some(r) = pmd.1 {
+                self.upcalls.push(r);
+            }
+            let pmd = pmd.0;
             let stats = Arc::clone(&pmd.stats);
             let job = eal
                 .launch(lcore.lcore, move || pmd.run())
@@ -141,7 +194,12 @@ impl Switch {
         Ok(())
     }
 
-    fn pmd_for(&self, plan: &LcorePlan, tx_index: usize, burst_size: usize) -> Result<Pmd, String> {
+    fn pmd_for(
+        &mut self,
+        plan: &LcorePlan,
+        tx_index: usize,
+        burst_size: usize,
+    ) -> Result<(Pmd, Option<UpcallReceiver>), String> {
         let tx_queue = u16::try_from(tx_index).map_err(|_| "too many lcores".to_string())?;
         let mut rx = Vec::with_capacity(plan.rx.len());
         for &(port_index, queue) in &plan.rx {
@@ -151,6 +209,7 @@ impl Switch {
                     .rx_queue(queue)
                     .map_err(dpdk_err(format!("{} rx queue {queue}", port_plan.name)))?,
                 port_number: port_plan.number,
+                port_index,
             });
         }
         let tx = self
@@ -166,16 +225,29 @@ impl Switch {
             .table
             .reader(u32::from(tx_queue))
             .map_err(|e| format!("classifier reader for lcore {}: {e}", plan.lcore))?;
-        Ok(Pmd {
-            lcore: plan.lcore,
-            rx,
-            tx,
-            ports: Arc::clone(&self.index),
-            classifier,
-            burst_size,
-            stats: Arc::new(PmdStats::default()),
-            stop: Arc::clone(&self.stop),
-        })
+        let (sender, receiver) = upcall_channel(
+            &format!("dpsw_upcall{}", plan.lcore),
+            self.upcall_queue.max(1),
+            Arc::clone(&self.handlers),
+            self.upcall_limit,
+            tsc_hz(),
+            self.ports.len(),
+        )?;
+        Ok((
+            Pmd {
+                lcore: plan.lcore,
+                rx,
+                tx,
+                ports: Arc::clone(&self.index),
+                classifier,
+                upcalls: sender,
+                injected: std::mem::take(&mut self.inject_rx),
+                burst_size,
+                stats: Arc::new(PmdStats::default()),
+                stop: Arc::clone(&self.stop),
+            },
+            Some(receiver),
+        ))
     }
 
     pub fn ports(&self) -> impl Iterator<Item = &PortPlan> {
@@ -206,6 +278,64 @@ impl Switch {
         self.table.insert(m, None, actions)
     }
 
+    /// The handler (netlink port id, 0: none) of port `number`.
+    pub fn upcall_pid(&self, number: u32) -> u32 {
+        self.index.index(number).map_or(0, |i| self.handlers.get(i))
+    }
+
+    /// Makes `pid` the handler of port `number`'s misses (0: none).
+    pub fn set_upcall_pid(&self, number: u32, pid: u32) -> bool {
+        match self.index.index(number) {
+            Some(i) => {
+                self.handlers.set(i, pid);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Hands up to `max` packets waiting to go up to `f`; returns how many.
+    pub fn drain_upcalls(&mut self, max: usize, mut f: impl FnMut(&mut Upcall)) -> usize {
+        let mut n = 0;
+        for receiver in self.upcalls.iter_mut() {
+            n += receiver.drain(max.saturating_sub(n), &mut f);
+        }
+        n
+    }
+
+    /// Runs `actions` on `frame` as if it had arrived on `in_port`, from the
+    /// management lcore's own tx queues; `userspace` actions hand their
+    /// packet to `upcall`. None when no mbuf is free.
+    pub fn execute(
+        &mut self,
+        frame: &[u8],
+        actions: &[Action],
+        upcall: &mut dyn FnMut(&UserspaceAction, Mbuf),
+    ) -> Option<ExecOutcome> {
+        let mut mbuf = self.pool.alloc()?;
+        if !mbuf.extend_from_slice(frame) {
+            return None;
+        }
+        let Switch {
+            index, inject, rng, ..
+        } = self;
+        let mut dropped = 0;
+        let report = execute_with_upcalls(
+            actions,
+            mbuf,
+            rng,
+            &mut |port, m| match index.index(port).and_then(|p| inject.get_mut(p)) {
+                Some(ring) => dropped += u64::from(ring.enqueue(m).is_err()),
+                None => dropped += 1,
+            },
+            upcall,
+        );
+        Some(ExecOutcome {
+            outputs: report.outputs,
+            dropped,
+        })
+    }
+
     /// Management-lcore upkeep: frees what RCU grace periods released and,
     /// when `rerank` is set, orders subtables by their recent hits.
     pub fn maintain(&mut self, rerank: bool) {
@@ -219,10 +349,19 @@ impl Switch {
         self.table.flow_count()
     }
 
+    /// The PMDs' counters, with the management lcore's losses in `lost`.
     pub fn counters(&self) -> PmdCounters {
-        self.pmds
+        let mut total = self
+            .pmds
             .iter()
-            .fold(PmdCounters::default(), |acc, (_, _, s)| acc + s.read())
+            .fold(PmdCounters::default(), |acc, (_, _, s)| acc + s.read());
+        total.lost += self.mgmt_lost;
+        total
+    }
+
+    /// Counts packets the management lcore could not deliver.
+    pub fn count_lost(&mut self, n: u64) {
+        self.mgmt_lost += n;
     }
 
     pub fn port_stats(&self) -> Vec<(PortPlan, PortStats)> {
@@ -248,6 +387,15 @@ impl Switch {
         if !failed.is_empty() {
             return Err(format!("PMD lcore(s) {failed:?} panicked"));
         }
+        // Packets still on their way up go back to the pool.
+        let mut upcalls = self.upcalls;
+        for receiver in upcalls.iter_mut() {
+            receiver.drain(usize::MAX, |u| drop(u.packet.take()));
+        }
+        drop(upcalls);
+        // So do packets the management lcore queued and no PMD sent.
+        drop(self.inject);
+        drop(self.inject_rx);
         let now = tsc_cycles();
         let hz = tsc_hz().max(1) as f64;
         let flows = self

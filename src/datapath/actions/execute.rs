@@ -11,8 +11,9 @@
 //! dropped, so a list without an output drops.
 //!
 //! As in the kernel, a VLAN action that cannot be applied drops the packet
-//! and ends its list. `userspace` is not executed yet (upcalls are not
-//! implemented): it is counted in [`ExecReport::userspace_skipped`].
+//! and ends its list. `userspace` hands a reference, chosen like an
+//! output's, to the caller's upcall sink ([`execute_with_upcalls`]);
+//! without one it is counted in [`ExecReport::userspace_skipped`].
 //! Nothing here allocates.
 
 use std::marker::PhantomData;
@@ -21,7 +22,7 @@ use super::buf::Packet;
 use super::rng::Xorshift32;
 use super::set::{set, set_masked};
 use super::vlan::{pop_vlan, push_vlan};
-use crate::flow::odp::Action;
+use crate::flow::odp::{Action, UserspaceAction};
 
 /// Nested `clone`/`sample` lists deeper than this are not run (and counted
 /// as errors); flow validation keeps real lists far shallower.
@@ -32,7 +33,9 @@ pub const MAX_NESTING: usize = 8;
 pub struct ExecReport {
     /// Packets handed to `out`.
     pub outputs: u32,
-    /// `userspace` actions met (not executed yet).
+    /// Packets handed to the upcall sink by `userspace` actions.
+    pub upcalls: u32,
+    /// `userspace` actions met without an upcall sink.
     pub userspace_skipped: u32,
     /// Outputs or nested lists skipped because no copy could be made
     /// (mbuf pool exhausted).
@@ -54,6 +57,7 @@ pub fn execute<P: Packet, F: FnMut(u32, P)>(
     let mut run = Run {
         rng,
         out,
+        upcall: None,
         report: ExecReport::default(),
         packet: PhantomData,
     };
@@ -61,9 +65,33 @@ pub fn execute<P: Packet, F: FnMut(u32, P)>(
     run.report
 }
 
+/// [`execute`], with `upcall(action, packet)` called for each `userspace`
+/// action (the packet is read-only there: it may be shared).
+pub fn execute_with_upcalls<P: Packet, F: FnMut(u32, P)>(
+    actions: &[Action],
+    pkt: P,
+    rng: &mut Xorshift32,
+    out: &mut F,
+    upcall: &mut dyn FnMut(&UserspaceAction, P),
+) -> ExecReport {
+    let mut run = Run {
+        rng,
+        out,
+        upcall: Some(upcall),
+        report: ExecReport::default(),
+        packet: PhantomData,
+    };
+    run.list(actions, pkt, 0);
+    run.report
+}
+
+/// Where `userspace` actions send their packet.
+type UpcallSink<'a, P> = &'a mut dyn FnMut(&UserspaceAction, P);
+
 struct Run<'a, P, F> {
     rng: &'a mut Xorshift32,
     out: &'a mut F,
+    upcall: Option<UpcallSink<'a, P>>,
     report: ExecReport,
     packet: PhantomData<fn(P)>,
 }
@@ -134,7 +162,24 @@ impl<P: Packet, F: FnMut(u32, P)> Run<'_, P, F> {
                         None => self.report.copy_failures += 1,
                     }
                 }
-                Action::Userspace(_) => self.report.userspace_skipped += 1,
+                Action::Userspace(action) => {
+                    let Some(upcall) = self.upcall.as_mut() else {
+                        self.report.userspace_skipped += 1;
+                        continue;
+                    };
+                    if last {
+                        self.report.upcalls += 1;
+                        upcall(action, pkt);
+                        return;
+                    }
+                    match reference(&pkt, changes(rest, depth)) {
+                        Some(copy) => {
+                            self.report.upcalls += 1;
+                            upcall(action, copy);
+                        }
+                        None => self.report.copy_failures += 1,
+                    }
+                }
                 Action::Set(attr) => set(&mut pkt, attr),
                 Action::SetMasked { value, mask } => set_masked(&mut pkt, value, mask),
                 Action::PushVlan { tpid, tci } => {

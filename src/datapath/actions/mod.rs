@@ -24,7 +24,7 @@ mod vlan;
 mod tests;
 
 pub use buf::{Packet, PacketBuf, VecBuf};
-pub use execute::{execute, ExecReport, MAX_NESTING};
+pub use execute::{execute, execute_with_upcalls, ExecReport, MAX_NESTING};
 pub use rng::Xorshift32;
 pub use set::{set, set_masked};
 pub use vlan::{pop_vlan, push_vlan, VlanError};
