@@ -128,6 +128,21 @@ fn u1_misses_go_to_the_port_handler_bounded_and_rate_limited() {
     assert_eq!(set_handler(&mut d.ctl, 0, 0).errno, 0);
     let _ = upcalls(&mut handler, Duration::from_millis(200));
     assert!(upcalls(&mut handler, Duration::from_millis(300)).is_empty());
+    // A handler that hangs up is no port's handler any more.
+    assert_eq!(set_handler(&mut d.ctl, 0, pid).errno, 0);
+    drop(handler);
+    let mut w = AttrWriter::new();
+    w.put_u32(OVS_VPORT_ATTR_PORT_NO, 0);
+    let (family, dp) = (d.ctl.vport_family, d.ctl.dp_ifindex);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let r = d.ctl.ovs(family, OVS_VPORT_CMD_GET, 0, dp, w.as_bytes());
+        if r.messages[0].attr(OVS_VPORT_ATTR_UPCALL_PID).unwrap() == 0u32.to_ne_bytes() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the hung-up handler was dropped");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     d.stop();
 }
 

@@ -98,6 +98,11 @@ impl ControlServer {
             self.continue_dump(index, switch);
             self.conns[index].flush();
         }
+        // A handler that hung up handles nothing: its ports' misses are
+        // lost in the PMDs from now on, not carried up for nobody.
+        for conn in self.conns.iter().filter(|c| c.dead) {
+            switch.drop_upcall_handler(conn.port_id);
+        }
         self.conns.retain(|c| !c.dead);
     }
 
@@ -403,7 +408,7 @@ impl ControlServer {
             )));
         }
         let dump = is_dump(message);
-        if dump && cmd != 3 {
+        if dump && (cmd != 3 || family == FAMILY_PACKET) {
             return Err(Failure::quiet(CmdError::new(
                 errno::EOPNOTSUPP,
                 "only GET can dump",
