@@ -294,6 +294,15 @@ impl Switch {
         }
     }
 
+    /// Removes `pid` as the handler of every port it handled.
+    pub fn drop_upcall_handler(&self, pid: u32) {
+        for index in 0..self.ports.len() {
+            if self.handlers.get(index) == pid {
+                self.handlers.set(index, 0);
+            }
+        }
+    }
+
     /// Hands up to `max` packets waiting to go up to `f`; returns how many.
     pub fn drain_upcalls(&mut self, max: usize, mut f: impl FnMut(&mut Upcall)) -> usize {
         let mut n = 0;

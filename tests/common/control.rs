@@ -79,6 +79,7 @@ pub struct Ctl {
     pub reads: usize,
     /// The netlink port id the daemon gave this connection.
     pub port_id: u32,
+    packet_family: u16,
 }
 
 /// A connected SOCK_SEQPACKET stream to `path`.
@@ -111,6 +112,7 @@ impl Ctl {
             unsolicited: Vec::new(),
             reads: 0,
             port_id: 0,
+            packet_family: 0,
         };
         ctl.flow_family = ctl.family(OVS_FLOW_FAMILY);
         ctl.dp_family = ctl.family(OVS_DATAPATH_FAMILY);
@@ -124,6 +126,14 @@ impl Ctl {
     fn next_seq(&mut self) -> u32 {
         self.seq += 1;
         self.seq
+    }
+
+    /// The `ovs_packet` family's id (resolved once).
+    pub fn packet_family(&mut self) -> u16 {
+        if self.packet_family == 0 {
+            self.packet_family = self.family(OVS_PACKET_FAMILY);
+        }
+        self.packet_family
     }
 
     /// The id of a family, through nlctrl.
@@ -410,6 +420,17 @@ pub struct ControlDaemon {
     dir: std::path::PathBuf,
 }
 
+/// The frame port 0 of a [`ControlDaemon`] replays.
+pub fn traffic_frame() -> Vec<u8> {
+    let mut frame = Vec::new();
+    etherparse::PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
+        .ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
+        .udp(1000, 2000)
+        .write(&mut frame, b"dpswitch control test")
+        .unwrap();
+    frame
+}
+
 /// The exact key of the frame port 0 replays.
 pub const TRAFFIC_KEY: &str = "in_port(0),eth(src=02:00:00:00:00:01,dst=02:00:00:00:00:02),eth_type(0x0800),ipv4(src=10.0.0.1,dst=10.0.0.2,proto=17,tos=0,ttl=64,frag=no),udp(src=1000,dst=2000)";
 
@@ -427,12 +448,7 @@ impl ControlDaemon {
     /// `config` is extra TOML for the daemon (e.g. a `[datapath]` table).
     pub fn start(tag: &str, config: &str) -> ControlDaemon {
         let dir = super::test_socket_path(tag).parent().unwrap().to_path_buf();
-        let mut frame = Vec::new();
-        etherparse::PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
-            .ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
-            .udp(1000, 2000)
-            .write(&mut frame, b"dpswitch control test")
-            .unwrap();
+        let frame = traffic_frame();
         let capture = dir.join("traffic.pcap");
         std::fs::write(&capture, super::pcap(&[frame])).unwrap();
         let conf = dir.join("dpswitch.toml");

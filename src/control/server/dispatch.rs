@@ -1,0 +1,198 @@
+//! Which handler a request goes to: the `nlctrl` controller, the
+//! `ovs_*` families (after the admin check), and dumps.
+
+use super::*;
+
+impl ControlServer {
+    pub(super) fn run_ctrl(
+        &mut self,
+        index: usize,
+        message: &RawMessage<'_>,
+    ) -> Result<Option<Response>, Failure> {
+        let genl = message
+            .genl()
+            .map_err(|e| Failure::logged(CmdError::einval(e.to_string())))?;
+        let reply_header = NlMsgHeader {
+            len: 0,
+            msg_type: GENL_ID_CTRL,
+            flags: 0,
+            seq: message.header.seq,
+            pid: self.conns[index].port_id,
+        };
+        match genl.genl.cmd {
+            CTRL_CMD_GETFAMILY if is_dump(message) => {
+                let conn = &mut self.conns[index];
+                for f in FAMILIES.iter() {
+                    conn.queue(family_message(
+                        f,
+                        NlMsgHeader {
+                            flags: NLM_F_MULTI,
+                            ..reply_header
+                        },
+                    ));
+                }
+                conn.queue(encode_done(conn.port_id, message.header.seq, 0));
+                Ok(None)
+            }
+            CTRL_CMD_GETFAMILY => {
+                let f = families::requested_family(genl.payload).map_err(Failure::quiet)?;
+                Ok(Some(Response {
+                    unicast: vec![family_message(f, reply_header)],
+                    ..Response::default()
+                }))
+            }
+            DPSWITCH_CTRL_CMD_SUBSCRIBE | DPSWITCH_CTRL_CMD_UNSUBSCRIBE => {
+                let group = families::requested_group(genl.payload).map_err(Failure::quiet)?;
+                let conn = &mut self.conns[index];
+                if genl.genl.cmd == DPSWITCH_CTRL_CMD_SUBSCRIBE {
+                    conn.groups |= 1 << group;
+                } else {
+                    conn.groups &= !(1 << group);
+                }
+                Ok(Some(Response::default()))
+            }
+            other => Err(Failure::quiet(CmdError::new(
+                errno::EOPNOTSUPP,
+                format!("nlctrl has no command {other}"),
+            ))),
+        }
+    }
+
+    pub(super) fn run_ovs(
+        &mut self,
+        index: usize,
+        message: &RawMessage<'_>,
+        peer: &Peer,
+        switch: &mut Switch,
+    ) -> Result<Option<Response>, Failure> {
+        let msg = message
+            .ovs()
+            .map_err(|e| Failure::logged(CmdError::einval(e.to_string())))?;
+        let family = message.header.msg_type;
+        let cmd = msg.genl.cmd;
+        let known = match family {
+            FAMILY_PACKET => cmd == OVS_PACKET_CMD_EXECUTE,
+            _ => matches!(cmd, 1..=4), // NEW, DEL, GET, SET
+        };
+        if !known {
+            return Err(Failure::quiet(CmdError::new(
+                errno::EOPNOTSUPP,
+                format!("family {family:#x} has no command {cmd}"),
+            )));
+        }
+        let dump = is_dump(message);
+        if dump && (cmd != 3 || family == FAMILY_PACKET) {
+            return Err(Failure::quiet(CmdError::new(
+                errno::EOPNOTSUPP,
+                "only GET can dump",
+            )));
+        }
+        // A1: like the kernel's GENL_UNS_ADMIN_PERM, before anything else.
+        let mutating = family == FAMILY_PACKET || cmd != 3;
+        if mutating && !peer.admin {
+            return Err(Failure::quiet(CmdError::new(
+                errno::EPERM,
+                format!(
+                    "uid {} is neither root nor in the admin group: read-only access",
+                    peer.uid
+                ),
+            )));
+        }
+        let port_id = self.conns[index].port_id;
+        let to = ReplyTo {
+            seq: message.header.seq,
+            port_id,
+            flags: 0,
+        };
+        match family {
+            FAMILY_FLOW if dump => {
+                let raw = RawFlowAttrs::parse(msg.attrs).map_err(|e| Failure::logged(e.into()))?;
+                if msg.dp_ifindex != self.dp.dp_ifindex {
+                    return Err(Failure::quiet(CmdError::enodev()));
+                }
+                self.conns[index].dump = Some(FlowDump {
+                    seq: message.header.seq,
+                    ufid_flags: raw.ufid_flags,
+                    after: None,
+                });
+                Ok(None)
+            }
+            FAMILY_FLOW => {
+                let mut notes = Vec::new();
+                let listeners = self.conns.iter().any(|c| c.subscribed(GROUP_FLOW));
+                let mut ctx = FlowContext {
+                    switch,
+                    dp_ifindex: self.dp.dp_ifindex,
+                    notes: &mut notes,
+                    listeners,
+                };
+                let result = flow_cmd::handle(&mut ctx, &msg, port_id);
+                for note in &notes {
+                    self.log.log(note);
+                }
+                result.map(Some).map_err(|e| Failure {
+                    log: !e.probe && worth_logging(&e.error),
+                    error: e.error,
+                })
+            }
+            FAMILY_DATAPATH if dump => {
+                let conn = &mut self.conns[index];
+                let multi = ReplyTo {
+                    flags: NLM_F_MULTI,
+                    ..to
+                };
+                conn.queue(dp_cmd::datapath_message(&self.dp, switch, multi));
+                conn.queue(encode_done(port_id, message.header.seq, 0));
+                Ok(None)
+            }
+            FAMILY_DATAPATH if cmd == OVS_DP_CMD_GET => {
+                let reply =
+                    dp_cmd::get_datapath(&self.dp, switch, &msg, to).map_err(Failure::quiet)?;
+                Ok(Some(unicast(reply)))
+            }
+            FAMILY_VPORT if dump => {
+                if msg.dp_ifindex != self.dp.dp_ifindex {
+                    return Err(Failure::quiet(CmdError::enodev()));
+                }
+                let multi = ReplyTo {
+                    flags: NLM_F_MULTI,
+                    ..to
+                };
+                let conn = &mut self.conns[index];
+                for m in dp_cmd::vport_messages(&self.dp, switch, multi) {
+                    conn.queue(m);
+                }
+                conn.queue(encode_done(port_id, message.header.seq, 0));
+                Ok(None)
+            }
+            FAMILY_VPORT if cmd == OVS_VPORT_CMD_GET => {
+                let reply =
+                    dp_cmd::get_vport(&self.dp, switch, &msg, to).map_err(Failure::quiet)?;
+                Ok(Some(unicast(reply)))
+            }
+            FAMILY_VPORT if cmd == OVS_VPORT_CMD_SET => {
+                let reply =
+                    dp_cmd::set_vport(&self.dp, switch, &msg, to).map_err(Failure::quiet)?;
+                let echo = message.header.flags & NLM_F_ECHO != 0;
+                Ok(Some(Response {
+                    unicast: if echo {
+                        vec![reply.clone()]
+                    } else {
+                        Vec::new()
+                    },
+                    notify: Some((GROUP_VPORT, reply)),
+                    needs_sync: false,
+                }))
+            }
+            FAMILY_PACKET => self.execute(&msg, switch),
+            _ => Err(Failure::quiet(dp_cmd::refuse_change(
+                if family == FAMILY_DATAPATH {
+                    "ovs_datapath"
+                } else {
+                    "ovs_vport"
+                },
+                cmd,
+            ))),
+        }
+    }
+}
