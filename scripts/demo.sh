@@ -1,93 +1,86 @@
 #!/usr/bin/env bash
-# The default demo: dpswitchd on two net_tap ports whose tap interfaces sit
-# in two network namespaces (ns "dpswitch-demo-a" 10.99.0.1, "dpswitch-demo-b"
-# 10.99.0.2), forwarding through the megaflows of conf/two-taps.toml. Both
-# namespaces ping each other for DEMO_SECONDS (default 5) while dpswitchd
-# prints its counters every second. Then dpctl, over the control socket,
-# shows the datapath and its flows, deletes every flow (pings stop),
-# installs the flows again and swaps one flow's actions (pings resume),
-# and finally dpswitchd stops cleanly and prints every port's counters and
-# every flow with its packet count.
+# The default demo: an L2 learning switch. dpswitchd runs three net_tap
+# ports whose tap interfaces sit in three network namespaces
+# (dpswitch-demo-1..3, 10.99.0.1..3, MACs 02:00:00:99:00:01..03) with no
+# flows at all; `dpctl learn` is its controller: the first packets of each
+# conversation miss and go up, the controller learns where each MAC is,
+# floods what it cannot place, and installs in_port+eth src+eth dst
+# megaflows that carry the rest. Every namespace pings the other two; then
+# `dpctl show` and `dpctl dump-flows` show the datapath and the learned
+# flows, a second round of pings shows the misses no longer grow, and
+# dpswitchd stops cleanly, printing every port's counters and every flow.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/setup.sh
 cargo build --quiet --release --bin dpswitchd --bin dpctl
 
-seconds=${DEMO_SECONDS:-5}
-ns_a=dpswitch-demo-a ns_b=dpswitch-demo-b
-tap_a=dpsdemo0 tap_b=dpsdemo1
-daemon=
+hosts=3
+daemon= controller=
+socket=/run/dpswitch/dpswitch.sock
 
 cleanup() {
-    if [ -n "$daemon" ] && kill -0 "$daemon" 2>/dev/null; then
-        kill -TERM "$daemon"
-        wait "$daemon" || true
-    fi
-    ip netns del "$ns_a" 2>/dev/null || true
-    ip netns del "$ns_b" 2>/dev/null || true
+    for pid in $controller $daemon; do
+        if kill -0 "$pid" 2>/dev/null; then
+            kill -TERM "$pid"
+            wait "$pid" || true
+        fi
+    done
+    for i in $(seq $hosts); do ip netns del dpswitch-demo-$i 2>/dev/null || true; done
 }
 trap cleanup EXIT
-
-ip netns del "$ns_a" 2>/dev/null || true
-ip netns del "$ns_b" 2>/dev/null || true
+for i in $(seq $hosts); do ip netns del dpswitch-demo-$i 2>/dev/null || true; done
 
 # Main lcore 0 manages, lcore 1 forwards. --no-pci: only virtual devices.
 target/release/dpswitchd -l 0,1 --no-pci --in-memory \
-    --vdev=net_tap0,iface=$tap_a --vdev=net_tap1,iface=$tap_b \
-    -- --config conf/two-taps.toml --stats-interval 1 2> >(grep -v -e multiq -e 'rte flow' -e tap_mp_req >&2) &
+    --vdev=net_tap0,iface=dpsdemo1 --vdev=net_tap1,iface=dpsdemo2 --vdev=net_tap2,iface=dpsdemo3 \
+    -- --config conf/three-taps.toml --socket $socket \
+    2> >(grep -v -e multiq -e 'rte flow' -e tap_mp_req -e qdisc -e '^EAL' -e '^TELEMETRY' >&2) &
 daemon=$!
-
-for i in $(seq 100); do
-    [ -e /sys/class/net/$tap_a ] && [ -e /sys/class/net/$tap_b ] && break
-    kill -0 "$daemon" 2>/dev/null || { echo "demo: dpswitchd exited" >&2; exit 1; }
+for _ in $(seq 100); do
+    [ -S $socket ] && [ -e /sys/class/net/dpsdemo3 ] && break
     sleep 0.1
 done
 
-plumb() { # ns tap addr peer
-    ip netns add "$1"
-    ip link set "$2" netns "$1"
-    ip netns exec "$1" sysctl -qw "net.ipv6.conf.$2.disable_ipv6=1"
-    ip netns exec "$1" ip addr add "$3/24" dev "$2"
-    ip netns exec "$1" ip link set "$2" up
-}
-plumb $ns_a $tap_a 10.99.0.1
-plumb $ns_b $tap_b 10.99.0.2
-
-echo "demo: $ns_a and $ns_b ping each other through dpswitchd for ${seconds}s"
-count=$((seconds * 5))
-summary() { grep -E 'packets transmitted' | sed "s/^/demo: $1: /"; }
-ip netns exec $ns_a ping -q -c $count -i 0.2 10.99.0.2 2>&1 | summary "ping from $ns_a" &
-pings=$!
-ip netns exec $ns_b ping -q -c $count -i 0.2 10.99.0.1 2>&1 | summary "ping from $ns_b"
-wait $pings || true
-
-for ns_tap in "$ns_a $tap_a" "$ns_b $tap_b"; do
-    set -- $ns_tap
-    echo "demo: $2 (in $1) sent $(ip netns exec "$1" cat /sys/class/net/$2/statistics/tx_packets) packets into dpswitchd"
+for i in $(seq $hosts); do
+    ns=dpswitch-demo-$i tap=dpsdemo$i
+    ip netns add $ns
+    ip link set $tap netns $ns
+    ip netns exec $ns sysctl -qw net.ipv6.conf.$tap.disable_ipv6=1
+    ip netns exec $ns ip link set $tap address 02:00:00:99:00:0$i
+    ip netns exec $ns ip addr add 10.99.0.$i/24 dev $tap
+    ip netns exec $ns ip link set $tap up
 done
-dpctl() { echo "demo: \$ dpctl $*"; target/release/dpctl "$@" | sed 's/^/demo:   /'; }
+
+target/release/dpctl --socket $socket learn > >(sed -u 's/^/demo: controller: /') 2>&1 &
+controller=$!
+sleep 0.5
+
+dpctl() { echo "demo: \$ dpctl $*"; target/release/dpctl --socket $socket "$@" | sed 's/^/demo:   /'; }
+ping_all() {
+    for i in $(seq $hosts); do
+        for j in $(seq $hosts); do
+            [ $i = $j ] && continue
+            result=$(ip netns exec dpswitch-demo-$i ping -q -c 3 -i 0.2 -W 1 10.99.0.$j | grep 'packets transmitted')
+            echo "demo: 10.99.0.$i -> 10.99.0.$j: $result"
+        done
+    done
+}
+misses() { target/release/dpctl --socket $socket show | sed -n 's/.*missed:\([0-9]*\).*/\1/p'; }
+
+echo "demo: every namespace pings the other two through dpswitchd"
+ping_all
 dpctl show
 dpctl dump-flows
-dpctl del-flows
-ping_once() { # ns peer
-    if ip netns exec "$1" ping -q -c 2 -W 1 "$2" >/dev/null 2>&1; then
-        echo "demo: ping from $1 to $2: answered"
-    else
-        echo "demo: ping from $1 to $2: no answer"
-    fi
-}
-ping_once $ns_a 10.99.0.2
-dpctl add-flow 'in_port(1),eth(),eth_type(0x0806),arp()' 2
-dpctl add-flow 'in_port(2),eth(),eth_type(0x0806),arp()' 1
-dpctl add-flow 'in_port(1),eth(),eth_type(0x0800),ipv4(frag=no)' drop
-dpctl add-flow 'in_port(2),eth(),eth_type(0x0800),ipv4(frag=no)' 1
-ping_once $ns_a 10.99.0.2
-dpctl mod-flow 'in_port(1),eth(),eth_type(0x0800),ipv4(frag=no)' 2
-ping_once $ns_a 10.99.0.2
-dpctl dump-flows
+before=$(misses)
+echo "demo: again: the learned flows carry the pings"
+ping_all
+echo "demo: datapath misses before the second round: $before, after: $(misses)"
 
-kill -TERM "$daemon"
-wait "$daemon"
+kill -TERM $controller
+wait $controller || true
+controller=
+kill -TERM $daemon
+wait $daemon
 daemon=
 echo "demo: dpswitchd stopped cleanly"
