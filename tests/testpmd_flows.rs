@@ -128,6 +128,7 @@ fn testpmd_traffic_is_received_dropped_by_flow_or_lost_exactly() {
 
     let (status, lines) = daemon.stop();
     let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(socket.parent().unwrap());
     assert!(status.success(), "dpswitchd exit: {status:?}");
     assert!(
         lines.iter().any(|l| l.contains("mbufs in use 0 of")),
