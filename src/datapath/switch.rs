@@ -396,10 +396,13 @@ impl Switch {
         if !failed.is_empty() {
             return Err(format!("PMD lcore(s) {failed:?} panicked"));
         }
-        // Packets still on their way up go back to the pool.
+        // The management lcore's losses belong in the totals, as in
+        // `counters`; packets still on their way up go back to the pool,
+        // lost too: no handler got them.
+        pmd.lost += self.mgmt_lost;
         let mut upcalls = self.upcalls;
         for receiver in upcalls.iter_mut() {
-            receiver.drain(usize::MAX, |u| drop(u.packet.take()));
+            pmd.lost += receiver.drain(usize::MAX, |u| drop(u.packet.take())) as u64;
         }
         drop(upcalls);
         // So do packets the management lcore queued and no PMD sent.

@@ -252,18 +252,22 @@ impl Ctl {
         self.stream.write_all(bytes).expect("send request");
     }
 
-    /// Reads until the ack, error or NLMSG_DONE of request `seq`.
+    /// Reads until the ack, error or NLMSG_DONE of request `seq`. What
+    /// else arrives, before it or after it in the same datagram (the
+    /// daemon packs replies, notifications and upcalls together), is kept
+    /// in `unsolicited`.
     pub fn collect(&mut self, seq: u32) -> Reply {
         let mut reply = Reply::default();
+        let mut done = false;
         self.reads = 0;
-        loop {
+        while !done {
             for m in self.recv() {
                 if self.port_id == 0 && m.header.seq == seq {
                     self.port_id = m.header.pid;
                 }
                 // Notifications of other clients' changes carry their
                 // sequence numbers and port ids.
-                if m.header.seq != seq || m.header.pid != self.port_id {
+                if done || m.header.seq != seq || m.header.pid != self.port_id {
                     self.unsolicited.push(m);
                     continue;
                 }
@@ -272,13 +276,14 @@ impl Ctl {
                         let (errno, ext) = parse_error(&m);
                         reply.errno = errno;
                         reply.ext = ext;
-                        return reply;
+                        done = true;
                     }
-                    NLMSG_DONE => return reply,
+                    NLMSG_DONE => done = true,
                     _ => reply.messages.push(m),
                 }
             }
         }
+        reply
     }
 
     /// One recv: every message of one datagram.
@@ -447,6 +452,12 @@ impl ControlDaemon {
 
     /// `config` is extra TOML for the daemon (e.g. a `[datapath]` table).
     pub fn start(tag: &str, config: &str) -> ControlDaemon {
+        ControlDaemon::start_with_vdevs(tag, config, &[])
+    }
+
+    /// Like [`ControlDaemon::start`], with more devices after the two
+    /// (their ports are numbered 2, 3, ... in the order given).
+    pub fn start_with_vdevs(tag: &str, config: &str, more: &[String]) -> ControlDaemon {
         let dir = super::test_socket_path(tag).parent().unwrap().to_path_buf();
         let frame = traffic_frame();
         let capture = dir.join("traffic.pcap");
@@ -454,10 +465,11 @@ impl ControlDaemon {
         let conf = dir.join("dpswitch.toml");
         std::fs::write(&conf, config).unwrap();
         let socket = dir.join("dpswitch.sock");
-        let vdevs = [
+        let mut vdevs = vec![
             format!("net_pcap0,rx_pcap={},infinite_rx=1", capture.display()),
             "net_null0,no-rx=1".to_string(),
         ];
+        vdevs.extend_from_slice(more);
         let mut daemon = super::Daemon::start(
             tag,
             &vdevs,

@@ -7,9 +7,11 @@ mod daemon;
 mod eal;
 mod netns;
 mod pcap;
+mod testpmd;
 
 pub use control::*;
 pub use daemon::*;
 pub use eal::*;
 pub use netns::*;
 pub use pcap::*;
+pub use testpmd::*;
