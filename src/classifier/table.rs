@@ -2,7 +2,8 @@
 //! modifies and removes flows, keeps one subtable per mask, publishes the
 //! ranked subtable list, and frees retired memory after grace periods.
 
-use std::collections::{BTreeMap, HashMap};
+use rustc_hash::FxHashMap;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::error::{TableError, ENOSPC};
@@ -58,11 +59,13 @@ struct MaskEntry {
 /// [`FlowTable::reader`].
 pub struct FlowTable {
     shared: Arc<Shared>,
-    masks: HashMap<FlowMask, MaskEntry>,
+    // Keyed by whole masks and UFIDs: a word-at-a-time hash, not SipHash
+    // (these maps are the writer's, hashed on every flow command).
+    masks: FxHashMap<FlowMask, MaskEntry>,
     /// Masks in the published rank order.
     order: Vec<FlowMask>,
     flows: BTreeMap<FlowId, Arc<Flow>>,
-    ufids: HashMap<Ufid, FlowId>,
+    ufids: FxHashMap<Ufid, FlowId>,
     next_id: u64,
     config: TableConfig,
     // Dropped after everything that retires into it.
@@ -81,10 +84,10 @@ impl FlowTable {
         });
         Ok(FlowTable {
             shared,
-            masks: HashMap::new(),
+            masks: FxHashMap::default(),
             order: Vec::new(),
             flows: BTreeMap::new(),
-            ufids: HashMap::new(),
+            ufids: FxHashMap::default(),
             next_id: 1,
             config,
             domain,

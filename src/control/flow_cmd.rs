@@ -140,10 +140,7 @@ impl Request<'_> {
     /// message for the `ovs_flow` group.
     fn reply(&self, cmd: u8, flow: &Flow, actions: &[Action]) -> Response {
         if !self.echo && !self.listeners {
-            return Response {
-                needs_sync: true,
-                ..Response::default()
-            };
+            return Response::default();
         }
         let message = flow_message(
             FlowMessageHeader { cmd, ..self.header },
@@ -158,7 +155,7 @@ impl Request<'_> {
                 Vec::new()
             },
             notify: Some((GROUP_FLOW, message)),
-            needs_sync: true,
+            needs_sync: false,
         }
     }
 }
@@ -191,10 +188,16 @@ fn new_flow(ctx: &mut FlowContext<'_>, req: &Request<'_>) -> Result<Response, Cm
         .or_else(|| table.lookup(&m.masked_key()))
         .map(Flow::id);
     let Some(found) = existing else {
+        let masks = table.mask_count();
         let id = table
             .insert(&m, ufid, actions)
             .map_err(|e| CmdError::new(e.errno(), e.to_string()))?;
-        return Ok(flow_response(table, id, req, OVS_FLOW_CMD_NEW));
+        let mut response = flow_response(table, id, req, OVS_FLOW_CMD_NEW);
+        // A flow added to an existing subtable is in every later lookup
+        // (the lock-free hash publishes it); a new subtable reaches a PMD
+        // with its next burst, so the reply waits for one.
+        response.needs_sync = table.mask_count() != masks;
+        return Ok(response);
     };
     // NLM_F_CREATE stands for NLM_F_EXCL, which generic netlink reads as
     // a dump flag; both refuse to touch an existing flow (N11).
@@ -311,9 +314,7 @@ fn del_flow(ctx: &mut FlowContext<'_>, req: &Request<'_>) -> Result<Response, Cm
     // D2: gone for every PMD, and its counters final, before the reply.
     table.synchronize();
     let actions = table.actions(&flow).to_vec();
-    let mut response = req.reply(OVS_FLOW_CMD_DEL, &flow, &actions);
-    response.needs_sync = false;
-    Ok(response)
+    Ok(req.reply(OVS_FLOW_CMD_DEL, &flow, &actions))
 }
 
 fn get_flow(ctx: &mut FlowContext<'_>, req: &Request<'_>) -> Result<Response, CmdError> {
