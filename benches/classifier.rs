@@ -106,6 +106,7 @@ fn bench_classify(c: &mut Criterion) {
                     max_flows: flows,
                     max_readers: 1,
                     initial_subtable_capacity: (per_mask as u32 * 2).max(64),
+                    flow_cache_entries: 1024,
                 },
             )
             .expect("table");

@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, Ordering};
 
-use crate::dpdk::{RcuCell, RcuDomain, RcuReader};
+use crate::dpdk::{prefetch, RcuCell, RcuDomain, RcuReader};
 use crate::flow::key::{FlowKey, FlowMask};
 use crate::flow::odp::Action;
 
@@ -79,6 +79,9 @@ struct StatSlot {
 /// management side owns it.
 pub struct Flow {
     id: FlowId,
+    /// Index of the table's RCU slot that holds this flow while it is in
+    /// the table; flow caches refer to flows by it.
+    cache_slot: u32,
     key: FlowKey,
     masked_key: FlowKey,
     mask: FlowMask,
@@ -90,8 +93,10 @@ pub struct Flow {
 }
 
 impl Flow {
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn new(
         id: FlowId,
+        cache_slot: u32,
         key: FlowKey,
         mask: FlowMask,
         ufid: Option<Ufid>,
@@ -101,6 +106,7 @@ impl Flow {
     ) -> Flow {
         Flow {
             id,
+            cache_slot,
             key,
             masked_key: key.masked(&mask),
             mask,
@@ -134,8 +140,21 @@ impl Flow {
     }
 
     /// True when `packet` falls inside this megaflow.
+    #[inline]
     pub fn matches(&self, packet: &FlowKey) -> bool {
         self.masked_key.matches(&self.mask, packet)
+    }
+
+    #[inline]
+    pub(super) fn cache_slot(&self) -> u32 {
+        self.cache_slot
+    }
+
+    /// Starts loading what `matches` reads.
+    #[inline(always)]
+    pub(super) fn prefetch_match(&self) {
+        prefetch(&self.masked_key);
+        prefetch(&self.mask);
     }
 
     /// The actions as a reader sees them: one whole list, valid until the
@@ -234,6 +253,7 @@ mod tests {
         let domain = RcuDomain::new(3).unwrap();
         let flow = Flow::new(
             FlowId(1),
+            0,
             FlowKey::default(),
             FlowMask::default(),
             None,

@@ -9,7 +9,7 @@ use super::error::{TableError, ENOSPC};
 use super::flow::{Flow, FlowId, FlowStats, Ufid};
 use super::reader::{ClassifierReader, ReaderCounters, Shared};
 use super::subtable::Subtable;
-use crate::dpdk::{Eal, RcuCell, RcuDomain};
+use crate::dpdk::{Eal, RcuCell, RcuDomain, RcuSlots};
 use crate::flow::key::{FlowKey, FlowMask};
 use crate::flow::matching::Match;
 use crate::flow::odp::Action;
@@ -23,6 +23,9 @@ pub struct TableConfig {
     pub max_readers: u32,
     /// Entries a new subtable starts with; it grows fourfold when full.
     pub initial_subtable_capacity: u32,
+    /// Entries of each reader's exact-match flow cache (rounded up to a
+    /// power of two); 0: no cache, every packet searches the subtables.
+    pub flow_cache_entries: u32,
 }
 
 impl Default for TableConfig {
@@ -31,6 +34,7 @@ impl Default for TableConfig {
             max_flows: 65536,
             max_readers: 8,
             initial_subtable_capacity: 1024,
+            flow_cache_entries: 131_072,
         }
     }
 }
@@ -43,6 +47,8 @@ pub struct DatapathStats {
     pub missed: u64,
     /// Subtables probed, summed over packets.
     pub mask_hit: u64,
+    /// Packets of `hit` that the readers' flow caches answered.
+    pub cache_hit: u64,
     pub flows: u64,
     pub masks: u32,
 }
@@ -63,6 +69,8 @@ pub struct FlowTable {
     order: Vec<FlowMask>,
     flows: BTreeMap<FlowId, Arc<Flow>>,
     ufids: HashMap<Ufid, FlowId>,
+    /// Flow slot indices not in use, the next one last.
+    free_slots: Vec<u32>,
     next_id: u64,
     config: TableConfig,
     // Dropped after everything that retires into it.
@@ -75,6 +83,7 @@ impl FlowTable {
         let domain = RcuDomain::new(config.max_readers.max(1))?;
         let shared = Arc::new(Shared {
             subtables: RcuCell::new(Box::new([]), &domain),
+            flows: RcuSlots::new(config.max_flows, &domain),
             counters: (0..config.max_readers)
                 .map(|_| ReaderCounters::default())
                 .collect(),
@@ -85,6 +94,9 @@ impl FlowTable {
             order: Vec::new(),
             flows: BTreeMap::new(),
             ufids: HashMap::new(),
+            free_slots: (0..u32::try_from(config.max_flows).unwrap_or(u32::MAX))
+                .rev()
+                .collect(),
             next_id: 1,
             config,
             domain,
@@ -107,7 +119,11 @@ impl FlowTable {
                 slot,
                 reason: err.to_string(),
             })?;
-        Ok(ClassifierReader::new(Arc::clone(&self.shared), rcu))
+        Ok(ClassifierReader::new(
+            Arc::clone(&self.shared),
+            rcu,
+            self.config.flow_cache_entries,
+        ))
     }
 
     pub fn flow_count(&self) -> usize {
@@ -143,14 +159,19 @@ impl FlowTable {
         if let Some(existing) = self.lookup_exact(m) {
             return Err(TableError::Exists(existing.id()));
         }
+        let full = TableError::Full {
+            limit: self.config.max_flows,
+        };
         if self.flows.len() >= self.config.max_flows {
-            return Err(TableError::Full {
-                limit: self.config.max_flows,
-            });
+            return Err(full);
         }
+        let Some(slot) = self.free_slots.pop() else {
+            return Err(full);
+        };
         let id = FlowId(self.next_id);
         let flow = Arc::new(Flow::new(
             id,
+            slot,
             m.key,
             m.mask,
             ufid,
@@ -166,7 +187,8 @@ impl FlowTable {
                 self.config.initial_subtable_capacity,
                 self.config.max_readers,
                 &self.domain,
-            )?;
+            )
+            .inspect_err(|_| self.free_slots.push(slot))?;
             self.masks.insert(
                 m.mask,
                 MaskEntry {
@@ -180,8 +202,16 @@ impl FlowTable {
             if created {
                 self.masks.remove(&m.mask);
             }
+            self.free_slots.push(slot);
             return Err(err);
         }
+        // Caches learn the slot from subtable hits, so it is filled only
+        // once the flow can be found there.
+        // (It cannot be out of range: there are max_flows slots.)
+        let _ = self
+            .shared
+            .flows
+            .set(slot as usize, Arc::clone(&flow), &self.domain);
         self.next_id += 1;
         if let Some(entry) = self.masks.get_mut(&m.mask) {
             entry.flows += 1;
@@ -265,7 +295,18 @@ impl FlowTable {
             .get(&mask)
             .map(|e| Arc::clone(&e.subtable))
             .ok_or(TableError::NotFound)?;
-        subtable.remove(&flow, &mut self.domain)?;
+        // Caches stop answering with the flow before the subtable stops
+        // finding it: the slot empties first (a cache hit checks the slot).
+        let slot = flow.cache_slot();
+        self.shared.flows.clear(slot as usize, &self.domain);
+        if let Err(err) = subtable.remove(&flow, &mut self.domain) {
+            let _ = self
+                .shared
+                .flows
+                .set(slot as usize, Arc::clone(&flow), &self.domain);
+            return Err(err.into());
+        }
+        self.free_slots.push(slot);
         self.flows.remove(&id);
         if let Some(u) = flow.ufid() {
             self.ufids.remove(u);
@@ -430,6 +471,7 @@ impl FlowTable {
             stats.hit += c.hit.get();
             stats.missed += c.missed.get();
             stats.mask_hit += c.mask_hit.get();
+            stats.cache_hit += c.cache_hit.get();
         }
         stats
     }
