@@ -90,7 +90,14 @@ impl ClassifierReader {
     pub fn classify_burst<'a>(&'a self, keys: &[FlowKey], out: &mut [Option<&'a Flow>]) -> u32 {
         let n = keys.len().min(out.len());
         let (mut probes, mut cached, mut missed) = (0u32, 0u32, 0u32);
-        let mut cache = self.cache.as_ref().and_then(|c| c.try_borrow_mut().ok());
+        // With one subtable the search is one probe, as cheap as a cache
+        // lookup and exact: the cache would only add work.
+        let cache_pays = self.shared.subtables.read(&self.rcu).len() > 1;
+        let mut cache = self
+            .cache
+            .as_ref()
+            .filter(|_| cache_pays)
+            .and_then(|c| c.try_borrow_mut().ok());
         for (keys, out) in keys[..n]
             .chunks(LOOKUP_BULK_MAX)
             .zip(out[..n].chunks_mut(LOOKUP_BULK_MAX))
@@ -161,7 +168,7 @@ impl ClassifierReader {
         let mut pending = all_of(keys.len());
         for (i, ((flow, key), out)) in flows.iter().zip(keys).zip(out.iter_mut()).enumerate() {
             if let Some(f) = *flow {
-                if f.matches(key) {
+                if f.covers(key) {
                     *out = Some(f);
                     pending &= !(1u64 << i);
                 }

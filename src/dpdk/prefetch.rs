@@ -4,13 +4,13 @@
 /// Asks the CPU to bring every cache line of `value` into L1. A hint only:
 /// no effect on the program's results.
 #[inline(always)]
-pub fn prefetch<T>(value: &T) {
+pub fn prefetch<T: ?Sized>(value: &T) {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
         const LINE: usize = 64;
         let start = (value as *const T).cast::<i8>();
-        let end = start as usize + std::mem::size_of::<T>();
+        let end = start as usize + std::mem::size_of_val(value);
         let mut at = start;
         loop {
             // SAFETY: a prefetch never faults and never changes the
@@ -36,6 +36,8 @@ mod tests {
         let big = [7u64; 40];
         prefetch(&big);
         prefetch(&());
+        prefetch(&big[3..5]);
+        prefetch(&big[..0]);
         assert!(big.iter().all(|w| *w == 7));
     }
 }
