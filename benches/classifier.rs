@@ -1,5 +1,12 @@
-//! Burst classification cost per packet: 1, 4, 16, 64 and 256 masks with
-//! 1, 1k, 100k and 1M flows, every packet hitting or half of them missing.
+//! Burst classification cost per packet.
+//!
+//! - `classify_burst`: the tuple-space search alone (no flow cache): 1, 4,
+//!   16, 64 and 256 masks with 1, 1k, 100k and 1M flows, every packet
+//!   hitting or half of them missing, each packet's key distinct in bits
+//!   no mask selects.
+//! - `uniform`: 1, 10 and 100 masks with 1k and 64k flows, each with one
+//!   packet key, sent round robin (packet i is flow i mod N), with and
+//!   without the per-lcore flow cache.
 //!
 //! EAL initialises once for the whole binary. A reduced run:
 //! `cargo bench --bench classifier -- --warm-up-time 0.5 --measurement-time 1`
@@ -76,14 +83,20 @@ fn next(state: &mut u64) -> u64 {
     *state
 }
 
-fn bench_classify(c: &mut Criterion) {
+fn bench_classifier(c: &mut Criterion) {
     let args = eal_args::eal_args("classifier_bench", &["-l", "0", "--log-level=warning"]);
     let eal = Eal::init(args.clone()).expect("EAL initialises");
-    let mut group = c.benchmark_group("classify_burst");
-    group.throughput(Throughput::Elements(BURST as u64));
     // The largest cases take seconds to build: only a real benchmark run
     // (`cargo bench`) builds them, not the single pass `cargo test` makes.
     let full = std::env::args().any(|a| a == "--bench");
+    bench_search(c, &eal, full);
+    bench_uniform(c, &eal, full);
+    eal_args::remove_runtime_dir(&args);
+}
+
+fn bench_search(c: &mut Criterion, eal: &Eal, full: bool) {
+    let mut group = c.benchmark_group("classify_burst");
+    group.throughput(Throughput::Elements(BURST as u64));
     let flow_counts: &[usize] = if full {
         &[1, 1_000, 100_000, 1_000_000]
     } else {
@@ -101,11 +114,12 @@ fn bench_classify(c: &mut Criterion) {
             }
             let per_mask = flows / masks;
             let mut table = FlowTable::new(
-                &eal,
+                eal,
                 TableConfig {
                     max_flows: flows,
                     max_readers: 1,
                     initial_subtable_capacity: (per_mask as u32 * 2).max(64),
+                    flow_cache_entries: 0,
                 },
             )
             .expect("table");
@@ -159,8 +173,64 @@ fn bench_classify(c: &mut Criterion) {
         }
     }
     group.finish();
-    eal_args::remove_runtime_dir(&args);
 }
 
-criterion_group!(benches, bench_classify);
+/// Entries of the flow cache when it is on: room for 64k keys at half load.
+const CACHE_ENTRIES: u32 = 131_072;
+
+fn bench_uniform(c: &mut Criterion, eal: &Eal, full: bool) {
+    let mut group = c.benchmark_group("uniform");
+    group.throughput(Throughput::Elements(BURST as u64));
+    let flow_counts: &[usize] = if full { &[1_000, 65_536] } else { &[1_000] };
+    for &flows in flow_counts {
+        for masks in [1usize, 10, 100] {
+            // Flow j has mask j mod masks; its key is the one packet key.
+            let keys: Vec<FlowKey> = (0..flows).map(|j| key(j % masks, j / masks)).collect();
+            // Room to slice a burst anywhere: packet i is flow i mod N.
+            let packets: Vec<FlowKey> = (0..flows + BURST).map(|i| keys[i % flows]).collect();
+            for (cache, entries) in [("nocache", 0), ("cache", CACHE_ENTRIES)] {
+                let mut table = FlowTable::new(
+                    eal,
+                    TableConfig {
+                        max_flows: flows,
+                        max_readers: 1,
+                        initial_subtable_capacity: (flows.div_ceil(masks) as u32 * 2).max(64),
+                        flow_cache_entries: entries,
+                    },
+                )
+                .expect("table");
+                for (j, k) in keys.iter().enumerate() {
+                    let matching = Match {
+                        key: *k,
+                        mask: mask(j % masks),
+                    };
+                    table
+                        .insert(&matching, None, vec![Action::Output(1)])
+                        .expect("insert");
+                }
+                let mut reader = table.reader(0).expect("reader");
+                let label = format!("{masks}masks/{flows}keys/{cache}");
+                let mut at = 0usize;
+                group.bench_function(BenchmarkId::from_parameter(label), |b| {
+                    b.iter(|| {
+                        let burst = &packets[at..at + BURST];
+                        at = (at + BURST) % flows;
+                        let mut out = [None; BURST];
+                        let probes = reader.classify_burst(black_box(burst), &mut out);
+                        black_box((&out, probes));
+                    });
+                    reader.quiescent();
+                });
+                reader.quiescent();
+                let stats = table.datapath_stats();
+                assert_eq!(stats.missed, 0, "every packet has its flow");
+                drop(reader);
+                drop(table);
+            }
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_classifier);
 criterion_main!(benches);

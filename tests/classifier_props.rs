@@ -2,7 +2,10 @@
 //! packets (most crafted to hit a flow with its wildcarded bits
 //! randomised), with inserts, action changes, deletes and re-ranking
 //! between lookups. Both the reader's burst classification and the
-//! management-side lookup must return what the linear scan returns.
+//! management-side lookup must return what the linear scan returns. The
+//! reader has no flow cache, a tiny one (evictions, shared buckets) or a
+//! roomy one, and packets often repeat earlier keys, so cached answers
+//! meet deleted, re-inserted and modified flows.
 //!
 //! One #[test] (EAL initialises once per process) running the proptest
 //! runner inside.
@@ -89,6 +92,8 @@ enum Packet {
         mask_tag: u32,
         words: [u64; FLOW_WORDS],
     },
+    /// A key classified before in this case (what a flow cache remembers).
+    Again { pick: usize },
 }
 
 fn arb_packet() -> impl Strategy<Value = Packet> {
@@ -97,6 +102,7 @@ fn arb_packet() -> impl Strategy<Value = Packet> {
             .prop_map(|(pick, noise)| Packet::Hit { pick, noise }),
         1 => (0..POOL as u32 + 1, arb_words())
             .prop_map(|(mask_tag, words)| Packet::Random { mask_tag, words }),
+        4 => any::<usize>().prop_map(|pick| Packet::Again { pick }),
     ]
 }
 
@@ -129,6 +135,7 @@ fn run_case(
     eal: &Eal,
     masks: &[FlowMask],
     ops: &[Op],
+    flow_cache_entries: u32,
     totals: &mut Totals,
 ) -> Result<(), TestCaseError> {
     let config = TableConfig {
@@ -136,10 +143,12 @@ fn run_case(
         max_readers: 2,
         // Tiny subtables make them grow under the test.
         initial_subtable_capacity: 8,
+        flow_cache_entries,
     };
     let mut table = FlowTable::new(eal, config).unwrap();
     let mut reader = table.reader(1).unwrap();
     let mut reference: Vec<RefFlow> = Vec::new();
+    let mut history: Vec<FlowKey> = Vec::new();
     let mut next_ufid = 0u32;
     let mut next_version = 1u32;
 
@@ -252,8 +261,17 @@ fn run_case(
                             k.set_recirc_id(*mask_tag);
                             k
                         }
+                        Packet::Again { pick } if !history.is_empty() => {
+                            history[pick % history.len()]
+                        }
+                        Packet::Again { pick } => {
+                            let mut k = FlowKey::default();
+                            k.set_recirc_id(*pick as u32);
+                            k
+                        }
                     })
                     .collect();
+                history.extend_from_slice(&keys);
                 let mut out = vec![None; keys.len()];
                 let probes = reader.classify_burst(&keys, &mut out);
                 prop_assert!(probes as usize <= keys.len() * table.mask_count());
@@ -304,6 +322,11 @@ fn run_case(
     prop_assert_eq!(dumped, expected);
     let stats = table.datapath_stats();
     prop_assert_eq!(stats.flows, reference.len() as u64);
+    prop_assert!(stats.cache_hit <= stats.hit);
+    if flow_cache_entries == 0 {
+        prop_assert_eq!(stats.cache_hit, 0);
+    }
+    totals.cache_hits += stats.cache_hit;
     table.flush().unwrap();
     prop_assert_eq!(table.flow_count(), 0);
     prop_assert_eq!(table.mask_count(), 0);
@@ -320,6 +343,7 @@ struct Totals {
     hits: u64,
     misses: u64,
     full: u64,
+    cache_hits: u64,
 }
 
 /// Deterministic checks the random runs reach rarely: subtables growing
@@ -332,6 +356,9 @@ fn growth_limit_stats_and_ranking(eal: &Eal) {
             max_flows: 300,
             max_readers: 1,
             initial_subtable_capacity: 8,
+            // Probe counts and ranking by subtable hits, with no flow
+            // cache answering repeated keys first.
+            flow_cache_entries: 0,
         },
     )
     .unwrap();
@@ -473,9 +500,10 @@ fn tuple_space_search_agrees_with_a_linear_scan() {
     let strategy = (
         prop::collection::vec(arb_mask(), POOL..=POOL),
         prop::collection::vec(arb_op(), 1..120),
+        prop_oneof![Just(0u32), Just(8), Just(1024)],
     );
-    let result = runner.run(&strategy, |(masks, ops)| {
-        run_case(&eal, &masks, &ops, &mut totals.borrow_mut())
+    let result = runner.run(&strategy, |(masks, ops, cache)| {
+        run_case(&eal, &masks, &ops, cache, &mut totals.borrow_mut())
     });
     let totals = totals.into_inner();
     eprintln!("classifier_props: {cases} cases, {totals:?}");
@@ -483,6 +511,7 @@ fn tuple_space_search_agrees_with_a_linear_scan() {
         panic!("{err}");
     }
     assert!(totals.hits > 0 && totals.misses > 0 && totals.deletes > 0);
+    assert!(totals.cache_hits > 0, "the flow caches answered nothing");
     drop(eal);
     common::remove_runtime_dir(&args);
 }

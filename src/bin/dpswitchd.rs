@@ -254,8 +254,14 @@ fn print_counters(
         );
     }
     println!(
-        "dpswitchd: {what}: datapath received={} hit={} missed={} lost={} mask_hit={}",
-        pmd.rx_packets, pmd.hit, pmd.missed, pmd.lost, pmd.mask_hit
+        "dpswitchd: {what}: datapath received={} hit={} missed={} lost={} mask_hit={} cache_hit={} cycles_per_packet={:.1}",
+        pmd.rx_packets,
+        pmd.hit,
+        pmd.missed,
+        pmd.lost,
+        pmd.mask_hit,
+        pmd.cache_hit,
+        pmd.cycles_per_packet().unwrap_or(0.0)
     );
 }
 

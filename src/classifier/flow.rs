@@ -3,8 +3,8 @@
 
 use std::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, Ordering};
 
-use crate::dpdk::{RcuCell, RcuDomain, RcuReader};
-use crate::flow::key::{FlowKey, FlowMask};
+use crate::dpdk::{prefetch, RcuCell, RcuDomain, RcuReader};
+use crate::flow::key::{FlowKey, FlowMask, FLOW_WORDS};
 use crate::flow::odp::Action;
 
 /// A flow's handle in its table, unique for the table's lifetime.
@@ -75,13 +75,61 @@ struct StatSlot {
     used: AtomicU64,
 }
 
+/// The words a flow's mask selects, packed at the front with their mask
+/// and masked key: a flow cache hit checks a packet against these, one
+/// cache line for masks of up to two words, instead of all 16 words of
+/// mask and key (four lines).
+#[repr(C, align(64))]
+struct MatchWords {
+    len: u8,
+    index: [u8; FLOW_WORDS],
+    /// (mask, masked key) of word `index[j]`; the first `len` are used.
+    pairs: [(u64, u64); FLOW_WORDS],
+}
+
+impl MatchWords {
+    fn new(mask: &FlowMask, masked_key: &FlowKey) -> MatchWords {
+        let mut m = MatchWords {
+            len: 0,
+            index: [0; FLOW_WORDS],
+            pairs: [(0, 0); FLOW_WORDS],
+        };
+        for (i, (mask, key)) in mask.words().iter().zip(masked_key.words()).enumerate() {
+            if *mask != 0 {
+                m.index[usize::from(m.len)] = i as u8;
+                m.pairs[usize::from(m.len)] = (*mask, *key);
+                m.len += 1;
+            }
+        }
+        m
+    }
+
+    #[inline]
+    fn used(&self) -> &[(u64, u64)] {
+        &self.pairs[..usize::from(self.len).min(FLOW_WORDS)]
+    }
+
+    #[inline]
+    fn covers(&self, packet: &FlowKey) -> bool {
+        let words = packet.words();
+        self.used()
+            .iter()
+            .zip(self.index.iter())
+            .all(|((mask, key), i)| words[usize::from(*i) % FLOW_WORDS] & mask == *key)
+    }
+}
+
 /// A megaflow entry. Readers reach it through the classifier; the
 /// management side owns it.
 pub struct Flow {
     id: FlowId,
+    /// Index of the table's RCU slot that holds this flow while it is in
+    /// the table; flow caches refer to flows by it.
+    cache_slot: u32,
     key: FlowKey,
     masked_key: FlowKey,
     mask: FlowMask,
+    match_words: MatchWords,
     ufid: Option<Ufid>,
     actions: RcuCell<Vec<Action>>,
     /// Bumped by `clear_stats`; see `StatSlot::epoch`.
@@ -90,8 +138,10 @@ pub struct Flow {
 }
 
 impl Flow {
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn new(
         id: FlowId,
+        cache_slot: u32,
         key: FlowKey,
         mask: FlowMask,
         ufid: Option<Ufid>,
@@ -101,8 +151,10 @@ impl Flow {
     ) -> Flow {
         Flow {
             id,
+            cache_slot,
             key,
             masked_key: key.masked(&mask),
+            match_words: MatchWords::new(&mask, &key.masked(&mask)),
             mask,
             ufid,
             actions: RcuCell::new(actions, domain),
@@ -134,8 +186,27 @@ impl Flow {
     }
 
     /// True when `packet` falls inside this megaflow.
+    #[inline]
     pub fn matches(&self, packet: &FlowKey) -> bool {
         self.masked_key.matches(&self.mask, packet)
+    }
+
+    #[inline]
+    pub(super) fn cache_slot(&self) -> u32 {
+        self.cache_slot
+    }
+
+    /// `matches`, reading only the words the mask selects.
+    #[inline]
+    pub(super) fn covers(&self, packet: &FlowKey) -> bool {
+        self.match_words.covers(packet)
+    }
+
+    /// Starts loading what `covers` reads.
+    #[inline(always)]
+    pub(super) fn prefetch_match(&self) {
+        prefetch(&self.match_words.len);
+        prefetch(self.match_words.used());
     }
 
     /// The actions as a reader sees them: one whole list, valid until the
@@ -230,10 +301,51 @@ mod tests {
     }
 
     #[test]
+    fn covering_reads_only_mask_words_and_agrees_with_matching() {
+        let mut mask = FlowMask::default();
+        mask.set_in_port(u32::MAX);
+        mask.set_tp_dst(0xff00);
+        let mut key = FlowKey::default();
+        key.set_in_port(3);
+        key.set_tp_dst(0x1234);
+        key.set_ipv4_src(9); // wildcarded
+        let domain = RcuDomain::new(1).unwrap();
+        let flow = Flow::new(FlowId(1), 0, key, mask, None, vec![], 1, &domain);
+        assert_eq!(
+            flow.match_words.used().len(),
+            mask.word_map().count_ones() as usize
+        );
+        let mut packet = FlowKey::default();
+        packet.set_in_port(3);
+        packet.set_tp_dst(0x12ff);
+        for (p, expected) in [(packet, true), (key, true)] {
+            assert_eq!(flow.covers(&p), expected);
+            assert_eq!(flow.matches(&p), expected);
+        }
+        packet.set_tp_dst(0x1334);
+        assert!(!flow.covers(&packet) && !flow.matches(&packet));
+        packet.set_tp_dst(0x1234);
+        packet.set_in_port(4);
+        assert!(!flow.covers(&packet) && !flow.matches(&packet));
+        let any = Flow::new(
+            FlowId(2),
+            1,
+            key,
+            FlowMask::default(),
+            None,
+            vec![],
+            1,
+            &domain,
+        );
+        assert!(any.covers(&packet), "the empty mask covers every packet");
+    }
+
+    #[test]
     fn stats_sum_slots_and_clear_restarts_them() {
         let domain = RcuDomain::new(3).unwrap();
         let flow = Flow::new(
             FlowId(1),
+            0,
             FlowKey::default(),
             FlowMask::default(),
             None,

@@ -6,7 +6,8 @@
 //!   (as a packet would, exactly, or by UFID), dump, rank subtables by hits,
 //!   and reclaim memory readers can no longer reach.
 //! - [`ClassifierReader`] is one forwarding lcore's handle: classify a burst
-//!   (one bulk lookup per subtable for the packets still unmatched), read a
+//!   (its exact-match flow cache first, then one bulk lookup per subtable
+//!   for the packets still unmatched), read a
 //!   flow's actions, record per-lcore statistics, and report quiescence
 //!   once per loop.
 //!
@@ -17,6 +18,7 @@
 //! Megaflows have no priorities; overlapping flows of different masks are
 //! the control plane's to avoid, as in the kernel datapath.
 
+mod cache;
 mod compact;
 mod error;
 mod flow;

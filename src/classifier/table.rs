@@ -10,7 +10,7 @@ use super::error::{TableError, ENOSPC};
 use super::flow::{Flow, FlowId, FlowStats, Ufid};
 use super::reader::{ClassifierReader, ReaderCounters, Shared};
 use super::subtable::Subtable;
-use crate::dpdk::{Eal, RcuCell, RcuDomain};
+use crate::dpdk::{Eal, RcuCell, RcuDomain, RcuSlots};
 use crate::flow::key::{FlowKey, FlowMask};
 use crate::flow::matching::Match;
 use crate::flow::odp::Action;
@@ -24,6 +24,9 @@ pub struct TableConfig {
     pub max_readers: u32,
     /// Entries a new subtable starts with; it grows fourfold when full.
     pub initial_subtable_capacity: u32,
+    /// Entries of each reader's exact-match flow cache (rounded up to a
+    /// power of two); 0: no cache, every packet searches the subtables.
+    pub flow_cache_entries: u32,
 }
 
 impl Default for TableConfig {
@@ -32,6 +35,7 @@ impl Default for TableConfig {
             max_flows: 65536,
             max_readers: 8,
             initial_subtable_capacity: 1024,
+            flow_cache_entries: 131_072,
         }
     }
 }
@@ -44,6 +48,8 @@ pub struct DatapathStats {
     pub missed: u64,
     /// Subtables probed, summed over packets.
     pub mask_hit: u64,
+    /// Packets of `hit` that the readers' flow caches answered.
+    pub cache_hit: u64,
     pub flows: u64,
     pub masks: u32,
 }
@@ -66,6 +72,8 @@ pub struct FlowTable {
     order: Vec<FlowMask>,
     flows: BTreeMap<FlowId, Arc<Flow>>,
     ufids: FxHashMap<Ufid, FlowId>,
+    /// Flow slot indices not in use, the next one last.
+    free_slots: Vec<u32>,
     next_id: u64,
     config: TableConfig,
     // Dropped after everything that retires into it.
@@ -78,6 +86,7 @@ impl FlowTable {
         let domain = RcuDomain::new(config.max_readers.max(1))?;
         let shared = Arc::new(Shared {
             subtables: RcuCell::new(Box::new([]), &domain),
+            flows: RcuSlots::new(config.max_flows, &domain),
             counters: (0..config.max_readers)
                 .map(|_| ReaderCounters::default())
                 .collect(),
@@ -88,6 +97,9 @@ impl FlowTable {
             order: Vec::new(),
             flows: BTreeMap::new(),
             ufids: FxHashMap::default(),
+            free_slots: (0..u32::try_from(config.max_flows).unwrap_or(u32::MAX))
+                .rev()
+                .collect(),
             next_id: 1,
             config,
             domain,
@@ -110,7 +122,11 @@ impl FlowTable {
                 slot,
                 reason: err.to_string(),
             })?;
-        Ok(ClassifierReader::new(Arc::clone(&self.shared), rcu))
+        Ok(ClassifierReader::new(
+            Arc::clone(&self.shared),
+            rcu,
+            self.config.flow_cache_entries,
+        ))
     }
 
     pub fn flow_count(&self) -> usize {
@@ -146,14 +162,19 @@ impl FlowTable {
         if let Some(existing) = self.lookup_exact(m) {
             return Err(TableError::Exists(existing.id()));
         }
+        let full = TableError::Full {
+            limit: self.config.max_flows,
+        };
         if self.flows.len() >= self.config.max_flows {
-            return Err(TableError::Full {
-                limit: self.config.max_flows,
-            });
+            return Err(full);
         }
+        let Some(slot) = self.free_slots.pop() else {
+            return Err(full);
+        };
         let id = FlowId(self.next_id);
         let flow = Arc::new(Flow::new(
             id,
+            slot,
             m.key,
             m.mask,
             ufid,
@@ -169,7 +190,8 @@ impl FlowTable {
                 self.config.initial_subtable_capacity,
                 self.config.max_readers,
                 &self.domain,
-            )?;
+            )
+            .inspect_err(|_| self.free_slots.push(slot))?;
             self.masks.insert(
                 m.mask,
                 MaskEntry {
@@ -183,8 +205,16 @@ impl FlowTable {
             if created {
                 self.masks.remove(&m.mask);
             }
+            self.free_slots.push(slot);
             return Err(err);
         }
+        // Caches learn the slot from subtable hits, so it is filled only
+        // once the flow can be found there.
+        // (It cannot be out of range: there are max_flows slots.)
+        let _ = self
+            .shared
+            .flows
+            .set(slot as usize, Arc::clone(&flow), &self.domain);
         self.next_id += 1;
         if let Some(entry) = self.masks.get_mut(&m.mask) {
             entry.flows += 1;
@@ -268,7 +298,18 @@ impl FlowTable {
             .get(&mask)
             .map(|e| Arc::clone(&e.subtable))
             .ok_or(TableError::NotFound)?;
-        subtable.remove(&flow, &mut self.domain)?;
+        // Caches stop answering with the flow before the subtable stops
+        // finding it: the slot empties first (a cache hit checks the slot).
+        let slot = flow.cache_slot();
+        self.shared.flows.clear(slot as usize, &self.domain);
+        if let Err(err) = subtable.remove(&flow, &mut self.domain) {
+            let _ = self
+                .shared
+                .flows
+                .set(slot as usize, Arc::clone(&flow), &self.domain);
+            return Err(err.into());
+        }
+        self.free_slots.push(slot);
         self.flows.remove(&id);
         if let Some(u) = flow.ufid() {
             self.ufids.remove(u);
@@ -433,6 +474,7 @@ impl FlowTable {
             stats.hit += c.hit.get();
             stats.missed += c.missed.get();
             stats.mask_hit += c.mask_hit.get();
+            stats.cache_hit += c.cache_hit.get();
         }
         stats
     }

@@ -106,7 +106,9 @@ pub fn datapath_message(dp: &DatapathInfo, switch: &Switch, to: ReplyTo) -> Vec<
     mega.extend_from_slice(&pmd.mask_hit.to_ne_bytes());
     mega.extend_from_slice(&(table.mask_count() as u32).to_ne_bytes());
     mega.extend_from_slice(&0u32.to_ne_bytes()); // pad
-    mega.extend_from_slice(&0u64.to_ne_bytes()); // n_cache_hit: no mask cache
+                                                 // n_cache_hit: the kernel counts its mask cache there; here the
+                                                 // lcores' exact-match flow caches.
+    mega.extend_from_slice(&pmd.cache_hit.to_ne_bytes());
     mega.extend_from_slice(&0u64.to_ne_bytes()); // pad
     w.put(OVS_DP_ATTR_MEGAFLOW_STATS, &mega);
     w.put_u32(OVS_DP_ATTR_USER_FEATURES, 0);

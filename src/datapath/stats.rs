@@ -18,6 +18,9 @@ pub struct PmdStats {
     lost: AtomicU64,
     /// Subtables probed, summed over packets (the kernel's n_mask_hit).
     mask_hit: AtomicU64,
+    /// TSC cycles of the loop iterations that received packets: receive,
+    /// classify, execute and transmit, idle polls left out.
+    busy_cycles: AtomicU64,
 }
 
 /// A point-in-time copy of one or more lcores' counters.
@@ -28,6 +31,17 @@ pub struct PmdCounters {
     pub missed: u64,
     pub lost: u64,
     pub mask_hit: u64,
+    /// Packets of `hit` the lcores' flow caches answered (kept by the
+    /// classifier's readers; filled in by whoever sums the counters).
+    pub cache_hit: u64,
+    pub busy_cycles: u64,
+}
+
+impl PmdCounters {
+    /// TSC cycles spent per received packet; None before any packet.
+    pub fn cycles_per_packet(&self) -> Option<f64> {
+        (self.rx_packets != 0).then(|| self.busy_cycles as f64 / self.rx_packets as f64)
+    }
 }
 
 /// Adds `n` to a counter that only the calling lcore writes.
@@ -62,6 +76,11 @@ impl PmdStats {
         bump(&self.mask_hit, n);
     }
 
+    #[inline(always)]
+    pub fn busy_cycles(&self, n: u64) {
+        bump(&self.busy_cycles, n);
+    }
+
     pub fn read(&self) -> PmdCounters {
         PmdCounters {
             rx_packets: self.rx_packets.load(Relaxed),
@@ -69,6 +88,8 @@ impl PmdStats {
             missed: self.missed.load(Relaxed),
             lost: self.lost.load(Relaxed),
             mask_hit: self.mask_hit.load(Relaxed),
+            cache_hit: 0,
+            busy_cycles: self.busy_cycles.load(Relaxed),
         }
     }
 }
@@ -82,6 +103,8 @@ impl std::ops::Add for PmdCounters {
             missed: self.missed + o.missed,
             lost: self.lost + o.lost,
             mask_hit: self.mask_hit + o.mask_hit,
+            cache_hit: self.cache_hit + o.cache_hit,
+            busy_cycles: self.busy_cycles + o.busy_cycles,
         }
     }
 }
@@ -97,9 +120,15 @@ mod tests {
         a.received(32);
         a.missed(30);
         b.received(5);
+        assert_eq!(a.read().cycles_per_packet(), Some(0.0));
+        a.busy_cycles(3700);
+        b.busy_cycles(370);
         let total = a.read() + b.read();
         assert_eq!(total.rx_packets, 37);
         assert_eq!(total.missed, 30);
+        assert_eq!(total.busy_cycles, 4070);
+        assert_eq!(total.cycles_per_packet(), Some(110.0));
+        assert_eq!(PmdCounters::default().cycles_per_packet(), None);
         assert_eq!(std::mem::align_of::<PmdStats>(), 64);
     }
 }

@@ -365,6 +365,7 @@ impl Switch {
             .iter()
             .fold(PmdCounters::default(), |acc, (_, _, s)| acc + s.read());
         total.lost += self.mgmt_lost;
+        total.cache_hit = self.table.datapath_stats().cache_hit;
         total
     }
 
@@ -400,6 +401,7 @@ impl Switch {
         // `counters`; packets still on their way up go back to the pool,
         // lost too: no handler got them.
         pmd.lost += self.mgmt_lost;
+        pmd.cache_hit = self.table.datapath_stats().cache_hit;
         let mut upcalls = self.upcalls;
         for receiver in upcalls.iter_mut() {
             pmd.lost += receiver.drain(usize::MAX, |u| drop(u.packet.take())) as u64;

@@ -577,6 +577,16 @@ pub fn crc32c(data: &[u8], init: u32) -> u32 {
     HashFunction::Crc32c.hash(data, init)
 }
 
+/// CRC32-C of `words` in memory order seeded with `init`: `crc32c` of
+/// their native-endian bytes, without copying them out first.
+#[inline]
+pub fn crc32c_words(words: &[u64], init: u32) -> u32 {
+    let len = u32::try_from(std::mem::size_of_val(words)).unwrap_or(u32::MAX);
+    // SAFETY: reads `len` bytes starting at the slice (lengths beyond u32
+    // are clamped, reading a prefix); u64 has no padding bytes.
+    unsafe { ffi::dpsw_hash_crc(words.as_ptr().cast(), len, init) }
+}
+
 /// Bob Jenkins' hash of `data` seeded with `init`, as `rte_jhash`.
 #[inline]
 pub fn jhash(data: &[u8], init: u32) -> u32 {
@@ -593,6 +603,14 @@ mod tests {
         // pre- and post-inversion it is the standard CRC-32C of
         // "123456789", 0xE3069283.
         assert_eq!(!crc32c(b"123456789", !0), 0xE306_9283);
+    }
+
+    #[test]
+    fn word_hashes_are_the_hashes_of_their_bytes() {
+        let words = [0x0102_0304_0506_0708u64, u64::MAX, 0, 42];
+        let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_ne_bytes()).collect();
+        assert_eq!(crc32c_words(&words, 7), crc32c(&bytes, 7));
+        assert_ne!(crc32c_words(&words, 7), crc32c_words(&words[..3], 7));
     }
 
     #[test]

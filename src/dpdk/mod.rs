@@ -17,10 +17,12 @@ mod lcore;
 mod log;
 mod mbuf;
 mod mempool;
+mod prefetch;
 mod queue;
 mod rcu;
 mod rcu_domain;
 mod rcu_map;
+mod rcu_slots;
 mod ring;
 
 pub use burst::{Drain, MbufBurst, BURST_SIZE};
@@ -32,15 +34,17 @@ pub use ethdev::{
     PortStats,
 };
 pub use hash::{
-    crc32c, jhash, BulkHits, HashFlags, HashFunction, HashLookup, HashParams, HashReader,
-    HashTable, RcuReclaimConfig, RcuReclaimMode, ReclaimFn, LOOKUP_BULK_MAX,
+    crc32c, crc32c_words, jhash, BulkHits, HashFlags, HashFunction, HashLookup, HashParams,
+    HashReader, HashTable, RcuReclaimConfig, RcuReclaimMode, ReclaimFn, LOOKUP_BULK_MAX,
 };
 pub use lcore::{current_lcore, LcoreJob, LCORE_ID_ANY};
 pub use log::{global_level, set_global_level, LogLevel};
 pub use mbuf::Mbuf;
 pub use mempool::{Mempool, DEFAULT_DATA_ROOM, SOCKET_ID_ANY};
+pub use prefetch::prefetch;
 pub use queue::{RxQueue, TxQueue};
 pub use rcu::{Rcu, RcuReader, RcuToken};
 pub use rcu_domain::{RcuCell, RcuDomain};
 pub use rcu_map::RcuMap;
+pub use rcu_slots::RcuSlots;
 pub use ring::{ring, RingConsumer, RingItem, RingProducer, RingSync, MAX_RING_CAPACITY};
