@@ -107,7 +107,10 @@ fn s1_set_finds_by_ufid_or_exact_match_and_keeps_or_clears_stats() {
     let got = d.ctl.flow(OVS_FLOW_CMD_GET, 0, &flow_text(ARP, None));
     assert_eq!(got.flows()[0].actions, Some(vec![]));
 
-    // CLEAR: the reply shows the counters before, the flow restarts at 0.
+    // CLEAR: the reply shows the counters before, the flow restarts at 0
+    // (it counts half a second of traffic first, so what it counts again
+    // in the moment before the next GET is far less).
+    std::thread::sleep(Duration::from_millis(500));
     let clear = FlowAttrs {
         clear: true,
         ..by_ufid(1)
@@ -117,7 +120,7 @@ fn s1_set_finds_by_ufid_or_exact_match_and_keeps_or_clears_stats() {
     let shown = r.flows()[0].stats.unwrap().packets;
     assert!(shown >= before, "reply carries the pre-clear counters");
     let after = packets(&mut d, 1);
-    assert!(after < shown, "cleared: {after} < {shown}");
+    assert!(after < shown / 2, "cleared: {after} < {shown} / 2");
     d.stop();
 }
 
