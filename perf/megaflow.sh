@@ -41,8 +41,10 @@ while [ $# -gt 0 ]; do
 done
 [ "$(id -u)" -eq 0 ] || { echo "megaflow.sh: needs root (hugepages, DPDK devices)" >&2; exit 1; }
 
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 WORK=$(mktemp -d /tmp/dpswitch-megaflow.XXXXXX)
 cleanup() {
+    set +e  # stop everything even if one step fails
     stop_all
     rm -rf "$WORK"
 }
@@ -106,7 +108,8 @@ for scenario in $SCENARIOS; do
             echo "megaflow.sh: $scenario: $(label "$sys") did not start (logs in $WORK)" >&2
             stop_system "$sys"; RESULT[$scenario,$sys]="failed"; continue
         fi
-        rates=$(measure "$sys")
+        measure "$sys" >"$WORK/rates"
+        rates=$(cat "$WORK/rates")
         RESULT[$scenario,$sys]=$(echo "$rates" | summarize)
         MASKS[$scenario,$sys]=$("${sys}_masks")
         NOTE[$scenario,$sys]=$("${sys}_note")
@@ -165,7 +168,8 @@ if [ -n "$RESULTS" ]; then
         echo
         echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
         echo "- machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
-        echo "- commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src perf Cargo.toml || echo ' (with local changes)')"
+        echo "- commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src Cargo.toml Cargo.lock || echo ' (with local changes to src/)')"
+        echo "- load average (1, 5, 15 min) when the run began: $LOAD_BEFORE (the run does not keep other work off the cores)"
         echo "- windows: $WINDOWS x $WINDOW_SECS s after $WARMUP s of warm-up; one forwarding lcore (core 1)"
         echo
         echo "$out"

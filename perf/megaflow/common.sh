@@ -23,10 +23,24 @@ stop_pid() {
 # Newest first, so a daemon goes before the database it talks to.
 stop_all() {
     local i
+    if [ -n "$NAP_PID" ]; then
+        kill "$NAP_PID" 2>/dev/null || true
+        wait "$NAP_PID" 2>/dev/null || true
+    fi
     for ((i = ${#STARTED[@]} - 1; i >= 0; i--)); do stop_pid "${STARTED[$i]}"; done
 }
 
 now() { date +%s.%N; }
+
+# sleep that a trapped signal interrupts at once (a foreground sleep would
+# hold the trap until it ends); cleanup ends a nap left running.
+NAP_PID=
+nap() {
+    sleep "$1" &
+    NAP_PID=$!
+    wait "$NAP_PID"
+    NAP_PID=
+}
 
 # wait_until SECS CMD...: polls CMD every 0.2 s; fails after SECS.
 wait_until() {
@@ -53,11 +67,11 @@ mask_count() { mask_signatures | sort -u | grep -c . || true; }
 # resets the system's own counters when the windows begin.
 measure() {
     local sys=$1 w t0 c0 t1 c1
-    sleep "$WARMUP"
+    nap "$WARMUP"
     if declare -F "${sys}_clear" >/dev/null; then "${sys}_clear"; fi
     t0=$(now); c0=$("tx_$sys")
     for w in $(seq "$WINDOWS"); do
-        sleep "$WINDOW_SECS"
+        nap "$WINDOW_SECS"
         t1=$(now); c1=$("tx_$sys")
         awk -v a="$c0" -v b="$c1" -v s="$t0" -v e="$t1" 'BEGIN { printf "%.0f\n", (b - a) / (e - s) }'
         t0=$t1 c0=$c1

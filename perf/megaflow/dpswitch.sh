@@ -30,7 +30,8 @@ dpswitch_masks() { dpctl dump-flows | mask_count; }
 dpswitch_note() { dpctl show | awk '/masks:/ { sub(/^ +/, ""); print }'; }
 
 dpswitch_stop() {
-    stop_pid "$DPSWITCH_PID"
+    [ -n "${DPSWITCH_PID:-}" ] || return 0
+    stop_pid "$DPSWITCH_PID"; DPSWITCH_PID=
     # A leaked mbuf makes the daemon exit with 3; say so rather than hide it.
     grep -q 'mbufs in use 0 of' "$WORK/dpswitchd.log" || echo "dpswitchd: exit report incomplete (see $WORK/dpswitchd.log)" >&2
 }

@@ -32,14 +32,15 @@ ofctl() { ovs-ofctl "$1" "unix:$OVS_DIR/br0.mgmt" "${@:2}"; }
 # vdevs are the same as the others', given to EAL and bound by name.
 ovs_start() {  # PCAP PACKETS MASKS EMC
     local pcap=$1 masks=$3 emc=$4
+    OVS_PID= OVSDB_PID=
     OVS_DIR="$WORK/ovs"; rm -rf "$OVS_DIR"; mkdir -p "$OVS_DIR"; ovs_env
-    ovsdb-tool create "$OVS_DIR/conf.db" "$OVS_SCHEMA"
+    ovsdb-tool create "$OVS_DIR/conf.db" "$OVS_SCHEMA" || return 1
     ovsdb-server "$OVS_DIR/conf.db" --remote="punix:$OVS_DIR/db.sock" \
         --unixctl="$OVS_DIR/ovsdb-server.ctl" --log-file="$OVS_DIR/ovsdb-server.log" \
         --pidfile="$OVS_DIR/ovsdb-server.pid" 2>/dev/null &
     OVSDB_PID=$!; track $OVSDB_PID
-    wait_until 30 test -S "$OVS_DIR/db.sock"
-    vsctl --no-wait init
+    wait_until 30 test -S "$OVS_DIR/db.sock" || return 1
+    vsctl --no-wait init || return 1
     vsctl --no-wait set Open_vSwitch . other_config:dpdk-init=true \
         "other_config:dpdk-extra=\"--no-pci --in-memory --vdev=net_pcap0,rx_pcap=$pcap,infinite_rx=1 --vdev=net_null0,no-rx=1\"" \
         other_config:dpdk-lcore-mask=0x1 other_config:pmd-cpu-mask=0x2
@@ -48,14 +49,14 @@ ovs_start() {  # PCAP PACKETS MASKS EMC
         --unixctl="$OVS_DIR/ovs-vswitchd.ctl" --log-file="$OVS_DIR/ovs-vswitchd.log" \
         --pidfile="$OVS_DIR/ovs-vswitchd.pid" 2>/dev/null &
     OVS_PID=$!; track $OVS_PID
-    wait_until 60 test -S "$OVS_DIR/ovs-vswitchd.ctl"
+    wait_until 60 test -S "$OVS_DIR/ovs-vswitchd.ctl" || return 1
     # Rules first, ports after: the first packets already meet the table.
-    vsctl add-br br0 -- set bridge br0 datapath_type=netdev
+    vsctl add-br br0 -- set bridge br0 datapath_type=netdev || return 1
     "$PCAPGEN" rules --masks "$masks" --format openflow --in-port 1 --out-port 2 >"$OVS_DIR/rules.txt"
     ofctl del-flows
-    ofctl add-flows "$OVS_DIR/rules.txt"
+    ofctl add-flows "$OVS_DIR/rules.txt" || return 1
     vsctl add-port br0 pcap -- set Interface pcap type=dpdk options:dpdk-devargs=net_pcap0 ofport_request=1 \
-        -- add-port br0 null -- set Interface null type=dpdk options:dpdk-devargs=net_null0 ofport_request=2
+        -- add-port br0 null -- set Interface null type=dpdk options:dpdk-devargs=net_null0 ofport_request=2 || return 1
     wait_until 30 ovs_forwarding
 }
 
@@ -89,8 +90,13 @@ ovs_noemc_clear() { ovs_clear; }
 
 ovs_stop() {
     ovs_env
-    appctl exit --cleanup >/dev/null 2>&1 || true
-    stop_pid "$OVS_PID"
-    ovs-appctl -t "$OVS_DIR/ovsdb-server.ctl" exit >/dev/null 2>&1 || true
-    stop_pid "$OVSDB_PID"
+    if [ -n "${OVS_PID:-}" ]; then
+        appctl exit --cleanup >/dev/null 2>&1 || true
+        stop_pid "$OVS_PID"
+    fi
+    if [ -n "${OVSDB_PID:-}" ]; then
+        ovs-appctl -t "$OVS_DIR/ovsdb-server.ctl" exit >/dev/null 2>&1 || true
+        stop_pid "$OVSDB_PID"
+    fi
+    OVS_PID= OVSDB_PID=
 }

@@ -13,7 +13,7 @@ testpmd_start() {  # PCAP PACKETS MASKS (masks unused: io mode forwards blindly)
         --total-num-mbufs="$mbufs" <"$WORK/testpmd.fifo" >"$WORK/testpmd.log" 2>&1 &
     TESTPMD_PID=$!; track $TESTPMD_PID
     exec {TESTPMD_FD}>"$WORK/testpmd.fifo"
-    wait_until 60 grep -q 'testpmd>' "$WORK/testpmd.log"
+    wait_until 60 grep -q 'testpmd>' "$WORK/testpmd.log" || return 1
     echo start >&"$TESTPMD_FD"
 }
 
@@ -34,9 +34,11 @@ testpmd_masks() { echo -; }
 testpmd_note() { echo "io forwarding"; }
 
 testpmd_stop() {
+    [ -n "${TESTPMD_PID:-}" ] || return 0
     printf 'stop\nquit\n' >&"$TESTPMD_FD" 2>/dev/null || true
     exec {TESTPMD_FD}>&-
     local i
     for i in $(seq 100); do kill -0 "$TESTPMD_PID" 2>/dev/null || break; sleep 0.1; done
     stop_pid "$TESTPMD_PID"
+    TESTPMD_PID=
 }
