@@ -40,6 +40,8 @@ impl TestPmd {
         ]
         .map(str::to_owned)
         .to_vec();
+        // eal_args brings --no-pci (the host's own NIC stays untouched)
+        // and private memory.
         let mut memory = super::eal_args(program, &[]);
         memory.remove(0); // program name
         eal.extend(memory.into_iter().filter(|a| a != "--no-shconf"));
