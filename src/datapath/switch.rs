@@ -180,11 +180,8 @@ impl Switch {
     /// Starts a PMD loop on every planned worker lcore.
     pub fn launch(&mut self, eal: &Eal) -> Result<(), String> {
         for (index, lcore) in std::mem::take(&mut self.lcores).iter().enumerate() {
-            let pmd = self.pmd_for(lcore, index, self.burst_size)?;
-            if let Some(r) = pmd.1 {
-                self.upcalls.push(r);
-            }
-            let pmd = pmd.0;
+            let (pmd, upcalls) = self.pmd_for(lcore, index, self.burst_size)?;
+            self.upcalls.push(upcalls);
             let stats = Arc::clone(&pmd.stats);
             let job = eal
                 .launch(lcore.lcore, move || pmd.run())
@@ -199,7 +196,7 @@ impl Switch {
         plan: &LcorePlan,
         tx_index: usize,
         burst_size: usize,
-    ) -> Result<(Pmd, Option<UpcallReceiver>), String> {
+    ) -> Result<(Pmd, UpcallReceiver), String> {
         let tx_queue = u16::try_from(tx_index).map_err(|_| "too many lcores".to_string())?;
         let mut rx = Vec::with_capacity(plan.rx.len());
         for &(port_index, queue) in &plan.rx {
@@ -246,7 +243,7 @@ impl Switch {
                 stats: Arc::new(PmdStats::default()),
                 stop: Arc::clone(&self.stop),
             },
-            Some(receiver),
+            receiver,
         ))
     }
 
