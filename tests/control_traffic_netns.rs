@@ -9,7 +9,10 @@
 
 mod common;
 
-use common::{flow_text, plumb, plumb_addr, port_exit_counters, wait_for_link, Ctl, Daemon, Netns};
+use common::{
+    datapath_exit_counters, flow_text, plumb, plumb_addr, port_exit_counters, wait_for_link, Ctl,
+    Daemon, Netns,
+};
 use dpswitch::flow::odp::Action;
 use dpswitch::netlink::consts::*;
 use dpswitch::netlink::flow::FlowAttrs;
@@ -285,20 +288,6 @@ fn misses_beyond(ctl: &mut Ctl, from: &DpStats, n: u64) -> DpStats {
 
 fn packets(flow: &FlowAttrs) -> u64 {
     flow.stats.map_or(0, |s| s.packets)
-}
-
-/// The `key=value` fields of the exit line of the datapath's counters.
-fn datapath_exit_counters(lines: &[String]) -> HashMap<String, u64> {
-    let prefix = "dpswitchd: exit: datapath ";
-    let line = lines
-        .iter()
-        .find(|l| l.starts_with(prefix))
-        .unwrap_or_else(|| panic!("no datapath exit line in {lines:?}"));
-    line[prefix.len()..]
-        .split_whitespace()
-        .filter_map(|kv| kv.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.parse().expect("counter")))
-        .collect()
 }
 
 fn write_config(path: &std::path::Path) {

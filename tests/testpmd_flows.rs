@@ -40,14 +40,10 @@ fn dpctl(socket: &Path, args: &[&str]) -> String {
 
 /// A `key=value` field of the daemon's datapath exit line.
 fn datapath_exit(lines: &[String], name: &str) -> u64 {
-    let line = lines
-        .iter()
-        .find(|l| l.starts_with("dpswitchd: exit: datapath "))
-        .unwrap_or_else(|| panic!("no datapath exit line in {lines:?}"));
-    line.split_whitespace()
-        .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("no {name} in {line}"))
+    common::datapath_exit_counters(lines)
+        .get(name)
+        .copied()
+        .unwrap_or_else(|| panic!("no {name} in the datapath exit line"))
 }
 
 /// The share of `part` in `whole`, asserted near `expected`.

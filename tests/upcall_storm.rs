@@ -202,15 +202,12 @@ struct ExitCounters {
 
 impl ExitCounters {
     fn from_lines(lines: &[String]) -> ExitCounters {
-        let line = lines
-            .iter()
-            .find(|l| l.starts_with("dpswitchd: exit: datapath "))
-            .unwrap_or_else(|| panic!("no datapath exit line in {lines:?}"));
+        let counters = common::datapath_exit_counters(lines);
         let field = |name: &str| -> u64 {
-            line.split_whitespace()
-                .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
-                .and_then(|v| v.parse().ok())
-                .unwrap_or_else(|| panic!("no {name} in {line}"))
+            counters
+                .get(name)
+                .copied()
+                .unwrap_or_else(|| panic!("no {name} in the datapath exit line"))
         };
         ExitCounters {
             received: field("received"),

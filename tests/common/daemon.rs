@@ -171,6 +171,21 @@ pub fn port_exit_counters(lines: &[String], number: u32) -> HashMap<String, u64>
         .collect()
 }
 
+/// The integer `key=value` fields of the datapath's exit line (received,
+/// hit, missed, lost, mask_hit, cache_hit; not the cycles per packet).
+pub fn datapath_exit_counters(lines: &[String]) -> HashMap<String, u64> {
+    let prefix = "dpswitchd: exit: datapath ";
+    let line = lines
+        .iter()
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no datapath exit line in {lines:?}"));
+    line[prefix.len()..]
+        .split_whitespace()
+        .filter_map(|kv| kv.split_once('='))
+        .filter_map(|(k, v)| Some((k.to_string(), v.parse().ok()?)))
+        .collect()
+}
+
 /// Runs a command, panicking with its output when it fails.
 pub fn run(cmd: &str, args: &[&str]) -> String {
     let out = Command::new(cmd)
