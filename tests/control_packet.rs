@@ -158,23 +158,21 @@ fn execute_attrs(frame: &[u8], in_port: u32, actions: &str) -> Vec<u8> {
     w.as_bytes().to_vec()
 }
 
+/// Sends OVS_PACKET_CMD_EXECUTE to datapath `dp`; returns the errno.
+fn execute(ctl: &mut Ctl, dp: i32, attrs: &[u8]) -> i32 {
+    let family = ctl.packet_family();
+    ctl.ovs(family, OVS_PACKET_CMD_EXECUTE, 0, dp, attrs).errno
+}
+
 #[test]
 fn u2_execute_runs_the_actions_on_the_packet() {
     let Some(mut d) = start("u2", "") else { return };
     let ctl = &mut d.ctl;
-    let family = ctl.family(OVS_PACKET_FAMILY);
     let dp = ctl.dp_ifindex;
     let frame = traffic_frame();
     let before = sink_tx(ctl);
     for _ in 0..5 {
-        let r = ctl.ovs(
-            family,
-            OVS_PACKET_CMD_EXECUTE,
-            0,
-            dp,
-            &execute_attrs(&frame, 0, "1"),
-        );
-        assert_eq!(r.errno, 0, "{r:?}");
+        assert_eq!(execute(ctl, dp, &execute_attrs(&frame, 0, "1")), 0);
     }
     let deadline = Instant::now() + Duration::from_secs(5);
     while sink_tx(ctl) < before + 5 {
@@ -189,64 +187,19 @@ fn u2_execute_runs_the_actions_on_the_packet() {
     // Refusals.
     let mut missing = AttrWriter::new();
     missing.put(OVS_PACKET_ATTR_PACKET, &frame);
-    assert_eq!(
-        ctl.ovs(family, OVS_PACKET_CMD_EXECUTE, 0, dp, missing.as_bytes())
-            .errno,
-        EINVAL
-    );
-    assert_eq!(
-        ctl.ovs(
-            family,
-            OVS_PACKET_CMD_EXECUTE,
-            0,
-            dp,
-            &execute_attrs(&frame[..10], 0, "1")
-        )
-        .errno,
-        EINVAL
-    );
-    assert_eq!(
-        ctl.ovs(
-            family,
-            OVS_PACKET_CMD_EXECUTE,
-            0,
-            dp,
-            &execute_attrs(&frame, 0, "9")
-        )
-        .errno,
-        EINVAL
-    );
-    assert_eq!(
-        ctl.ovs(
-            family,
-            OVS_PACKET_CMD_EXECUTE,
-            0,
-            dp,
-            &execute_attrs(&frame, 0, "set(ipv6(hlimit=1)),1")
-        )
-        .errno,
-        EINVAL
-    );
-    assert_eq!(
-        ctl.ovs(
-            family,
-            OVS_PACKET_CMD_EXECUTE,
-            0,
-            dp + 1,
-            &execute_attrs(&frame, 0, "1")
-        )
-        .errno,
-        ENODEV
-    );
-    // A rewrite on the way: executed, counted once more.
-    let r = ctl.ovs(
-        family,
-        OVS_PACKET_CMD_EXECUTE,
-        0,
-        dp,
-        &execute_attrs(&frame, 0, "set(ipv4(ttl=9)),1"),
-    );
-    assert_eq!(r.errno, 0);
+    assert_eq!(execute(ctl, dp, missing.as_bytes()), EINVAL);
+    for (frame, actions) in [
+        (&frame[..10], "1"),
+        (&frame[..], "9"),
+        (&frame[..], "set(ipv6(hlimit=1)),1"),
+    ] {
+        let attrs = execute_attrs(frame, 0, actions);
+        assert_eq!(execute(ctl, dp, &attrs), EINVAL, "{actions}");
+    }
+    assert_eq!(execute(ctl, dp + 1, &execute_attrs(&frame, 0, "1")), ENODEV);
+    // A rewrite on the way: executed.
+    let attrs = execute_attrs(&frame, 0, "set(ipv4(ttl=9)),1");
+    assert_eq!(execute(ctl, dp, &attrs), 0);
     d.stop();
 }
 
@@ -281,15 +234,9 @@ fn u3_userspace_action_sends_the_packet_with_its_userdata() {
     let _ = upcalls(&mut handler, Duration::from_millis(200));
 
     // From an execute too.
-    let family = d.ctl.family(OVS_PACKET_FAMILY);
     let dp = d.ctl.dp_ifindex;
     let attrs = execute_attrs(&frame, 0, &format!("userspace(pid={pid},userdata(aabb))"));
-    assert_eq!(
-        d.ctl
-            .ovs(family, OVS_PACKET_CMD_EXECUTE, 0, dp, &attrs)
-            .errno,
-        0
-    );
+    assert_eq!(execute(&mut d.ctl, dp, &attrs), 0);
     let got = upcalls(&mut handler, Duration::from_millis(300));
     assert_eq!(got.len(), 1, "{got:?}");
     // Open vSwitch's syntax pads user data to at least 8 bytes.
