@@ -122,22 +122,13 @@ impl Controller {
         if let Some(line) = self.seen.iter().find(|l| l.contains(needle)) {
             return line.clone();
         }
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    self.seen.push(line.clone());
-                    if line.contains(needle) {
-                        return line;
-                    }
-                }
-                Err(_) => panic!(
-                    "the controller did not print {needle:?}; saw {:?}",
-                    self.seen
-                ),
-            }
-        }
+        common::wait_for_line(
+            "the controller",
+            &self.lines,
+            &mut self.seen,
+            needle,
+            Duration::from_secs(15),
+        )
     }
 
     /// Every line printed so far that was not read yet.

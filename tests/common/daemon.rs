@@ -78,22 +78,7 @@ impl Daemon {
 
     /// Waits for a stdout line containing `needle`.
     pub fn wait_for(&mut self, needle: &str, timeout: Duration) -> String {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    self.seen.push(line.clone());
-                    if line.contains(needle) {
-                        return line;
-                    }
-                }
-                Err(_) => panic!(
-                    "dpswitchd did not print {needle:?} within {timeout:?}; saw {:?}",
-                    self.seen
-                ),
-            }
-        }
+        wait_for_line("dpswitchd", &self.lines, &mut self.seen, needle, timeout)
     }
 
     /// Waits for the daemon to exit on its own.
@@ -141,6 +126,30 @@ pub fn test_socket_path(tag: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).expect("socket directory");
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     dir.join("dpswitch.sock")
+}
+
+/// Takes lines from `lines` until one contains `needle`, keeping each in
+/// `seen`; panics naming `who` after `timeout`.
+pub fn wait_for_line(
+    who: &str,
+    lines: &Receiver<String>,
+    seen: &mut Vec<String>,
+    needle: &str,
+    timeout: Duration,
+) -> String {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) => {
+                seen.push(line.clone());
+                if line.contains(needle) {
+                    return line;
+                }
+            }
+            Err(_) => panic!("{who} did not print {needle:?} within {timeout:?}; saw {seen:?}"),
+        }
+    }
 }
 
 pub fn wait_timeout(child: &mut Child, timeout: Duration) -> ExitStatus {
