@@ -52,11 +52,35 @@ for i in $(seq $hosts); do
     ip netns exec $ns ip link set $tap up
 done
 
+dpctl() { echo "demo: \$ dpctl $*"; target/release/dpctl --socket $socket "$@" | sed 's/^/demo:   /'; }
+ping_once() { # from to
+    if ip netns exec dpswitch-demo-$1 ping -q -c 2 -i 0.2 -W 1 10.99.0.$2 >/dev/null 2>&1; then
+        echo "demo: ping 10.99.0.$1 -> 10.99.0.$2: answered"
+    else
+        echo "demo: ping 10.99.0.$1 -> 10.99.0.$2: no answer"
+    fi
+}
+
+# First by hand, as with ovs-dpctl: install, modify, dump and delete flows.
+echo "demo: flows by hand between hosts 1 and 2"
+dpctl add-flow 'in_port(1),eth(),eth_type(0x0806),arp()' 2
+dpctl add-flow 'in_port(2),eth(),eth_type(0x0806),arp()' 1
+dpctl add-flow 'in_port(1),eth(),eth_type(0x0800),ipv4(frag=no)' 2
+dpctl add-flow 'in_port(2),eth(),eth_type(0x0800),ipv4(frag=no)' 1
+ping_once 1 2
+dpctl mod-flow 'in_port(1),eth(),eth_type(0x0800),ipv4(frag=no)' drop
+ping_once 1 2
+dpctl mod-flow 'in_port(1),eth(),eth_type(0x0800),ipv4(frag=no)' 2
+ping_once 1 2
+dpctl dump-flows
+dpctl del-flows
+
+# Then a controller decides.
+echo "demo: dpctl learn takes over"
 target/release/dpctl --socket $socket learn > >(sed -u 's/^/demo: controller: /') 2>&1 &
 controller=$!
 sleep 0.5
 
-dpctl() { echo "demo: \$ dpctl $*"; target/release/dpctl --socket $socket "$@" | sed 's/^/demo:   /'; }
 ping_all() {
     for i in $(seq $hosts); do
         for j in $(seq $hosts); do
