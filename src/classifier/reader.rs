@@ -197,7 +197,6 @@ impl ClassifierReader {
                 break;
             }
             let layout = subtable.layout();
-            let len = layout.key_len();
             let mut m = 0;
             let mut bits = pending;
             while bits != 0 {
@@ -209,27 +208,22 @@ impl ClassifierReader {
                 m += 1;
             }
             probes += m as u32;
-            let mut refs: [&[u8]; LOOKUP_BULK_MAX] = [&[]; LOOKUP_BULK_MAX];
-            for (r, k) in refs.iter_mut().zip(scratch.keys.iter()).take(m) {
-                *r = &k[..len];
-            }
-            let mut found: [Option<&'a Flow>; LOOKUP_BULK_MAX] = [None; LOOKUP_BULK_MAX];
-            let Ok(hits) = subtable.map().lookup_bulk(
+            let Ok(hits) = subtable.map().lookup_rows(
                 &self.rcu,
-                &refs[..m],
+                &scratch.keys[..m],
                 &scratch.sigs[..m],
-                &mut found[..m],
+                |j, flow| {
+                    let i = usize::from(scratch.index[j]);
+                    if let Some(slot) = out.get_mut(i) {
+                        *slot = Some(flow);
+                        pending &= !(1u64 << i);
+                    }
+                },
             ) else {
                 continue;
             };
             if hits.0 == 0 {
                 continue;
-            }
-            for (flow, &i) in found.iter().zip(scratch.index.iter()).take(m) {
-                if let (Some(flow), Some(slot)) = (flow, out.get_mut(usize::from(i))) {
-                    *slot = Some(*flow);
-                    pending &= !(1u64 << i);
-                }
             }
             subtable.count_hits(self.slot, u64::from(hits.count()));
         }

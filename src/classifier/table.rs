@@ -35,7 +35,7 @@ impl Default for TableConfig {
             max_flows: 65536,
             max_readers: 8,
             initial_subtable_capacity: 1024,
-            flow_cache_entries: 131_072,
+            flow_cache_entries: 262_144,
         }
     }
 }

@@ -4,6 +4,7 @@
 
 use std::ffi::{c_void, CString};
 use std::marker::PhantomData;
+use std::mem::MaybeUninit;
 use std::ops::{BitOr, Deref};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr::NonNull;
@@ -428,6 +429,56 @@ impl HashLookup {
                 data.as_mut_ptr().cast(),
             )
         };
+        Ok(BulkHits(hits))
+    }
+
+    /// Like [`HashLookup::lookup_bulk_with_hash`] for keys kept in fixed
+    /// rows of `K >= key_len` bytes (only the first key_len are read), and
+    /// without clearing per-call arrays, which cost more than the lookup
+    /// when a burst leaves few keys for many subtables. Calls `hit(i, data)`
+    /// for each key found.
+    #[inline]
+    pub fn lookup_rows_with_hash<const K: usize>(
+        &self,
+        keys: &[[u8; K]],
+        sigs: &[u32],
+        mut hit: impl FnMut(usize, usize),
+    ) -> Result<BulkHits, DpdkError> {
+        const OP: &str = "rte_hash_lookup_with_hash_bulk_data";
+        let n = keys.len();
+        if n > LOOKUP_BULK_MAX || sigs.len() < n || K < self.key_len {
+            return Err(DpdkError::invalid(
+                OP,
+                format!("{n} keys of {K} bytes, {} signatures", sigs.len()),
+            ));
+        }
+        let mut key_ptrs = [MaybeUninit::<*const c_void>::uninit(); LOOKUP_BULK_MAX];
+        for (slot, key) in key_ptrs.iter_mut().zip(keys) {
+            slot.write(key.as_ptr().cast());
+        }
+        let mut data = [MaybeUninit::<*mut c_void>::uninit(); LOOKUP_BULK_MAX];
+        let mut hits = 0u64;
+        // SAFETY: live table; the first n key pointers are written and point
+        // at rows of at least key_len bytes; n signatures follow `sigs`,
+        // which DPDK only reads (its prototype lacks the const); data has
+        // room for n pointers.
+        unsafe {
+            ffi::rte_hash_lookup_with_hash_bulk_data(
+                self.raw.as_ptr(),
+                key_ptrs.as_mut_ptr().cast(),
+                sigs.as_ptr().cast_mut(),
+                n as u32,
+                &mut hits,
+                data.as_mut_ptr().cast(),
+            )
+        };
+        let mut bits = hits;
+        while bits != 0 {
+            let i = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            // SAFETY: DPDK writes data[i] for every key it reports found.
+            hit(i, unsafe { data[i].assume_init() } as usize);
+        }
         Ok(BulkHits(hits))
     }
 

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use super::eal::Eal;
 use super::error::DpdkError;
-use super::hash::{BulkHits, HashParams, HashTable, RcuReclaimConfig, LOOKUP_BULK_MAX};
+use super::hash::{BulkHits, HashParams, HashTable, RcuReclaimConfig};
 use super::rcu::RcuReader;
 use super::rcu_domain::{protects, RcuDomain};
 
@@ -122,16 +122,17 @@ impl<V: Send + Sync + 'static> RcuMap<V> {
         Ok(found.map(|data| unsafe { &*(data as *const V) }))
     }
 
-    /// Looks up to [`LOOKUP_BULK_MAX`] keys with their signatures; `out[i]`
-    /// is the value of `keys[i]` or None. References stay valid until
+    /// Looks up to [`LOOKUP_BULK_MAX`] keys kept in rows of `K` bytes
+    /// (the first key_len of each) with their signatures, calling
+    /// `hit(i, value)` for each `keys[i]` found. Values stay valid until
     /// `reader` quiesces.
     #[inline]
-    pub fn lookup_bulk<'a>(
+    pub fn lookup_rows<'a, const K: usize>(
         &'a self,
         reader: &'a RcuReader,
-        keys: &[&[u8]],
+        keys: &[[u8; K]],
         sigs: &[u32],
-        out: &mut [Option<&'a V>],
+        mut hit: impl FnMut(usize, &'a V),
     ) -> Result<BulkHits, DpdkError> {
         if !protects(reader, self.domain) {
             return Err(DpdkError::invalid(
@@ -139,22 +140,12 @@ impl<V: Send + Sync + 'static> RcuMap<V> {
                 "reader is offline or of another domain",
             ));
         }
-        if out.len() < keys.len() {
-            return Err(DpdkError::invalid("rcu_map", "out is shorter than keys"));
-        }
-        let mut data = [0usize; LOOKUP_BULK_MAX];
-        let hits = self.table.lookup_bulk_with_hash(keys, sigs, &mut data)?;
-        for (i, slot) in out.iter_mut().take(keys.len()).enumerate() {
-            *slot = if hits.is_hit(i) {
-                // SAFETY: a hit's datum is an Arc<V> of this map, released
-                // only after a grace period that waits for this online
-                // reader, which cannot quiesce while borrowed for 'a.
-                Some(unsafe { &*(data[i] as *const V) })
-            } else {
-                None
-            };
-        }
-        Ok(hits)
+        self.table.lookup_rows_with_hash(keys, sigs, |i, data| {
+            // SAFETY: a hit's datum is an Arc<V> of this map, released
+            // only after a grace period that waits for this online
+            // reader, which cannot quiesce while borrowed for 'a.
+            hit(i, unsafe { &*(data as *const V) })
+        })
     }
 }
 
