@@ -14,6 +14,7 @@ use super::stats::PmdStats;
 use super::upcall::UpcallSender;
 use crate::classifier::{ClassifierReader, Flow};
 use crate::dpdk::{tsc_cycles, Mbuf, MbufBurst, RingConsumer, RxQueue, TxQueue};
+use crate::flow::odp::Action;
 use crate::flow::{extract, FlowKey};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -92,13 +93,34 @@ pub struct Pmd {
     pub stop: Arc<AtomicBool>,
 }
 
-/// One flow's share of a burst, accounted once.
-#[derive(Clone, Copy, Default)]
-struct Group {
-    first: usize,
+/// One flow's share of a burst: accounted once, its actions read once.
+#[derive(Clone, Copy)]
+struct Group<'a> {
+    flow: &'a Flow,
+    actions: &'a [Action],
+    /// The port index when the actions are one output to a known port:
+    /// the usual megaflow, whose packets skip the action interpreter.
+    only_output: Option<usize>,
     packets: u64,
     bytes: u64,
     tcp_flags: u16,
+}
+
+impl<'a> Group<'a> {
+    fn new(flow: &'a Flow, actions: &'a [Action], ports: &PortIndex) -> Group<'a> {
+        let only_output = match actions {
+            [Action::Output(port)] => ports.index(*port),
+            _ => None,
+        };
+        Group {
+            flow,
+            actions,
+            only_output,
+            packets: 0,
+            bytes: 0,
+            tcp_flags: 0,
+        }
+    }
 }
 
 impl Pmd {
@@ -165,8 +187,8 @@ impl Pmd {
         let n = keys.len();
         let mut found: [Option<&Flow>; MAX_BURST] = [None; MAX_BURST];
         let probed = classifier.classify_burst(keys, &mut found[..n]);
-        let mut groups = [Group::default(); MAX_BURST];
-        let mut n_groups = 0;
+        let mut groups: [Option<Group>; MAX_BURST] = [None; MAX_BURST];
+        let (mut n_groups, mut current) = (0, 0);
         let (mut hit, mut lost) = (0u64, 0u64);
         let now = tsc_cycles();
         for (i, mbuf) in burst.drain().enumerate() {
@@ -177,24 +199,32 @@ impl Pmd {
                 continue;
             };
             hit += 1;
-            let g = match groups[..n_groups]
-                .iter()
-                .position(|g| found[g.first].is_some_and(|f| std::ptr::eq(f, flow)))
-            {
-                Some(g) => g,
-                None => {
-                    groups[n_groups].first = i;
-                    n_groups += 1;
-                    n_groups - 1
-                }
+            // Packets of one flow tend to come together: try the last
+            // packet's group before searching.
+            let same = |g: &Option<Group>| g.is_some_and(|g| std::ptr::eq(g.flow, flow));
+            if !same(&groups[current]) {
+                current = match groups[..n_groups].iter().position(same) {
+                    Some(g) => g,
+                    None => {
+                        groups[n_groups] = Some(Group::new(flow, classifier.actions(flow), ports));
+                        n_groups += 1;
+                        n_groups - 1
+                    }
+                };
+            }
+            let Some(group) = groups[current].as_mut() else {
+                continue; // unreachable: `current` names a filled group
             };
-            let group = &mut groups[g];
             group.packets += 1;
             group.bytes += u64::from(mbuf.pkt_len());
             group.tcp_flags |= keys[i].tcp_flags();
+            if let Some(port) = group.only_output {
+                lost += tx[port].push(mbuf);
+                continue;
+            }
             let mut upcall_lost = 0;
             execute_with_upcalls(
-                classifier.actions(flow),
+                group.actions,
                 mbuf,
                 rng,
                 &mut |port, m| match ports.index(port) {
@@ -210,10 +240,8 @@ impl Pmd {
             );
             lost += upcall_lost;
         }
-        for g in &groups[..n_groups] {
-            if let Some(flow) = found[g.first] {
-                classifier.record(flow, g.packets, g.bytes, g.tcp_flags, now);
-            }
+        for g in groups[..n_groups].iter().flatten() {
+            classifier.record(g.flow, g.packets, g.bytes, g.tcp_flags, now);
         }
         stats.received(n as u64);
         stats.hit(hit);
