@@ -2,7 +2,10 @@
 //! search gives, action swaps show through it, and a deleted flow is never
 //! answered from it, neither on the same lcore nor, once the delete has
 //! returned and a grace period passed, on a worker lcore that has the flow
-//! cached and classifies its keys nonstop. One test per file because EAL
+//! cached and classifies its keys nonstop. A packet whose key equals the
+//! one before it on every masked bit takes its neighbour's answer: the
+//! answers and counters are those of a lookup per packet, also right after
+//! a new mask widens what is compared. One test per file because EAL
 //! initialises once per process.
 
 mod common;
@@ -278,12 +281,86 @@ fn deleted_flows_leave_a_busy_worker_s_cache(eal: &Eal) {
     assert_eq!(table.pending_reclaim(), 0);
 }
 
+/// Bursts full of neighbours that agree on every masked bit, with and
+/// without the flow cache, as the table changes between bursts.
+fn neighbours_take_the_same_answers_as_a_lookup(eal: &Eal) {
+    for cache_entries in [0, 4096] {
+        let mut table = FlowTable::new(
+            eal,
+            TableConfig {
+                flow_cache_entries: cache_entries,
+                ..TableConfig::default()
+            },
+        )
+        .unwrap();
+        let mut reader = table.reader(0).unwrap();
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        // Flow f of round r matches recirc_id f plus a field set; keys are
+        // drawn from few bases with noise in every word, so runs of keys
+        // share every bit some mask selects while differing elsewhere.
+        let mut expected = (0u64, 0u64, 0u64); // hit, missed, probes + cache hits
+        for round in 0..8usize {
+            let f = round * 7;
+            table
+                .insert(&match_of(f), None, vec![Action::Output(f as u32)])
+                .unwrap();
+            let masks = table.masks_in_rank_order().to_vec();
+            for _ in 0..50 {
+                let mut keys = [FlowKey::default(); BURST];
+                let mut base = packet(f, 0);
+                for key in keys.iter_mut() {
+                    if next() % 4 == 0 {
+                        let g = (next() % 9) as usize * 7; // some have no flow
+                        base = packet(g, next() as usize % 3);
+                    }
+                    let mut w = *base.words();
+                    for (j, word) in w.iter_mut().enumerate() {
+                        let masked = masks.iter().fold(0, |a, m| a | m.words()[j]);
+                        *word = (*word & masked) | (next() & !masked);
+                    }
+                    *key = FlowKey::from_words(w);
+                }
+                let mut out = [None; BURST];
+                let probes = reader.classify_burst(&keys, &mut out);
+                for (key, got) in keys.iter().zip(&out) {
+                    assert_eq!(got.map(Flow::id), table.lookup(key).map(Flow::id));
+                }
+                let found = out.iter().filter(|f| f.is_some()).count() as u64;
+                expected.0 += found;
+                expected.1 += BURST as u64 - found;
+                expected.2 += u64::from(probes);
+                reader.quiescent();
+            }
+        }
+        let stats = table.datapath_stats();
+        assert_eq!((stats.hit, stats.missed), (expected.0, expected.1));
+        assert_eq!(stats.mask_hit, expected.2);
+        assert!(
+            stats.mask_hit + stats.cache_hit >= stats.hit + stats.missed,
+            "every packet counted as probed or cached: {stats:?}"
+        );
+        if cache_entries == 0 {
+            assert_eq!(stats.cache_hit, 0);
+        }
+        drop(reader);
+        table.flush().unwrap();
+        table.reclaim();
+    }
+}
+
 #[test]
 fn the_flow_cache_answers_as_the_search_and_forgets_deleted_flows() {
     let args = common::eal_args("classifier_cache", &["-l", "0,1", "--log-level=warning"]);
     let eal = Eal::init(args.clone()).expect("EAL initialises");
     cached_answers_are_the_search_answers(&eal);
     deleted_flows_leave_a_busy_worker_s_cache(&eal);
+    neighbours_take_the_same_answers_as_a_lookup(&eal);
     eal.cleanup()
         .expect("EAL cleans up once every handle is gone");
     common::remove_runtime_dir(&args);

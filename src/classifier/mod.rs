@@ -22,6 +22,7 @@ mod cache;
 mod compact;
 mod error;
 mod flow;
+mod ranked;
 mod reader;
 mod subtable;
 mod table;

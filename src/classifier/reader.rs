@@ -4,21 +4,23 @@
 //! hashed, then each stage prefetches what the next one reads), and only
 //! its misses through the tuple-space search, which then teaches the cache.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 
 use super::cache::FlowCache;
 use super::compact::{CompactKey, COMPACT_MAX};
 use super::flow::Flow;
-use super::subtable::{LcoreCounter, Subtable};
+use super::ranked::{MaskUnion, Ranked};
+use super::subtable::LcoreCounter;
 use crate::dpdk::{RcuCell, RcuReader, RcuSlots, LOOKUP_BULK_MAX};
 use crate::flow::key::FlowKey;
 use crate::flow::odp::Action;
 
 /// What the management side and every reader share.
 pub(super) struct Shared {
-    /// Subtables in rank order; replaced whole, never edited in place.
-    pub(super) subtables: RcuCell<Box<[Arc<Subtable>]>>,
+    /// Subtables in rank order and their masks' union; replaced whole,
+    /// never edited in place.
+    pub(super) ranked: RcuCell<Ranked>,
     /// Every flow in the table, at its `cache_slot`: what flow caches
     /// point into.
     pub(super) flows: RcuSlots<Flow>,
@@ -49,7 +51,13 @@ pub struct ClassifierReader {
     slot: usize,
     scratch: RefCell<Box<Scratch>>,
     cache: Option<RefCell<FlowCache>>,
+    /// Bursts left before keys are next compared with their predecessors.
+    skip_dedupe: Cell<u32>,
 }
+
+/// Bursts classified without comparing neighbours after one where no key
+/// equalled the one before it.
+const DEDUPE_BACKOFF: u32 = 15;
 
 impl ClassifierReader {
     pub(super) fn new(
@@ -69,6 +77,7 @@ impl ClassifierReader {
                 index: [0; LOOKUP_BULK_MAX],
             })),
             cache: FlowCache::new(cache_entries).map(RefCell::new),
+            skip_dedupe: Cell::new(0),
         }
     }
 
@@ -87,12 +96,18 @@ impl ClassifierReader {
     /// many subtables were probed, summed over the packets (the kernel's
     /// n_mask_hit; a flow cache hit probes none). The flows stay valid
     /// until the next `quiescent()`.
+    ///
+    /// A key that agrees with the one before it on every bit some mask
+    /// selects takes that key's answer without a lookup (the usual case
+    /// when few masks look at few fields), and is counted as that key was:
+    /// as a cache hit, or with as many subtables probed.
     pub fn classify_burst<'a>(&'a self, keys: &[FlowKey], out: &mut [Option<&'a Flow>]) -> u32 {
         let n = keys.len().min(out.len());
+        let ranked = self.shared.ranked.read(&self.rcu);
         let (mut probes, mut cached, mut missed) = (0u32, 0u32, 0u32);
         // With one subtable the search is one probe, as cheap as a cache
         // lookup and exact: the cache would only add work.
-        let cache_pays = self.shared.subtables.read(&self.rcu).len() > 1;
+        let cache_pays = ranked.subtables.len() > 1;
         let mut cache = self
             .cache
             .as_ref()
@@ -103,23 +118,32 @@ impl ClassifierReader {
             .zip(out[..n].chunks_mut(LOOKUP_BULK_MAX))
         {
             out.fill(None);
+            let mut cost = [Cost::Cached; LOOKUP_BULK_MAX];
             let mut hashes = [0u32; LOOKUP_BULK_MAX];
-            let all = all_of(keys.len());
+            let leaders = self.leaders(&ranked.union, keys);
             let pending = match cache.as_deref() {
-                Some(cache) => self.cache_stage(cache, keys, out, &mut hashes),
-                None => all,
+                Some(cache) => self.cache_stage(cache, keys, out, &mut hashes, leaders),
+                None => leaders,
             };
-            cached += (all & !pending).count_ones();
-            probes += self.megaflow_stage(keys, out, pending);
+            self.megaflow_stage(ranked, keys, out, pending, &mut cost);
             let mut learned = pending;
             while learned != 0 {
                 let i = learned.trailing_zeros() as usize;
                 learned &= learned - 1;
-                match (out.get(i).copied().flatten(), cache.as_deref_mut()) {
-                    (Some(flow), Some(cache)) => cache.insert(hashes[i], flow.cache_slot()),
-                    (Some(_), None) => {}
-                    (None, _) => missed += 1,
+                if let (Some(Some(flow)), Some(cache)) = (out.get(i), cache.as_deref_mut()) {
+                    cache.insert(hashes[i], flow.cache_slot());
                 }
+            }
+            for i in 0..out.len() {
+                if leaders & (1 << i) == 0 {
+                    out[i] = out[i - 1];
+                    cost[i] = cost[i - 1];
+                }
+                match cost[i] {
+                    Cost::Cached => cached += 1,
+                    Cost::Probed(p) => probes += p,
+                }
+                missed += u32::from(out[i].is_none());
             }
         }
         if let Some(c) = self.shared.counters.get(self.slot) {
@@ -131,47 +155,70 @@ impl ClassifierReader {
         probes
     }
 
+    /// The keys that differ from the one before them under `union` (bit
+    /// i: keys[i]; the first always does): those that need a lookup. The
+    /// comparison costs about a tenth of a lookup, so after a burst with
+    /// no key to spare it is left out for the next few bursts.
+    fn leaders(&self, union: &MaskUnion, keys: &[FlowKey]) -> u64 {
+        let all = all_of(keys.len());
+        let skip = self.skip_dedupe.get();
+        if skip > 0 {
+            self.skip_dedupe.set(skip - 1);
+            return all;
+        }
+        let mut leaders = 1u64;
+        for (i, pair) in keys.windows(2).enumerate() {
+            if !union.same(&pair[0], &pair[1]) {
+                leaders |= 1 << (i + 1);
+            }
+        }
+        if leaders == all {
+            self.skip_dedupe.set(DEDUPE_BACKOFF);
+        }
+        leaders
+    }
+
     /// The flow cache's answers for up to [`LOOKUP_BULK_MAX`] keys, in
     /// stages over the whole burst so each one's loads were prefetched by
     /// the one before: hash every key and prefetch its bucket; read the
     /// buckets and prefetch the flow slots they name; load the flows and
     /// prefetch their masks and keys; keep each flow that covers its key.
-    /// Leaves every key's hash in `hashes` and returns the keys still
-    /// unmatched (bit i: keys[i]).
+    /// Only the keys of `wanted` (bit i: keys[i]) are looked up. Leaves
+    /// their hashes in `hashes` and returns those still unmatched.
     fn cache_stage<'a>(
         &'a self,
         cache: &FlowCache,
         keys: &[FlowKey],
         out: &mut [Option<&'a Flow>],
         hashes: &mut [u32; LOOKUP_BULK_MAX],
+        wanted: u64,
     ) -> u64 {
-        for (hash, key) in hashes.iter_mut().zip(keys) {
-            *hash = FlowCache::hash(key);
-            cache.prefetch(*hash);
-        }
         let mut slots = [None; LOOKUP_BULK_MAX];
-        for (slot, hash) in slots.iter_mut().zip(hashes.iter()).take(keys.len()) {
-            *slot = cache.find(*hash);
-            if let Some(s) = *slot {
+        let mut flows: [Option<&'a Flow>; LOOKUP_BULK_MAX] = [None; LOOKUP_BULK_MAX];
+        let wanted = wanted & all_of(keys.len());
+        for i in bits(wanted) {
+            hashes[i] = FlowCache::hash(&keys[i]);
+            cache.prefetch(hashes[i]);
+        }
+        for i in bits(wanted) {
+            slots[i] = cache.find(hashes[i]);
+            if let Some(s) = slots[i] {
                 self.shared.flows.prefetch(s as usize);
             }
         }
-        let mut flows: [Option<&'a Flow>; LOOKUP_BULK_MAX] = [None; LOOKUP_BULK_MAX];
-        for (flow, slot) in flows.iter_mut().zip(slots.iter()).take(keys.len()) {
-            if let Some(s) = *slot {
-                *flow = self.shared.flows.get(&self.rcu, s as usize);
-                if let Some(f) = *flow {
+        for i in bits(wanted) {
+            if let Some(s) = slots[i] {
+                flows[i] = self.shared.flows.get(&self.rcu, s as usize);
+                if let Some(f) = flows[i] {
                     f.prefetch_match();
                 }
             }
         }
-        let mut pending = all_of(keys.len());
-        for (i, ((flow, key), out)) in flows.iter().zip(keys).zip(out.iter_mut()).enumerate() {
-            if let Some(f) = *flow {
-                if f.covers(key) {
-                    *out = Some(f);
-                    pending &= !(1u64 << i);
-                }
+        let mut pending = wanted;
+        for i in bits(wanted) {
+            if let Some(f) = flows[i].filter(|f| f.covers(&keys[i])) {
+                out[i] = Some(f);
+                pending &= !(1u64 << i);
             }
         }
         pending
@@ -179,35 +226,40 @@ impl ClassifierReader {
 
     /// Tuple-space search over the subtables in rank order for the packets
     /// of `pending` (bit i: keys[i] unmatched), one bulk lookup per
-    /// subtable.
+    /// subtable; `cost[i]` becomes how many subtables key i probed.
     fn megaflow_stage<'a>(
         &'a self,
+        ranked: &'a Ranked,
         keys: &[FlowKey],
         out: &mut [Option<&'a Flow>],
         mut pending: u64,
-    ) -> u32 {
+        cost: &mut [Cost; LOOKUP_BULK_MAX],
+    ) {
+        if pending == 0 {
+            return;
+        }
         let Ok(mut scratch) = self.scratch.try_borrow_mut() else {
-            return 0;
+            return;
         };
         let scratch = &mut **scratch;
-        let subtables = self.shared.subtables.read(&self.rcu);
-        let mut probes = 0u32;
-        for subtable in subtables.iter() {
+        for i in bits(pending) {
+            cost[i] = Cost::Probed(0);
+        }
+        for subtable in ranked.subtables.iter() {
             if pending == 0 {
                 break;
             }
             let layout = subtable.layout();
             let mut m = 0;
-            let mut bits = pending;
-            while bits != 0 {
-                let i = bits.trailing_zeros() as usize;
-                bits &= bits - 1;
+            for i in bits(pending) {
                 let Some(key) = keys.get(i) else { break };
                 scratch.sigs[m] = layout.write(key, &mut scratch.keys[m]);
                 scratch.index[m] = i as u8;
+                if let Cost::Probed(p) = &mut cost[i] {
+                    *p += 1;
+                }
                 m += 1;
             }
-            probes += m as u32;
             let Ok(hits) = subtable.map().lookup_rows(
                 &self.rcu,
                 &scratch.keys[..m],
@@ -222,12 +274,10 @@ impl ClassifierReader {
             ) else {
                 continue;
             };
-            if hits.0 == 0 {
-                continue;
+            if hits.0 != 0 {
+                subtable.count_hits(self.slot, u64::from(hits.count()));
             }
-            subtable.count_hits(self.slot, u64::from(hits.count()));
         }
-        probes
     }
 
     /// A flow's actions as this reader sees them: one whole list, valid
@@ -252,6 +302,24 @@ impl ClassifierReader {
     pub fn quiescent(&mut self) {
         self.rcu.quiescent();
     }
+}
+
+/// How a key's answer was found.
+#[derive(Clone, Copy)]
+enum Cost {
+    Cached,
+    /// Subtables probed.
+    Probed(u32),
+}
+
+/// The indexes of the set bits of `mask`, lowest first.
+#[inline]
+fn bits(mut mask: u64) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        let i = mask.trailing_zeros() as usize;
+        mask &= mask.wrapping_sub(1);
+        (i < 64).then_some(i)
+    })
 }
 
 fn all_of(n: usize) -> u64 {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use super::error::{TableError, ENOSPC};
 use super::flow::{Flow, FlowId, FlowStats, Ufid};
+use super::ranked::Ranked;
 use super::reader::{ClassifierReader, ReaderCounters, Shared};
 use super::subtable::Subtable;
 use crate::dpdk::{Eal, RcuCell, RcuDomain, RcuSlots};
@@ -85,7 +86,7 @@ impl FlowTable {
     pub fn new(eal: &Eal, config: TableConfig) -> Result<FlowTable, TableError> {
         let domain = RcuDomain::new(config.max_readers.max(1))?;
         let shared = Arc::new(Shared {
-            subtables: RcuCell::new(Box::new([]), &domain),
+            ranked: RcuCell::new(Ranked::empty(), &domain),
             flows: RcuSlots::new(config.max_flows, &domain),
             counters: (0..config.max_readers)
                 .map(|_| ReaderCounters::default())
@@ -487,7 +488,8 @@ impl FlowTable {
             .iter()
             .filter_map(|mask| self.masks.get(mask).map(|e| Arc::clone(&e.subtable)))
             .collect();
-        self.shared.subtables.replace(list, &self.domain);
+        let ranked = Ranked::new(list, &self.order);
+        self.shared.ranked.replace(ranked, &self.domain);
     }
 }
 
