@@ -75,6 +75,10 @@ const FUNCTIONS: &[&str] = &[
     "rte_rcu_qsbr_synchronize",
     // ring
     "rte_ring_get_memsize",
+    // memory accounting
+    "rte_malloc_get_socket_stats",
+    "rte_socket_count",
+    "rte_socket_id_by_idx",
     "rte_ring_init",
     // the C shim
     "dpsw_.*",

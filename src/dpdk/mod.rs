@@ -16,6 +16,7 @@ mod hash;
 mod lcore;
 mod log;
 mod mbuf;
+mod memory;
 mod mempool;
 mod prefetch;
 mod queue;
@@ -40,6 +41,7 @@ pub use hash::{
 pub use lcore::{current_lcore, LcoreJob, LCORE_ID_ANY};
 pub use log::{global_level, set_global_level, LogLevel};
 pub use mbuf::Mbuf;
+pub use memory::{dpdk_heap_bytes, process_heap_bytes};
 pub use mempool::{Mempool, DEFAULT_DATA_ROOM, SOCKET_ID_ANY};
 pub use prefetch::prefetch;
 pub use queue::{RxQueue, TxQueue};

@@ -13,5 +13,6 @@
 #include <rte_hash.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
+#include <rte_malloc.h>
 
 #include "shim.h"

@@ -1,0 +1,55 @@
+//! Memory accounting, for measuring what the datapath's tables cost: bytes
+//! allocated from DPDK's heaps (hugepage memory: rte_hash tables, mempools)
+//! and from the process heap (Rust's allocations, through glibc).
+
+use super::eal::Eal;
+use super::ffi;
+
+/// Bytes allocated from DPDK's malloc heaps, over every NUMA socket.
+pub fn dpdk_heap_bytes(_eal: &Eal) -> u64 {
+    // SAFETY: EAL is initialised (an `Eal` handle exists).
+    let sockets = unsafe { ffi::rte_socket_count() };
+    (0..sockets)
+        .map(|idx| {
+            // SAFETY: idx < rte_socket_count().
+            let socket = unsafe { ffi::rte_socket_id_by_idx(idx) };
+            let mut stats = ffi::rte_malloc_socket_stats::default();
+            // SAFETY: a valid socket id and a writable stats struct.
+            let ret = unsafe { ffi::rte_malloc_get_socket_stats(socket, &mut stats) };
+            if ret == 0 {
+                stats.heap_allocsz_bytes as u64
+            } else {
+                0
+            }
+        })
+        .sum()
+}
+
+/// glibc's `struct mallinfo2` (all fields size_t).
+#[repr(C)]
+#[derive(Default)]
+struct Mallinfo2 {
+    arena: usize,
+    ordblks: usize,
+    smblks: usize,
+    hblks: usize,
+    hblkhd: usize,
+    usmblks: usize,
+    fsmblks: usize,
+    uordblks: usize,
+    fordblks: usize,
+    keepcost: usize,
+}
+
+extern "C" {
+    fn mallinfo2() -> Mallinfo2;
+}
+
+/// Bytes in use on the process heap: small blocks in the main arena plus
+/// blocks glibc mapped on their own (other threads' arenas are not
+/// counted, so call it from the thread that allocated).
+pub fn process_heap_bytes() -> u64 {
+    // SAFETY: mallinfo2 only reads the allocator's statistics (glibc >= 2.33).
+    let info = unsafe { mallinfo2() };
+    (info.uordblks + info.hblkhd) as u64
+}
