@@ -14,8 +14,9 @@ use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use dpswitch::classifier::{Flow, FlowId, FlowTable, TableConfig};
+use dpswitch::classifier::{ClassifierReader, Flow, FlowId, FlowTable, TableConfig};
 use dpswitch::dpdk::Eal;
+use dpswitch::flow::extract::Depth;
 use dpswitch::flow::key::{FlowKey, FlowMask, FLOW_WORDS};
 use dpswitch::flow::matching::Match;
 use dpswitch::flow::odp::Action;
@@ -281,6 +282,13 @@ fn deleted_flows_leave_a_busy_worker_s_cache(eal: &Eal) {
     assert_eq!(table.pending_reclaim(), 0);
 }
 
+/// The depth `fill_and_classify` hands its filler.
+fn depth_of(reader: &ClassifierReader) -> Depth {
+    let mut seen = None;
+    reader.fill_and_classify(&mut [], &mut [], |depth, _| seen = Some(depth));
+    seen.expect("the filler runs")
+}
+
 /// Bursts full of neighbours that agree on every masked bit, with and
 /// without the flow cache, as the table changes between bursts.
 fn neighbours_take_the_same_answers_as_a_lookup(eal: &Eal) {
@@ -294,6 +302,9 @@ fn neighbours_take_the_same_answers_as_a_lookup(eal: &Eal) {
         )
         .unwrap();
         let mut reader = table.reader(0).unwrap();
+        // Keys are filled as deep as the masks look: flow 0 matches only
+        // recirc_id (metadata), flow 7 also an IPv4 destination.
+        assert_eq!(depth_of(&reader), Depth::Shallow, "an empty table");
         let mut rng = 0x9e37_79b9_7f4a_7c15u64;
         let mut next = move || {
             rng ^= rng << 13;
@@ -311,6 +322,13 @@ fn neighbours_take_the_same_answers_as_a_lookup(eal: &Eal) {
                 .insert(&match_of(f), None, vec![Action::Output(f as u32)])
                 .unwrap();
             let masks = table.masks_in_rank_order().to_vec();
+            reader.quiescent();
+            let depth = if round == 0 {
+                Depth::Shallow
+            } else {
+                Depth::Full
+            };
+            assert_eq!(depth_of(&reader), depth, "after flow {f}");
             for _ in 0..50 {
                 let mut keys = [FlowKey::default(); BURST];
                 let mut base = packet(f, 0);

@@ -1,15 +1,18 @@
 //! What the writer publishes for readers in one piece: the subtables in
-//! rank order and the union of their masks. A reader takes both from the
-//! same snapshot, so the union always covers every mask it probes.
+//! rank order, the union of their masks and how deep packets must be
+//! parsed for them. A reader takes all from the same snapshot, so the
+//! union and the depth always cover every mask it probes.
 
 use std::sync::Arc;
 
 use super::subtable::Subtable;
+use crate::flow::extract::{shallow_fields, Depth};
 use crate::flow::key::{FlowKey, FlowMask, FLOW_WORDS};
 
 pub(super) struct Ranked {
     pub(super) subtables: Box<[Arc<Subtable>]>,
     pub(super) union: MaskUnion,
+    pub(super) depth: Depth,
 }
 
 impl Ranked {
@@ -17,9 +20,16 @@ impl Ranked {
         subtables: Box<[Arc<Subtable>]>,
         masks: impl IntoIterator<Item = &'a FlowMask>,
     ) -> Ranked {
+        let union = MaskUnion::new(masks);
+        let depth = if union.within(&shallow_fields()) {
+            Depth::Shallow
+        } else {
+            Depth::Full
+        };
         Ranked {
             subtables,
-            union: MaskUnion::new(masks),
+            union,
+            depth,
         }
     }
 
@@ -42,6 +52,14 @@ impl MaskUnion {
             }
         }
         MaskUnion { bits }
+    }
+
+    /// Whether every selected bit is one of `fields`.
+    fn within(&self, fields: &FlowMask) -> bool {
+        self.bits
+            .iter()
+            .zip(fields.words())
+            .all(|(bits, fields)| bits & !fields == 0)
     }
 
     /// Whether `a` and `b` agree on every bit some mask selects: then every
@@ -83,6 +101,24 @@ mod tests {
         let mut c = a;
         c.set_in_port(2);
         assert!(!union.same(&a, &c));
+    }
+
+    #[test]
+    fn tables_of_l2_and_fragment_masks_parse_shallow() {
+        let mut port_type_frag = FlowMask::default();
+        port_type_frag.set_in_port(u32::MAX);
+        port_type_frag.set_eth_type(u16::MAX);
+        port_type_frag.set_nw_frag(u8::MAX);
+        let mut macs = FlowMask::default();
+        macs.set_eth_src_u48(u64::MAX);
+        macs.set_eth_dst_u48(u64::MAX);
+        let shallow = Ranked::new(Box::new([]), [&port_type_frag, &macs]);
+        assert_eq!(shallow.depth, Depth::Shallow);
+        let mut proto = FlowMask::default();
+        proto.set_nw_proto(u8::MAX);
+        let deep = Ranked::new(Box::new([]), [&port_type_frag, &proto]);
+        assert_eq!(deep.depth, Depth::Full);
+        assert_eq!(Ranked::empty().depth, Depth::Shallow);
     }
 
     #[test]

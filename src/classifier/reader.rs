@@ -13,6 +13,7 @@ use super::flow::Flow;
 use super::ranked::{MaskUnion, Ranked};
 use super::subtable::LcoreCounter;
 use crate::dpdk::{RcuCell, RcuReader, RcuSlots, LOOKUP_BULK_MAX};
+use crate::flow::extract::Depth;
 use crate::flow::key::FlowKey;
 use crate::flow::odp::Action;
 
@@ -102,8 +103,32 @@ impl ClassifierReader {
     /// when few masks look at few fields), and is counted as that key was:
     /// as a cache hit, or with as many subtables probed.
     pub fn classify_burst<'a>(&'a self, keys: &[FlowKey], out: &mut [Option<&'a Flow>]) -> u32 {
-        let n = keys.len().min(out.len());
+        self.classify_in(self.shared.ranked.read(&self.rcu), keys, out)
+    }
+
+    /// [`ClassifierReader::classify_burst`] for keys that `fill` writes
+    /// first, told how deep the table's masks look into packets; filling
+    /// and classifying see the same version of the table, so a shallow key
+    /// never meets a deeper mask.
+    #[inline]
+    pub fn fill_and_classify<'a>(
+        &'a self,
+        keys: &mut [FlowKey],
+        out: &mut [Option<&'a Flow>],
+        fill: impl FnOnce(Depth, &mut [FlowKey]),
+    ) -> u32 {
         let ranked = self.shared.ranked.read(&self.rcu);
+        fill(ranked.depth, keys);
+        self.classify_in(ranked, keys, out)
+    }
+
+    fn classify_in<'a>(
+        &'a self,
+        ranked: &'a Ranked,
+        keys: &[FlowKey],
+        out: &mut [Option<&'a Flow>],
+    ) -> u32 {
+        let n = keys.len().min(out.len());
         let (mut probes, mut cached, mut missed) = (0u32, 0u32, 0u32);
         // With one subtable the search is one probe, as cheap as a cache
         // lookup and exact: the cache would only add work.

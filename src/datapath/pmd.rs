@@ -1,5 +1,5 @@
 //! The poll-mode loop of one worker lcore, per burst: receive, extract
-//! every key, classify the burst against the megaflow table, execute each
+//! every key (only as deep as the table's masks look), classify the burst against the megaflow table, execute each
 //! packet's flow actions (outputs land in this lcore's per-port tx bursts),
 //! account per flow once per burst, transmit, and report an RCU quiescent
 //! state once per loop. The TSC cycles of every loop that received packets
@@ -14,8 +14,9 @@ use super::stats::PmdStats;
 use super::upcall::UpcallSender;
 use crate::classifier::{ClassifierReader, Flow};
 use crate::dpdk::{tsc_cycles, Mbuf, MbufBurst, RingConsumer, RxQueue, TxQueue};
+use crate::flow::extract::extract_to;
 use crate::flow::odp::Action;
-use crate::flow::{extract, FlowKey};
+use crate::flow::FlowKey;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -141,11 +142,8 @@ impl Pmd {
                     continue;
                 }
                 received += n;
-                let (port_number, port_index) = (rx.port_number, rx.port_index);
-                for (mbuf, key) in burst.iter().zip(keys.iter_mut()) {
-                    extract(mbuf.data(), port_number, key);
-                }
-                self.process(&mut burst, &keys[..n], (port_number, port_index), &mut rng);
+                let port = (rx.port_number, rx.port_index);
+                self.process(&mut burst, &mut keys[..n], port, &mut rng);
             }
             let mut lost = 0;
             for (ring, tx) in self.injected.iter_mut().zip(self.tx.iter_mut()) {
@@ -167,12 +165,13 @@ impl Pmd {
         self
     }
 
-    /// Classifies and executes one received burst (`keys[i]` is packet i's).
+    /// Extracts, classifies and executes one received burst (`keys[i]`
+    /// becomes packet i's key, as deep as the table's masks look).
     #[inline]
     fn process(
         &mut self,
         burst: &mut MbufBurst<MAX_BURST>,
-        keys: &[FlowKey],
+        keys: &mut [FlowKey],
         (in_port, in_index): (u32, usize),
         rng: &mut Xorshift32,
     ) {
@@ -186,7 +185,11 @@ impl Pmd {
         } = self;
         let n = keys.len();
         let mut found: [Option<&Flow>; MAX_BURST] = [None; MAX_BURST];
-        let probed = classifier.classify_burst(keys, &mut found[..n]);
+        let probed = classifier.fill_and_classify(keys, &mut found[..n], |depth, keys| {
+            for (mbuf, key) in burst.iter().zip(keys.iter_mut()) {
+                extract_to(depth, mbuf.data(), in_port, key);
+            }
+        });
         let mut groups: [Option<Group>; MAX_BURST] = [None; MAX_BURST];
         let (mut n_groups, mut current) = (0, 0);
         let (mut hit, mut lost) = (0u64, 0u64);

@@ -27,7 +27,7 @@ mod transport;
 #[cfg(test)]
 mod tests;
 
-use super::key::{FlowKey, ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, ETH_TYPE_RARP};
+use super::key::{FlowKey, FlowMask, ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, ETH_TYPE_RARP};
 
 /// Parse `packet` (starting at the Ethernet header) into `key`, overwriting
 /// all of it. `in_port` is the datapath port number. Never allocates, never
@@ -48,6 +48,66 @@ pub fn extract(packet: &[u8], in_port: u32, key: &mut FlowKey) {
         ETH_TYPE_IPV4 => ipv4::extract(packet, l3, key),
         ETH_TYPE_IPV6 => ipv6::extract(packet, l3, key),
         ETH_TYPE_ARP | ETH_TYPE_RARP => arp::extract(packet, l3, key),
+        _ => {}
+    }
+}
+
+/// How much of a packet a flow table needs to see.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Depth {
+    /// Every field: [`extract`].
+    Full,
+    /// Only the fields of [`shallow_fields`]: [`extract_shallow`].
+    Shallow,
+}
+
+/// Fills `key` as deep as `depth` says.
+#[inline]
+pub fn extract_to(depth: Depth, packet: &[u8], in_port: u32, key: &mut FlowKey) {
+    match depth {
+        Depth::Full => extract(packet, in_port, key),
+        Depth::Shallow => extract_shallow(packet, in_port, key),
+    }
+}
+
+/// The fields [`extract_shallow`] fills exactly as [`extract`] does:
+/// metadata, the Ethernet header and VLAN tags, the IP fragment state and
+/// the TCP flags (which flow statistics collect whatever the masks say).
+pub fn shallow_fields() -> FlowMask {
+    let mut m = FlowMask::default();
+    m.set_in_port(u32::MAX);
+    m.set_recirc_id(u32::MAX);
+    m.set_skb_mark(u32::MAX);
+    m.set_dp_hash(u32::MAX);
+    m.set_priority(u32::MAX);
+    m.set_vlan_tci(u16::MAX);
+    m.set_vlan_tpid(u16::MAX);
+    m.set_cvlan_tci(u16::MAX);
+    m.set_cvlan_tpid(u16::MAX);
+    m.set_eth_src_u48(u64::MAX);
+    m.set_eth_dst_u48(u64::MAX);
+    m.set_eth_type(u16::MAX);
+    m.set_mac_proto(u8::MAX);
+    m.set_nw_frag(u8::MAX);
+    m.set_tcp_flags(u16::MAX);
+    m
+}
+
+/// [`extract`] for a table whose masks select only [`shallow_fields`]:
+/// those fields are the same, others may be left zero (IPv4 addresses,
+/// ports other than TCP's, ARP). Run per packet when every mask is that
+/// shallow, as with port-based or MAC-learning flows.
+pub fn extract_shallow(packet: &[u8], in_port: u32, key: &mut FlowKey) {
+    *key = FlowKey::default();
+    key.set_in_port(in_port);
+
+    let Some(l3) = ethernet::extract(packet, key) else {
+        return;
+    };
+    match key.eth_type() {
+        ETH_TYPE_IPV4 => ipv4::extract_fragment_and_tcp(packet, l3, key),
+        // The fragment state of IPv6 takes the extension header walk.
+        ETH_TYPE_IPV6 => ipv6::extract(packet, l3, key),
         _ => {}
     }
 }

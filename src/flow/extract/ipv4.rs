@@ -26,18 +26,9 @@ pub(super) fn extract(packet: &[u8], nh: usize, key: &mut FlowKey) {
     key.set_ipv4_src(hdr.src);
     key.set_ipv4_dst(hdr.dst);
 
-    if hdr.frag_word & IP_FRAG_OFFSET_MASK != 0 {
-        key.set_nw_frag(FragType::Later as u8);
+    let Some(th) = fragment(&hdr, nh, key) else {
         return;
-    }
-    let frag = if hdr.frag_word & IP_MORE_FRAGMENTS != 0 {
-        FragType::First
-    } else {
-        FragType::No
     };
-    key.set_nw_frag(frag as u8);
-
-    let th = nh + hdr.header_len;
     match hdr.proto {
         IPPROTO_TCP => transport::tcp(packet, th, key),
         IPPROTO_UDP => transport::udp(packet, th, key),
@@ -47,6 +38,35 @@ pub(super) fn extract(packet: &[u8], nh: usize, key: &mut FlowKey) {
         }
         _ => {}
     }
+}
+
+/// Only the fragment state and, for TCP, the transport fields, as
+/// `extract` sets them (for a key that needs no more).
+pub(super) fn extract_fragment_and_tcp(packet: &[u8], nh: usize, key: &mut FlowKey) {
+    let Some(hdr) = parse(packet, nh) else {
+        return;
+    };
+    if let Some(th) = fragment(&hdr, nh, key) {
+        if hdr.proto == IPPROTO_TCP {
+            transport::tcp(packet, th, key);
+        }
+    }
+}
+
+/// Sets the fragment state; returns where the transport header starts
+/// unless this is a later fragment, which carries none.
+fn fragment(hdr: &Ipv4Header, nh: usize, key: &mut FlowKey) -> Option<usize> {
+    if hdr.frag_word & IP_FRAG_OFFSET_MASK != 0 {
+        key.set_nw_frag(FragType::Later as u8);
+        return None;
+    }
+    let frag = if hdr.frag_word & IP_MORE_FRAGMENTS != 0 {
+        FragType::First
+    } else {
+        FragType::No
+    };
+    key.set_nw_frag(frag as u8);
+    Some(nh + hdr.header_len)
 }
 
 struct Ipv4Header {

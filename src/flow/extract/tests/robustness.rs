@@ -1,11 +1,14 @@
 //! Property tests: no input makes extraction panic (the tests run with
 //! overflow checks on), the same bytes always give the same key whatever
-//! the key held before, and a truncated frame keeps the fields of every
-//! layer that still fits.
+//! the key held before, the shallow extraction agrees with the full one on
+//! every field it promises, and a truncated frame keeps the fields of
+//! every layer that still fits.
 
 use super::packets::Built;
 use super::strategies::frame;
 use super::*;
+use crate::flow::extract::{extract_shallow, shallow_fields};
+use crate::flow::key::FLOW_WORDS;
 use proptest::collection::vec;
 use proptest::prelude::*;
 
@@ -16,7 +19,17 @@ fn deterministic_key(bytes: &[u8]) -> Result<FlowKey, TestCaseError> {
     extract(bytes, IN_PORT, &mut from_zero);
     prop_assert_eq!(from_junk, from_zero);
     prop_assert_eq!(from_junk.in_port(), IN_PORT);
+    shallow_agrees(bytes, &from_junk)?;
     Ok(from_junk)
+}
+
+/// The shallow key of `bytes` equals `full` on every shallow field.
+fn shallow_agrees(bytes: &[u8], full: &FlowKey) -> Result<(), TestCaseError> {
+    let mut shallow = FlowKey::from_words([0x5a5a_5a5a_5a5a_5a5a; FLOW_WORDS]);
+    extract_shallow(bytes, IN_PORT, &mut shallow);
+    let fields = shallow_fields();
+    prop_assert_eq!(shallow.masked(&fields), full.masked(&fields));
+    Ok(())
 }
 
 /// An Ethernet header with an interesting type (or tags) and random bytes
@@ -223,7 +236,9 @@ proptest! {
     fn truncated_frames_keep_the_layers_that_fit(f in frame(), at in any::<prop::sample::Index>()) {
         let built = f.build();
         let full = key_of(&built.bytes);
+        shallow_agrees(&built.bytes, &full)?;
         let cut = at.index(built.bytes.len() + 1);
+        shallow_agrees(&built.bytes[..cut], &key_of(&built.bytes[..cut]))?;
         check_truncation(&built, &full, cut)?;
     }
 }
