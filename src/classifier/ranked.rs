@@ -41,6 +41,9 @@ impl Ranked {
 /// The bits any mask of the table selects.
 pub(super) struct MaskUnion {
     bits: [u64; FLOW_WORDS],
+    /// The words where `bits` has some, as (index, bits), first `len`.
+    used: [(usize, u64); FLOW_WORDS],
+    len: usize,
 }
 
 impl MaskUnion {
@@ -51,7 +54,13 @@ impl MaskUnion {
                 *b |= m;
             }
         }
-        MaskUnion { bits }
+        let mut used = [(0, 0); FLOW_WORDS];
+        let mut len = 0;
+        for (i, &b) in bits.iter().enumerate().filter(|(_, b)| **b != 0) {
+            used[len] = (i, b);
+            len += 1;
+        }
+        MaskUnion { bits, used, len }
     }
 
     /// Whether every selected bit is one of `fields`.
@@ -64,16 +73,16 @@ impl MaskUnion {
 
     /// Whether `a` and `b` agree on every bit some mask selects: then every
     /// subtable sees the same masked key for both, and both packets belong
-    /// to the same flow (or both miss). All words are compared, unused
-    /// ones under a zero mask: branch-free, it vectorises.
+    /// to the same flow (or both miss). Only the words some mask uses are
+    /// read (four for a port + ethertype + fragment table).
     #[inline]
     pub(super) fn same(&self, a: &FlowKey, b: &FlowKey) -> bool {
-        let differ = a
-            .words()
-            .iter()
-            .zip(b.words())
-            .zip(&self.bits)
-            .fold(0, |acc, ((a, b), m)| acc | ((a ^ b) & m));
+        let (a, b) = (a.words(), b.words());
+        let used = &self.used[..self.len.min(FLOW_WORDS)];
+        let differ = used.iter().fold(0, |acc, &(w, bits)| {
+            let w = w % FLOW_WORDS;
+            acc | ((a[w] ^ b[w]) & bits)
+        });
         differ == 0
     }
 }
