@@ -191,8 +191,10 @@ impl Flow {
         self.masked_key.matches(&self.mask, packet)
     }
 
+    /// A number no other flow in the table has at the same time (the
+    /// index of its RCU slot): small and dense, for per-burst indexing.
     #[inline]
-    pub(super) fn cache_slot(&self) -> u32 {
+    pub fn cache_slot(&self) -> u32 {
         self.cache_slot
     }
 

@@ -192,6 +192,7 @@ impl Pmd {
         });
         let mut groups: [Option<Group>; MAX_BURST] = [None; MAX_BURST];
         let (mut n_groups, mut current) = (0, 0);
+        let mut group_hint = [0u8; MAX_BURST];
         let (mut hit, mut lost) = (0u64, 0u64);
         let now = tsc_cycles();
         for (i, mbuf) in burst.drain().enumerate() {
@@ -203,17 +204,26 @@ impl Pmd {
             };
             hit += 1;
             // Packets of one flow tend to come together: try the last
-            // packet's group before searching.
+            // packet's group, then the one its flow's slot number last
+            // named, and only then search.
             let same = |g: &Option<Group>| g.is_some_and(|g| std::ptr::eq(g.flow, flow));
             if !same(&groups[current]) {
-                current = match groups[..n_groups].iter().position(same) {
-                    Some(g) => g,
-                    None => {
-                        groups[n_groups] = Some(Group::new(flow, classifier.actions(flow), ports));
-                        n_groups += 1;
-                        n_groups - 1
+                let hint = flow.cache_slot() as usize % MAX_BURST;
+                let hinted = usize::from(group_hint[hint]);
+                current = if hinted < n_groups && same(&groups[hinted]) {
+                    hinted
+                } else {
+                    match groups[..n_groups].iter().position(same) {
+                        Some(g) => g,
+                        None => {
+                            let actions = classifier.actions(flow);
+                            groups[n_groups] = Some(Group::new(flow, actions, ports));
+                            n_groups += 1;
+                            n_groups - 1
+                        }
                     }
                 };
+                group_hint[hint] = current as u8;
             }
             let Some(group) = groups[current].as_mut() else {
                 continue; // unreachable: `current` names a filled group
