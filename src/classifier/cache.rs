@@ -19,7 +19,8 @@
 //!
 //! [`RcuSlots`]: crate::dpdk::RcuSlots
 
-use crate::dpdk::{crc32c_words, prefetch};
+use super::ranked::MaskUnion;
+use crate::dpdk::prefetch;
 use crate::flow::key::FlowKey;
 
 /// Entries per bucket.
@@ -68,10 +69,11 @@ impl FlowCache {
         self.buckets.len() * WAYS
     }
 
-    /// The hash of a whole packet key.
+    /// The hash of a packet key: of the bits some mask of the table
+    /// selects, so keys that classify alike share an entry.
     #[inline]
-    pub(super) fn hash(key: &FlowKey) -> u32 {
-        crc32c_words(key.words(), HASH_SEED)
+    pub(super) fn hash(key: &FlowKey, union: &MaskUnion) -> u32 {
+        union.hash(key, HASH_SEED)
     }
 
     #[inline]

@@ -1,7 +1,7 @@
 //! Compact masked keys: only the words a mask selects, packed, so a
 //! subtable hashes and compares what its mask needs and nothing more.
 
-use crate::dpdk::crc32c;
+use crate::dpdk::crc32c_selected;
 use crate::flow::key::{FlowKey, FlowMask, FLOW_WORDS};
 
 /// Longest compact key in bytes (every word selected).
@@ -13,8 +13,10 @@ const HASH_SEED: u32 = 0xffff_ffff;
 /// Which words of a key a mask selects, and their mask values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MaskLayout {
-    words: [u8; FLOW_WORDS],
-    mask_words: [u64; FLOW_WORDS],
+    /// (word index, mask) of the selected words, the first `words()` used;
+    /// an all-wildcard mask selects word 0 under a zero mask, since
+    /// rte_hash refuses empty keys.
+    selected: [(usize, u64); FLOW_WORDS],
     len: usize,
 }
 
@@ -24,42 +26,37 @@ pub type CompactKey = [u8; COMPACT_MAX];
 impl MaskLayout {
     pub fn new(mask: &FlowMask) -> MaskLayout {
         let map = mask.word_map();
-        let mut words = [0u8; FLOW_WORDS];
-        let mut mask_words = [0u64; FLOW_WORDS];
+        let mut selected = [(0, 0); FLOW_WORDS];
         let mut len = 0;
         for (i, m) in mask.words().iter().enumerate() {
             if map & (1 << i) != 0 {
-                words[len] = i as u8;
-                mask_words[len] = *m;
+                selected[len] = (i, *m);
                 len += 1;
             }
         }
-        MaskLayout {
-            words,
-            mask_words,
-            len,
-        }
+        MaskLayout { selected, len }
     }
 
-    /// Key length in bytes; at least 8, since rte_hash refuses empty keys
-    /// (an all-wildcard mask keys on one zero word).
+    fn words(&self) -> &[(usize, u64)] {
+        &self.selected[..self.len.clamp(1, FLOW_WORDS)]
+    }
+
+    /// Key length in bytes; at least 8 (an all-wildcard mask keys on one
+    /// zero word).
     pub fn key_len(&self) -> usize {
-        self.len.max(1) * 8
+        self.words().len() * 8
     }
 
     /// Writes the compact masked form of `key` into `out` and returns its
-    /// hash.
+    /// hash (the CRC32-C of those bytes).
     #[inline]
     pub fn write(&self, key: &FlowKey, out: &mut CompactKey) -> u32 {
         let words = key.words();
-        for j in 0..self.len {
-            let w = words[usize::from(self.words[j]) % FLOW_WORDS] & self.mask_words[j];
-            out[j * 8..j * 8 + 8].copy_from_slice(&w.to_ne_bytes());
+        for (chunk, &(i, mask)) in out.chunks_exact_mut(8).zip(self.words()) {
+            let w = words[i % FLOW_WORDS] & mask;
+            chunk.copy_from_slice(&w.to_ne_bytes());
         }
-        if self.len == 0 {
-            out[..8].fill(0);
-        }
-        crc32c(&out[..self.key_len()], HASH_SEED)
+        crc32c_selected(words, self.words(), HASH_SEED)
     }
 }
 
@@ -80,6 +77,11 @@ mod tests {
         key.set_tp_dst(80); // not in the mask
         let mut out = [0u8; COMPACT_MAX];
         let h1 = layout.write(&key, &mut out);
+        assert_eq!(
+            h1,
+            crate::dpdk::crc32c(&out[..16], HASH_SEED),
+            "the bytes' CRC"
+        );
         assert_eq!(u64::from_ne_bytes(out[..8].try_into().unwrap()), 3);
         assert_eq!(
             u64::from_ne_bytes(out[8..16].try_into().unwrap()),

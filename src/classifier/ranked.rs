@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use super::subtable::Subtable;
+use crate::dpdk::crc32c_selected;
 use crate::flow::extract::{shallow_fields, Depth};
 use crate::flow::key::{FlowKey, FlowMask, FLOW_WORDS};
 
@@ -61,6 +62,13 @@ impl MaskUnion {
             len += 1;
         }
         MaskUnion { bits, used, len }
+    }
+
+    /// The hash of the bits of `key` some mask selects: keys that classify
+    /// alike hash alike.
+    #[inline]
+    pub(super) fn hash(&self, key: &FlowKey, seed: u32) -> u32 {
+        crc32c_selected(key.words(), &self.used[..self.len.min(FLOW_WORDS)], seed)
     }
 
     /// Whether every selected bit is one of `fields`.

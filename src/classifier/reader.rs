@@ -147,7 +147,9 @@ impl ClassifierReader {
             let mut hashes = [0u32; LOOKUP_BULK_MAX];
             let leaders = self.leaders(&ranked.union, keys);
             let pending = match cache.as_deref() {
-                Some(cache) => self.cache_stage(cache, keys, out, &mut hashes, leaders),
+                Some(cache) => {
+                    self.cache_stage(cache, &ranked.union, keys, out, &mut hashes, leaders)
+                }
                 None => leaders,
             };
             self.megaflow_stage(ranked, keys, out, pending, &mut cost);
@@ -213,6 +215,7 @@ impl ClassifierReader {
     fn cache_stage<'a>(
         &'a self,
         cache: &FlowCache,
+        union: &MaskUnion,
         keys: &[FlowKey],
         out: &mut [Option<&'a Flow>],
         hashes: &mut [u32; LOOKUP_BULK_MAX],
@@ -222,7 +225,7 @@ impl ClassifierReader {
         let mut flows: [Option<&'a Flow>; LOOKUP_BULK_MAX] = [None; LOOKUP_BULK_MAX];
         let wanted = wanted & all_of(keys.len());
         for i in bits(wanted) {
-            hashes[i] = FlowCache::hash(&keys[i]);
+            hashes[i] = FlowCache::hash(&keys[i], union);
             cache.prefetch(hashes[i]);
         }
         for i in bits(wanted) {

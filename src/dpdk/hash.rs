@@ -638,6 +638,34 @@ pub fn crc32c_words(words: &[u64], init: u32) -> u32 {
     unsafe { ffi::dpsw_hash_crc(words.as_ptr().cast(), len, init) }
 }
 
+/// CRC32-C seeded with `init` of `words[i] & bits` for each `(i, bits)` of
+/// `selected`, in order (an index past the end reads a zero word): what
+/// [`crc32c_words`] gives for those masked words packed, without packing
+/// them and without a call, one SSE4.2 instruction per word on every CPU
+/// DPDK runs on. For the hashes computed per packet.
+#[inline]
+pub fn crc32c_selected(words: &[u64], selected: &[(usize, u64)], init: u32) -> u32 {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("sse4.2") {
+        // SAFETY: the CPU has SSE4.2, checked just above (std caches it).
+        return unsafe { crc32c_selected_sse42(words, selected, init) };
+    }
+    selected.iter().fold(init, |crc, &(i, bits)| {
+        let word = words.get(i).copied().unwrap_or(0) & bits;
+        crc32c_words(&[word], crc)
+    })
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "sse4.2")]
+fn crc32c_selected_sse42(words: &[u64], selected: &[(usize, u64)], init: u32) -> u32 {
+    selected.iter().fold(init, |crc, &(i, bits)| {
+        let word = words.get(i).copied().unwrap_or(0) & bits;
+        // The instruction keeps the CRC in the low 32 bits.
+        std::arch::x86_64::_mm_crc32_u64(u64::from(crc), word) as u32
+    })
+}
+
 /// Bob Jenkins' hash of `data` seeded with `init`, as `rte_jhash`.
 #[inline]
 pub fn jhash(data: &[u8], init: u32) -> u32 {
@@ -647,6 +675,32 @@ pub fn jhash(data: &[u8], init: u32) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn selected_words_hash_as_the_packed_masked_words() {
+        let words: Vec<u64> = (1..=16u64)
+            .map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15))
+            .collect();
+        let selected = [
+            (0, u64::MAX),
+            (4, 0xffff_0000_0000_0000),
+            (6, 0xffff_ff00),
+            (15, 1),
+        ];
+        let packed: Vec<u64> = selected.iter().map(|&(i, m)| words[i] & m).collect();
+        for seed in [0, 0x5bd1_e995, u32::MAX] {
+            assert_eq!(
+                crc32c_selected(&words, &selected, seed),
+                crc32c_words(&packed, seed)
+            );
+        }
+        assert_eq!(crc32c_selected(&words, &[], 7), 7);
+        assert_eq!(
+            crc32c_selected(&words, &[(99, u64::MAX)], 7),
+            crc32c_words(&[0], 7),
+            "an index past the end reads zero"
+        );
+    }
 
     #[test]
     fn crc32c_matches_the_standard_check_value() {

@@ -35,8 +35,9 @@ pub use ethdev::{
     PortStats,
 };
 pub use hash::{
-    crc32c, crc32c_words, jhash, BulkHits, HashFlags, HashFunction, HashLookup, HashParams,
-    HashReader, HashTable, RcuReclaimConfig, RcuReclaimMode, ReclaimFn, LOOKUP_BULK_MAX,
+    crc32c, crc32c_selected, crc32c_words, jhash, BulkHits, HashFlags, HashFunction, HashLookup,
+    HashParams, HashReader, HashTable, RcuReclaimConfig, RcuReclaimMode, ReclaimFn,
+    LOOKUP_BULK_MAX,
 };
 pub use lcore::{current_lcore, LcoreJob, LCORE_ID_ANY};
 pub use log::{global_level, set_global_level, LogLevel};
