@@ -215,7 +215,7 @@ fn a_worker_classifies_consistently_while_main_rewrites_the_table() {
                             tally.hits += 1;
                             if slot >= SLOTS
                                 || !flow.matches(&keys[i])
-                                || *flow.key() != key_of(slot)
+                                || flow.key() != key_of(slot)
                             {
                                 tally.wrong_flow += 1;
                             }

@@ -76,10 +76,11 @@ struct StatSlot {
 }
 
 /// The words a flow's mask selects, packed at the front with their mask
-/// and masked key: a flow cache hit checks a packet against these, one
-/// cache line for masks of up to two words, instead of all 16 words of
-/// mask and key (four lines).
-#[repr(C, align(64))]
+/// and masked key: a flow cache hit checks a packet against these, one or
+/// two cache lines for masks of up to five words, instead of all 16 words
+/// of mask and key (four lines). Not cache-line aligned: the padding cost
+/// more memory per flow than the extra line costs time.
+#[repr(C)]
 struct MatchWords {
     len: u8,
     index: [u8; FLOW_WORDS],
@@ -104,6 +105,16 @@ impl MatchWords {
         m
     }
 
+    /// The 16 words of the mask or the masked key (`part` picks which of
+    /// a pair), zero where the mask selects nothing.
+    fn spread(&self, part: impl Fn((u64, u64)) -> u64) -> [u64; FLOW_WORDS] {
+        let mut words = [0; FLOW_WORDS];
+        for (pair, i) in self.used().iter().zip(self.index.iter()) {
+            words[usize::from(*i) % FLOW_WORDS] = part(*pair);
+        }
+        words
+    }
+
     #[inline]
     fn used(&self) -> &[(u64, u64)] {
         &self.pairs[..usize::from(self.len).min(FLOW_WORDS)]
@@ -126,9 +137,10 @@ pub struct Flow {
     /// Index of the table's RCU slot that holds this flow while it is in
     /// the table; flow caches refer to flows by it.
     cache_slot: u32,
-    key: FlowKey,
-    masked_key: FlowKey,
-    mask: FlowMask,
+    /// The key as given, for a flow identified by it (no UFID): the
+    /// kernel reports and looks such flows up by their unmasked key. The
+    /// mask and masked key live in `match_words` only.
+    unmasked: Option<Box<FlowKey>>,
     match_words: MatchWords,
     ufid: Option<Ufid>,
     actions: RcuCell<Vec<Action>>,
@@ -152,10 +164,8 @@ impl Flow {
         Flow {
             id,
             cache_slot,
-            key,
-            masked_key: key.masked(&mask),
+            unmasked: ufid.is_none().then(|| Box::new(key)),
             match_words: MatchWords::new(&mask, &key.masked(&mask)),
-            mask,
             ufid,
             actions: RcuCell::new(actions, domain),
             epoch: AtomicU32::new(0),
@@ -167,18 +177,22 @@ impl Flow {
         self.id
     }
 
-    /// The key as the flow was created with it (unmasked).
-    pub fn key(&self) -> &FlowKey {
-        &self.key
+    /// The key as the flow was created with it (unmasked) when it has no
+    /// UFID; the masked key when it has one (the kernel keeps no other).
+    pub fn key(&self) -> FlowKey {
+        match &self.unmasked {
+            Some(key) => **key,
+            None => self.masked_key(),
+        }
     }
 
     /// The key with the mask applied: what packets are compared against.
-    pub fn masked_key(&self) -> &FlowKey {
-        &self.masked_key
+    pub fn masked_key(&self) -> FlowKey {
+        FlowKey::from_words(self.match_words.spread(|(_, key)| key))
     }
 
-    pub fn mask(&self) -> &FlowMask {
-        &self.mask
+    pub fn mask(&self) -> FlowMask {
+        FlowMask::from_words(self.match_words.spread(|(mask, _)| mask))
     }
 
     pub fn ufid(&self) -> Option<&Ufid> {
@@ -188,7 +202,7 @@ impl Flow {
     /// True when `packet` falls inside this megaflow.
     #[inline]
     pub fn matches(&self, packet: &FlowKey) -> bool {
-        self.masked_key.matches(&self.mask, packet)
+        self.match_words.covers(packet)
     }
 
     /// A number no other flow in the table has at the same time (the
@@ -207,7 +221,7 @@ impl Flow {
     /// Starts loading what `covers` reads.
     #[inline(always)]
     pub(super) fn prefetch_match(&self) {
-        prefetch(&self.match_words.len);
+        prefetch(&self.match_words.index);
         prefetch(self.match_words.used());
     }
 
@@ -281,8 +295,8 @@ impl std::fmt::Debug for Flow {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Flow")
             .field("id", &self.id)
-            .field("masked_key", &self.masked_key)
-            .field("mask", &self.mask)
+            .field("masked_key", &self.masked_key())
+            .field("mask", &self.mask())
             .field("ufid", &self.ufid)
             .finish_non_exhaustive()
     }

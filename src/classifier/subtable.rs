@@ -86,7 +86,7 @@ impl Subtable {
     /// The compact key and hash of a flow's masked key in this subtable.
     pub(super) fn key_of(&self, flow: &Flow) -> (CompactKey, u32) {
         let mut key = [0u8; COMPACT_MAX];
-        let sig = self.layout.write(flow.masked_key(), &mut key);
+        let sig = self.layout.write(&flow.masked_key(), &mut key);
         (key, sig)
     }
 

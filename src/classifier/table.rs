@@ -235,13 +235,13 @@ impl FlowTable {
     /// has no room.
     fn add_to_subtable(&mut self, flow: &Arc<Flow>) -> Result<(), TableError> {
         loop {
-            let subtable = match self.masks.get(flow.mask()) {
+            let subtable = match self.masks.get(&flow.mask()) {
                 Some(entry) => Arc::clone(&entry.subtable),
                 None => return Err(TableError::NotFound),
             };
             match subtable.insert(flow, &mut self.domain) {
                 Ok(()) => return Ok(()),
-                Err(err) if err.errno() == Some(ENOSPC) => self.grow(flow.mask())?,
+                Err(err) if err.errno() == Some(ENOSPC) => self.grow(&flow.mask())?,
                 Err(err) => return Err(err.into()),
             }
         }
@@ -272,7 +272,7 @@ impl FlowTable {
             self.config.max_readers,
             &self.domain,
         )?;
-        for flow in self.flows.values().filter(|f| f.mask() == mask) {
+        for flow in self.flows.values().filter(|f| f.mask() == *mask) {
             grown.insert(flow, &mut self.domain)?;
         }
         if let Some(entry) = self.masks.get_mut(mask) {
@@ -293,7 +293,7 @@ impl FlowTable {
     /// no reader uses it any more and its counters are final.
     pub fn remove_flow(&mut self, id: FlowId) -> Result<Arc<Flow>, TableError> {
         let flow = self.flows.get(&id).cloned().ok_or(TableError::NotFound)?;
-        let mask = *flow.mask();
+        let mask = flow.mask();
         let subtable = self
             .masks
             .get(&mask)
@@ -384,7 +384,7 @@ impl FlowTable {
             .iter()
             .filter(|m| mask.is_none_or(|wanted| wanted == *m))
             .filter_map(|m| self.find_in(m, key))
-            .find(|flow| flow.ufid().is_none() && flow.key() == key)
+            .find(|flow| flow.ufid().is_none() && flow.key() == *key)
     }
 
     pub fn lookup_ufid(&self, ufid: &[u8]) -> Option<&Flow> {

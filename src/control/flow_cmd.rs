@@ -224,9 +224,9 @@ fn same_identity(table: &FlowTable, found: FlowId, m: &Match, by_ufid: bool) -> 
         // The kernel compares the stored masked key with the request's key
         // as its identifier holds it: masked for a UFID request, else not.
         let wanted = if by_ufid { m.masked_key() } else { m.key };
-        return (*flow.masked_key() == wanted).then_some(found);
+        return (flow.masked_key() == wanted).then_some(found);
     }
-    if *flow.key() == m.key {
+    if flow.key() == m.key {
         return Some(found);
     }
     table.lookup_by_key(&m.key, Some(&m.mask)).map(Flow::id)

@@ -31,13 +31,13 @@ pub fn flow_attrs(flow: &Flow, actions: &[Action], ufid_flags: u32) -> FlowAttrs
     let ufid = flow.ufid().map(|u| u.as_bytes().to_vec());
     let key = match ufid {
         Some(_) if ufid_flags & OVS_UFID_F_OMIT_KEY != 0 => None,
-        Some(_) => Some(key_to_attrs(flow.masked_key())),
-        None => Some(key_to_attrs(flow.key())),
+        Some(_) => Some(key_to_attrs(&flow.masked_key())),
+        None => Some(key_to_attrs(&flow.key())),
     };
     FlowAttrs {
         key,
         mask: (ufid_flags & OVS_UFID_F_OMIT_MASK == 0)
-            .then(|| mask_to_attrs(flow.masked_key(), flow.mask())),
+            .then(|| mask_to_attrs(&flow.masked_key(), &flow.mask())),
         actions: (ufid_flags & OVS_UFID_F_OMIT_ACTIONS == 0).then(|| actions.to_vec()),
         ufid,
         stats: (stats.packets != 0).then_some(FlowStats {

@@ -415,8 +415,8 @@ impl Switch {
             .map(|f| {
                 let stats = f.stats();
                 FlowReport {
-                    key: *f.masked_key(),
-                    mask: *f.mask(),
+                    key: f.masked_key(),
+                    mask: f.mask(),
                     stats,
                     used_ago: (stats.used != 0).then(|| {
                         Duration::from_secs_f64(now.saturating_sub(stats.used) as f64 / hz)
