@@ -9,12 +9,16 @@
 #
 #   perf/megaflow.sh [--scenarios LIST] [--systems LIST] [--windows N]
 #                    [--seconds S] [--warmup S] [--install-ovs] [--results FILE]
+#                    [--against REV]
 #
 # Scenarios are MASKSmask(s)-FLOWS: 1mask-1k 10masks-1k 100masks-1k
 # 10masks-64k 100masks-64k (the default), also 1mask-1, 1mask-64k, ...
 # (FLOWS: 1, 1k = 1000, 64k = 65536, or a number). Systems: dpswitch
 # testpmd ovs ovs_noemc (the default: all; the OVS ones are skipped when
 # openvswitch-switch-dpdk is not installed, and --install-ovs installs it).
+# --against REV also builds dpswitchd at git revision REV (in a temporary
+# worktree) and runs it right after the current build on each scenario,
+# with a ratio column: a change measured side by side in one run.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -25,7 +29,7 @@ cd "$ROOT"
 
 SCENARIOS="1mask-1k 10masks-1k 100masks-1k 10masks-64k 100masks-64k"
 SYSTEMS="dpswitch testpmd ovs ovs_noemc"
-WINDOWS=3 WINDOW_SECS=10 WARMUP=5 INSTALL_OVS= RESULTS=
+WINDOWS=3 WINDOW_SECS=10 WARMUP=5 INSTALL_OVS= RESULTS= AGAINST=
 while [ $# -gt 0 ]; do
     case $1 in
         --scenarios) SCENARIOS=${2//,/ }; shift 2 ;;
@@ -35,6 +39,7 @@ while [ $# -gt 0 ]; do
         --warmup) WARMUP=$2; shift 2 ;;
         --install-ovs) INSTALL_OVS=1; shift ;;
         --results) RESULTS=$2; shift 2 ;;
+        --against) AGAINST=$2; shift 2 ;;
         -h|--help) sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) echo "megaflow.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
@@ -46,6 +51,7 @@ WORK=$(mktemp -d /tmp/dpswitch-megaflow.XXXXXX)
 cleanup() {
     set +e  # stop everything even if one step fails
     stop_all
+    [ -z "$AGAINST" ] || git worktree remove --force "$WORK/against" 2>/dev/null
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -60,8 +66,21 @@ if ! ovs_installed; then
     SYSTEMS=$(echo "$SYSTEMS" | tr ' ' '\n' | grep -v '^ovs' | tr '\n' ' ')
 fi
 echo "megaflow.sh: building" >&2
+# What is measured is what is built now, whatever changes during the run.
+BUILT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src Cargo.toml Cargo.lock 2>/dev/null || echo ' (with local changes to src/)')"
 cargo build --quiet --release --bin dpswitchd --bin dpctl --bin dpswitch-pcapgen
 PCAPGEN="$ROOT/target/release/dpswitch-pcapgen"
+if [ -n "$AGAINST" ]; then
+    AGAINST_REV=$(git rev-parse --short "$AGAINST^{commit}") ||
+        { echo "megaflow.sh: --against $AGAINST: not a commit" >&2; exit 2; }
+    echo "megaflow.sh: building dpswitchd at $AGAINST_REV" >&2
+    git worktree add --quiet --detach "$WORK/against" "$AGAINST_REV"
+    # Its own target directory, kept between runs, so a rebuild is quick.
+    CARGO_TARGET_DIR="$ROOT/target/against" cargo build --quiet --release --bin dpswitchd \
+        --manifest-path "$WORK/against/Cargo.toml"
+    AGAINST_BIN="$ROOT/target/against/release/dpswitchd"
+    SYSTEMS=$(echo "$SYSTEMS" | sed 's/\bdpswitch\b/dpswitch dpswitch_against/')
+fi
 
 flow_count() {
     case $1 in
@@ -73,6 +92,7 @@ flow_count() {
 label() {
     case $1 in
         dpswitch) echo "dpswitch" ;;
+        dpswitch_against) echo "dpswitch at $AGAINST_REV" ;;
         testpmd) echo "testpmd io" ;;
         ovs) echo "OVS-DPDK" ;;
         ovs_noemc) echo "OVS-DPDK EMC off" ;;
@@ -81,7 +101,8 @@ label() {
 
 start_system() {  # SYS PCAP PACKETS MASKS
     case $1 in
-        dpswitch) dpswitch_start "$2" "$3" "$4" ;;
+        dpswitch) dpswitch_start "$2" "$3" "$4" "$ROOT/target/release/dpswitchd" ;;
+        dpswitch_against) dpswitch_start "$2" "$3" "$4" "$AGAINST_BIN" ;;
         testpmd) testpmd_start "$2" "$3" "$4" ;;
         ovs) ovs_start "$2" "$3" "$4" on ;;
         ovs_noemc) ovs_start "$2" "$3" "$4" off ;;
@@ -89,7 +110,7 @@ start_system() {  # SYS PCAP PACKETS MASKS
 }
 stop_system() {
     case $1 in
-        dpswitch) dpswitch_stop ;;
+        dpswitch|dpswitch_against) dpswitch_stop ;;
         testpmd) testpmd_stop ;;
         ovs|ovs_noemc) ovs_stop ;;
     esac
@@ -168,7 +189,7 @@ if [ -n "$RESULTS" ]; then
         echo
         echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
         echo "- machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
-        echo "- commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src Cargo.toml Cargo.lock || echo ' (with local changes to src/)')"
+        echo "- commit: $BUILT${AGAINST:+, against $AGAINST_REV}"
         echo "- load average (1, 5, 15 min) when the run began: $LOAD_BEFORE (the run does not keep other work off the cores)"
         echo "- windows: $WINDOWS x $WINDOW_SECS s after $WARMUP s of warm-up; one forwarding lcore (core 1)"
         echo

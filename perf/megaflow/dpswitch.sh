@@ -2,8 +2,8 @@
 # from a generated config, both ports polled by the PMD lcore (as testpmd
 # and Open vSwitch poll theirs).
 
-dpswitch_start() {  # PCAP PACKETS MASKS
-    local pcap=$1 packets=$2 masks=$3 conf="$WORK/dpswitch.toml"
+dpswitch_start() {  # PCAP PACKETS MASKS DPSWITCHD
+    local pcap=$1 packets=$2 masks=$3 daemon=$4 conf="$WORK/dpswitch.toml"
     DPSWITCH_SOCK="$WORK/dpswitch.sock"
     {
         printf '[datapath]\nname = "bench"\nmempool_size = %d\nburst_size = 32\n' "$(pool_size "$packets")"
@@ -11,7 +11,7 @@ dpswitch_start() {  # PCAP PACKETS MASKS
         "$PCAPGEN" rules --masks "$masks" --format toml --in-port 0 --out-port 1
     } >"$conf"
     : >"$WORK/dpswitchd.log"
-    "$ROOT/target/release/dpswitchd" -l 0,1 --no-pci --in-memory \
+    "$daemon" -l 0,1 --no-pci --in-memory \
         --vdev="net_pcap0,rx_pcap=$pcap,infinite_rx=1" --vdev=net_null0,no-rx=1 \
         -- --config "$conf" >"$WORK/dpswitchd.log" 2>&1 &
     DPSWITCH_PID=$!; track $DPSWITCH_PID
@@ -35,3 +35,8 @@ dpswitch_stop() {
     # A leaked mbuf makes the daemon exit with 3; say so rather than hide it.
     grep -q 'mbufs in use 0 of' "$WORK/dpswitchd.log" || echo "dpswitchd: exit report incomplete (see $WORK/dpswitchd.log)" >&2
 }
+
+# The same daemon built at another revision (--against) is read the same way.
+tx_dpswitch_against() { tx_dpswitch; }
+dpswitch_against_masks() { dpswitch_masks; }
+dpswitch_against_note() { dpswitch_note; }

@@ -38,6 +38,13 @@ use super::key::{FlowKey, FlowMask, ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, 
 /// `in_port` set; otherwise every layer whose header is present and well
 /// formed contributes its fields, in the kernel datapath's encoding.
 pub fn extract(packet: &[u8], in_port: u32, key: &mut FlowKey) {
+    parse::<false>(packet, in_port, key);
+}
+
+/// Both extractions, each compiled on its own: a depth chosen per packet
+/// inside one body cost the PMD 2-3% more than a choice of two functions.
+#[inline(always)]
+fn parse<const SHALLOW: bool>(packet: &[u8], in_port: u32, key: &mut FlowKey) {
     *key = FlowKey::default();
     key.set_in_port(in_port);
 
@@ -45,9 +52,11 @@ pub fn extract(packet: &[u8], in_port: u32, key: &mut FlowKey) {
         return;
     };
     match key.eth_type() {
+        ETH_TYPE_IPV4 if SHALLOW => ipv4::extract_fragment_and_tcp(packet, l3, key),
         ETH_TYPE_IPV4 => ipv4::extract(packet, l3, key),
+        // The fragment state of IPv6 takes the extension header walk.
         ETH_TYPE_IPV6 => ipv6::extract(packet, l3, key),
-        ETH_TYPE_ARP | ETH_TYPE_RARP => arp::extract(packet, l3, key),
+        ETH_TYPE_ARP | ETH_TYPE_RARP if !SHALLOW => arp::extract(packet, l3, key),
         _ => {}
     }
 }
@@ -98,16 +107,5 @@ pub fn shallow_fields() -> FlowMask {
 /// ports other than TCP's, ARP). Run per packet when every mask is that
 /// shallow, as with port-based or MAC-learning flows.
 pub fn extract_shallow(packet: &[u8], in_port: u32, key: &mut FlowKey) {
-    *key = FlowKey::default();
-    key.set_in_port(in_port);
-
-    let Some(l3) = ethernet::extract(packet, key) else {
-        return;
-    };
-    match key.eth_type() {
-        ETH_TYPE_IPV4 => ipv4::extract_fragment_and_tcp(packet, l3, key),
-        // The fragment state of IPv6 takes the extension header walk.
-        ETH_TYPE_IPV6 => ipv6::extract(packet, l3, key),
-        _ => {}
-    }
+    parse::<true>(packet, in_port, key);
 }
