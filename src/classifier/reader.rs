@@ -161,16 +161,28 @@ impl ClassifierReader {
                     cache.insert(hashes[i], flow.cache_slot());
                 }
             }
-            for i in 0..out.len() {
-                if leaders & (1 << i) == 0 {
-                    out[i] = out[i - 1];
-                    cost[i] = cost[i - 1];
+            // Each leader's answer and cost stand for its run of followers.
+            let mut tally = |answer: Option<&Flow>, cost: Cost, run: u32| {
+                match cost {
+                    Cost::Cached => cached += run,
+                    Cost::Probed(p) => probes += p * run,
                 }
-                match cost[i] {
-                    Cost::Cached => cached += 1,
-                    Cost::Probed(p) => probes += p,
+                missed += u32::from(answer.is_none()) * run;
+            };
+            if leaders == all_of(out.len()) {
+                for (answer, cost) in out.iter().zip(cost) {
+                    tally(*answer, cost, 1);
                 }
-                missed += u32::from(out[i].is_none());
+            } else {
+                for i in bits(leaders) {
+                    let after = (leaders >> i >> 1).trailing_zeros();
+                    let run = after.min((out.len() - i - 1) as u32) + 1;
+                    let answer = out[i];
+                    tally(answer, cost[i], run);
+                    for o in out.iter_mut().skip(i + 1).take(run as usize - 1) {
+                        *o = answer;
+                    }
+                }
             }
         }
         if let Some(c) = self.shared.counters.get(self.slot) {
