@@ -1,8 +1,10 @@
 //! The PMD side: one reader per forwarding lcore classifies bursts of keys
 //! without locks or allocation, and reports quiescence once per loop.
-//! A burst goes first through the lcore's exact-match flow cache (all keys
-//! hashed, then each stage prefetches what the next one reads), and only
-//! its misses through the tuple-space search, which then teaches the cache.
+//! A key equal to its neighbour on every masked bit takes the neighbour's
+//! answer; the others go first through the lcore's exact-match flow cache
+//! (all hashed, then each stage prefetches what the next one reads), and
+//! only its misses through the tuple-space search, which then teaches the
+//! cache.
 
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
@@ -153,10 +155,7 @@ impl ClassifierReader {
                 None => leaders,
             };
             self.megaflow_stage(ranked, keys, out, pending, &mut cost);
-            let mut learned = pending;
-            while learned != 0 {
-                let i = learned.trailing_zeros() as usize;
-                learned &= learned - 1;
+            for i in bits(pending) {
                 if let (Some(Some(flow)), Some(cache)) = (out.get(i), cache.as_deref_mut()) {
                     cache.insert(hashes[i], flow.cache_slot());
                 }

@@ -1,12 +1,14 @@
 //! The poll-mode loop of one worker lcore, per burst: receive, extract
-//! every key (only as deep as the table's masks look), classify the burst against the megaflow table, execute each
-//! packet's flow actions (outputs land in this lcore's per-port tx bursts),
-//! account per flow once per burst, transmit, and report an RCU quiescent
-//! state once per loop. The TSC cycles of every loop that received packets
-//! are counted, so cycles per packet show in the stats. Misses and `userspace` actions go up to the
-//! management lcore through this lcore's upcall channel; what it cannot
-//! take is dropped and counted as lost. Nothing here allocates, locks or
-//! logs.
+//! every key (only as deep as the table's masks look), classify the burst
+//! against the megaflow table, group the packets by flow and execute each
+//! flow's actions (outputs land in this lcore's per-port tx bursts; a
+//! flow whose actions are one output skips the interpreter), account per
+//! flow once per burst, transmit, and report an RCU quiescent state once
+//! per loop. The TSC cycles of every loop that received packets are
+//! counted, so cycles per packet show in the stats. Misses and `userspace`
+//! actions go up to the management lcore through this lcore's upcall
+//! channel; what it cannot take is dropped and counted as lost. Nothing
+//! here allocates, locks or logs.
 
 use super::actions::{execute_with_upcalls, Xorshift32};
 use super::ports::PortIndex;
