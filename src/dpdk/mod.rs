@@ -13,6 +13,7 @@ mod error;
 mod ethdev;
 mod ffi;
 mod hash;
+mod hash_functions;
 mod lcore;
 mod log;
 mod mbuf;
@@ -35,10 +36,10 @@ pub use ethdev::{
     PortStats,
 };
 pub use hash::{
-    crc32c, crc32c_selected, crc32c_words, jhash, BulkHits, HashFlags, HashFunction, HashLookup,
-    HashParams, HashReader, HashTable, RcuReclaimConfig, RcuReclaimMode, ReclaimFn,
-    LOOKUP_BULK_MAX,
+    BulkHits, HashFlags, HashLookup, HashParams, HashReader, HashTable, RcuReclaimConfig,
+    RcuReclaimMode, ReclaimFn, LOOKUP_BULK_MAX,
 };
+pub use hash_functions::{crc32c, crc32c_selected, crc32c_words, jhash, HashFunction};
 pub use lcore::{current_lcore, LcoreJob, LCORE_ID_ANY};
 pub use log::{global_level, set_global_level, LogLevel};
 pub use mbuf::Mbuf;
