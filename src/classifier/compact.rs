@@ -13,7 +13,7 @@ const HASH_SEED: u32 = 0xffff_ffff;
 /// Which words of a key a mask selects, and their mask values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MaskLayout {
-    /// (word index, mask) of the selected words, the first `words()` used;
+    /// (word index, mask) of the selected words, the first `selected()` used;
     /// an all-wildcard mask selects word 0 under a zero mask, since
     /// rte_hash refuses empty keys.
     selected: [(usize, u64); FLOW_WORDS],
@@ -37,14 +37,15 @@ impl MaskLayout {
         MaskLayout { selected, len }
     }
 
-    fn words(&self) -> &[(usize, u64)] {
+    /// (word index, mask) of the words the compact key holds, in order.
+    pub fn selected(&self) -> &[(usize, u64)] {
         &self.selected[..self.len.clamp(1, FLOW_WORDS)]
     }
 
     /// Key length in bytes; at least 8 (an all-wildcard mask keys on one
     /// zero word).
     pub fn key_len(&self) -> usize {
-        self.words().len() * 8
+        self.selected().len() * 8
     }
 
     /// Writes the compact masked form of `key` into `out` and returns its
@@ -52,11 +53,11 @@ impl MaskLayout {
     #[inline]
     pub fn write(&self, key: &FlowKey, out: &mut CompactKey) -> u32 {
         let words = key.words();
-        for (chunk, &(i, mask)) in out.chunks_exact_mut(8).zip(self.words()) {
+        for (chunk, &(i, mask)) in out.chunks_exact_mut(8).zip(self.selected()) {
             let w = words[i % FLOW_WORDS] & mask;
             chunk.copy_from_slice(&w.to_ne_bytes());
         }
-        crc32c_selected(words, self.words(), HASH_SEED)
+        crc32c_selected(words, self.selected(), HASH_SEED)
     }
 }
 

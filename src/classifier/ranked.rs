@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use super::compact::MaskLayout;
 use super::subtable::Subtable;
 use crate::dpdk::crc32c_selected;
 use crate::flow::extract::{shallow_fields, Depth};
@@ -39,41 +40,39 @@ impl Ranked {
     }
 }
 
-/// The bits any mask of the table selects.
+/// The bits any mask of the table selects: their union as a mask, laid
+/// out like a subtable's so only the words some mask uses are read.
 pub(super) struct MaskUnion {
-    bits: [u64; FLOW_WORDS],
-    /// The words where `bits` has some, as (index, bits), first `len`.
-    used: [(usize, u64); FLOW_WORDS],
-    len: usize,
+    bits: FlowMask,
+    layout: MaskLayout,
 }
 
 impl MaskUnion {
     fn new<'a>(masks: impl IntoIterator<Item = &'a FlowMask>) -> MaskUnion {
-        let mut bits = [0u64; FLOW_WORDS];
+        let mut words = [0u64; FLOW_WORDS];
         for mask in masks {
-            for (b, m) in bits.iter_mut().zip(mask.words()) {
+            for (b, m) in words.iter_mut().zip(mask.words()) {
                 *b |= m;
             }
         }
-        let mut used = [(0, 0); FLOW_WORDS];
-        let mut len = 0;
-        for (i, &b) in bits.iter().enumerate().filter(|(_, b)| **b != 0) {
-            used[len] = (i, b);
-            len += 1;
+        let bits = FlowMask::from_words(words);
+        MaskUnion {
+            layout: MaskLayout::new(&bits),
+            bits,
         }
-        MaskUnion { bits, used, len }
     }
 
     /// The hash of the bits of `key` some mask selects: keys that classify
     /// alike hash alike.
     #[inline]
     pub(super) fn hash(&self, key: &FlowKey, seed: u32) -> u32 {
-        crc32c_selected(key.words(), &self.used[..self.len.min(FLOW_WORDS)], seed)
+        crc32c_selected(key.words(), self.layout.selected(), seed)
     }
 
     /// Whether every selected bit is one of `fields`.
     fn within(&self, fields: &FlowMask) -> bool {
         self.bits
+            .words()
             .iter()
             .zip(fields.words())
             .all(|(bits, fields)| bits & !fields == 0)
@@ -86,8 +85,7 @@ impl MaskUnion {
     #[inline]
     pub(super) fn same(&self, a: &FlowKey, b: &FlowKey) -> bool {
         let (a, b) = (a.words(), b.words());
-        let used = &self.used[..self.len.min(FLOW_WORDS)];
-        let differ = used.iter().fold(0, |acc, &(w, bits)| {
+        let differ = self.layout.selected().iter().fold(0, |acc, &(w, bits)| {
             let w = w % FLOW_WORDS;
             acc | ((a[w] ^ b[w]) & bits)
         });
