@@ -325,12 +325,10 @@ fn pipelined_installs_then_a_dump_across_many_reads() {
     let mut client = Client::connect(&sw.socket).unwrap();
     let dp = client.only_datapath().unwrap();
     let actions = parse_actions("1").unwrap();
-    let start = std::time::Instant::now();
-    let mut seqs = Vec::new();
-    for i in 0..FLOWS {
-        let [_, a, b, c] = i.to_be_bytes();
+    // Submits a NEW with NLM_F_CREATE for `source`, without waiting.
+    let submit_new = |client: &mut Client, source: &str| {
         let (key, mask) = parse_match(&format!(
-            "in_port(0),eth(),eth_type(0x0800),ipv4(src=10.{a}.{b}.{c},frag=no)"
+            "in_port(0),eth(),eth_type(0x0800),ipv4(src={source},frag=no)"
         ))
         .unwrap();
         let attrs = FlowAttrs {
@@ -343,23 +341,17 @@ fn pipelined_installs_then_a_dump_across_many_reads() {
             .flow_request(OVS_FLOW_CMD_NEW, dp.dp_ifindex, &attrs)
             .unwrap()
             .with_flags(NLM_F_CREATE);
-        seqs.push(client.submit(&req).unwrap());
+        client.submit(&req).unwrap()
+    };
+    let start = std::time::Instant::now();
+    let mut seqs = Vec::new();
+    for i in 0..FLOWS {
+        let [_, a, b, c] = i.to_be_bytes();
+        seqs.push(submit_new(&mut client, &format!("10.{a}.{b}.{c}")));
     }
     // The last one again: the only refusal.
     let dup = seqs.len();
-    let (key, mask) =
-        parse_match("in_port(0),eth(),eth_type(0x0800),ipv4(src=10.0.78.31,frag=no)").unwrap();
-    let attrs = FlowAttrs {
-        key: Some(key),
-        mask: Some(mask),
-        actions: Some(actions),
-        ..FlowAttrs::default()
-    };
-    let req = client
-        .flow_request(OVS_FLOW_CMD_NEW, dp.dp_ifindex, &attrs)
-        .unwrap()
-        .with_flags(NLM_F_CREATE);
-    seqs.push(client.submit(&req).unwrap());
+    seqs.push(submit_new(&mut client, "10.0.78.31"));
     let outcomes: Vec<_> = seqs.iter().map(|seq| client.collect(*seq)).collect();
     eprintln!("{} pipelined installs in {:?}", seqs.len(), start.elapsed());
     assert!(outcomes[..dup]
