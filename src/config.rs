@@ -7,7 +7,7 @@
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
-pub const DEFAULT_SOCKET: &str = "/run/dpswitch/dpswitch.sock";
+pub use dpswitch_proto::DEFAULT_SOCKET;
 
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]

@@ -9,8 +9,10 @@ use crate::netlink::error::errno;
 use crate::netlink::msg::{GenlHeader, GenlMessage, NlMsgHeader};
 
 /// `nlctrl` commands of the dpswitch extension (above the kernel's range).
-pub const DPSWITCH_CTRL_CMD_SUBSCRIBE: u8 = 0x80;
-pub const DPSWITCH_CTRL_CMD_UNSUBSCRIBE: u8 = 0x81;
+pub use dpswitch_proto::channel::{
+    CTRL_CMD_ATTACH as DPSWITCH_CTRL_CMD_ATTACH, CTRL_CMD_SUBSCRIBE as DPSWITCH_CTRL_CMD_SUBSCRIBE,
+    CTRL_CMD_UNSUBSCRIBE as DPSWITCH_CTRL_CMD_UNSUBSCRIBE,
+};
 
 pub const FAMILY_DATAPATH: u16 = 0x20;
 pub const FAMILY_VPORT: u16 = 0x21;
