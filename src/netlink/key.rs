@@ -91,9 +91,32 @@ pub fn decode_key(buf: &[u8]) -> Result<Vec<KeyAttr>, NlError> {
 /// kernel, an attribute whose payload is all zeros wildcards its field
 /// completely and is treated as absent: it is left out of the result (after
 /// its id, duplicate and length checks), even when dpswitch does not
-/// implement that attribute.
+/// implement that attribute. So is a tunnel mask whose nested attributes
+/// are all zero.
 pub fn decode_mask(buf: &[u8]) -> Result<Vec<KeyAttr>, NlError> {
     decode_level(buf, Mode::MASK, 0, 0)
+}
+
+/// Whether a mask attribute leaves its whole field wildcarded: all of its
+/// bytes zero or, for the nested tunnel key, all of its attributes' values.
+/// Open vSwitch writes a tunnel mask into every flow it installs (with at
+/// least `OVS_TUNNEL_KEY_ATTR_TTL`), all zero when the flow matches no
+/// tunnel field, and the kernel takes that as no tunnel match.
+fn wildcards_everything(id: u16, payload: &[u8], context: &'static str) -> Result<bool, NlError> {
+    if payload.iter().all(|byte| *byte == 0) {
+        return Ok(true);
+    }
+    if id != OVS_KEY_ATTR_TUNNEL {
+        return Ok(false);
+    }
+    for nested in attrs(payload, context) {
+        let nested = nested?.payload();
+        // A flag attribute (no payload) present in a mask matches its bit.
+        if nested.is_empty() || nested.iter().any(|byte| *byte != 0) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 #[derive(Clone, Copy)]
@@ -133,7 +156,7 @@ fn decode_level(buf: &[u8], mode: Mode, seen: u64, depth: usize) -> Result<Vec<K
         }
         let payload = attr.payload();
         check_len(context, id, payload.len())?;
-        if mode.skip_all_zero && payload.iter().all(|byte| *byte == 0) {
+        if mode.skip_all_zero && wildcards_everything(id, payload, context)? {
             continue;
         }
         seen |= bit(id);

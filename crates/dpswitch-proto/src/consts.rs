@@ -261,6 +261,15 @@ pub const OVS_FRAG_TYPE_LATER: u8 = 2;
 pub const OVS_FRAG_TYPE_MAX: u8 = 2;
 
 /// Every `OVS_KEY_ATTR_*` id with the name Open vSwitch prints for it.
+/// `OVS_TUNNEL_KEY_ATTR_*`: what `OVS_KEY_ATTR_TUNNEL` nests.
+pub const OVS_TUNNEL_KEY_ATTR_ID: u16 = 0;
+pub const OVS_TUNNEL_KEY_ATTR_IPV4_SRC: u16 = 1;
+pub const OVS_TUNNEL_KEY_ATTR_IPV4_DST: u16 = 2;
+pub const OVS_TUNNEL_KEY_ATTR_TOS: u16 = 3;
+pub const OVS_TUNNEL_KEY_ATTR_TTL: u16 = 4;
+pub const OVS_TUNNEL_KEY_ATTR_DONT_FRAGMENT: u16 = 5;
+pub const OVS_TUNNEL_KEY_ATTR_CSUM: u16 = 6;
+
 pub const KEY_ATTR_NAMES: [(u16, &str); 33] = [
     (OVS_KEY_ATTR_UNSPEC, "unspec"),
     (OVS_KEY_ATTR_ENCAP, "encap"),
@@ -388,4 +397,3 @@ pub const OVS_COPY_ACTIONS_MAX_DEPTH: usize = 16;
 
 /// `sizeof(struct ovs_action_push_vlan)`: be16 TPID, be16 TCI.
 pub const OVS_ACTION_PUSH_VLAN_LEN: usize = 4;
-

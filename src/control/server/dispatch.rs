@@ -51,11 +51,44 @@ impl ControlServer {
                 }
                 Ok(Some(Response::default()))
             }
+            DPSWITCH_CTRL_CMD_ATTACH => self.attach_channel(index),
             other => Err(Failure::quiet(CmdError::new(
                 errno::EOPNOTSUPP,
                 format!("nlctrl has no command {other}"),
             ))),
         }
+    }
+
+    /// Takes the completion channel the request carried
+    /// (dpswitch_proto::channel) and answers on it with the port id.
+    fn attach_channel(&mut self, index: usize) -> Result<Option<Response>, Failure> {
+        let conn = &mut self.conns[index];
+        if conn.channel.is_some() {
+            return Err(Failure::quiet(CmdError::new(
+                errno::EBUSY,
+                "this connection already has a completion channel",
+            )));
+        }
+        if self.passed_fds.is_empty() {
+            return Err(Failure::quiet(CmdError::einval(
+                "attach carries its completion channel in SCM_RIGHTS",
+            )));
+        }
+        let channel = self.passed_fds.remove(0);
+        // The management lcore never blocks on a client.
+        let flags = rustix::fs::fcntl_getfl(&channel)
+            .and_then(|f| rustix::fs::fcntl_setfl(&channel, f | rustix::fs::OFlags::NONBLOCK));
+        if let Err(e) = flags {
+            return Err(Failure::quiet(CmdError::new(
+                e.raw_os_error(),
+                format!("completion channel: {e}"),
+            )));
+        }
+        conn.channel = Some(channel);
+        conn.queue_token(Token::Attached {
+            port_id: conn.port_id,
+        });
+        Ok(Some(Response::default()))
     }
 
     pub(super) fn run_ovs(

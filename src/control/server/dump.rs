@@ -46,5 +46,8 @@ impl ControlServer {
         if !part.is_empty() {
             conn.queue_datagram(part);
         }
+        if let Some(token) = conn.token_after_part.take() {
+            conn.queue_token(token);
+        }
     }
 }

@@ -21,11 +21,13 @@ use crate::netlink::flow::RawFlowAttrs;
 use crate::netlink::msg::{
     encode_done, encode_error_with_message, messages, NlMsgHeader, OvsMessage, RawMessage,
 };
+use dpswitch_proto::channel::Token;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use nix::sys::socket::{recvmsg, MsgFlags};
 use nix::unistd::Gid;
+use rustix::net::{recvmsg, RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, ReturnFlags};
 use std::io::IoSliceMut;
-use std::os::fd::{AsFd, AsRawFd};
+use std::mem::MaybeUninit;
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
 use std::time::Duration;
 
@@ -39,6 +41,8 @@ const RECV_BUFFER: usize = 256 * 1024;
 /// cannot starve the others or the management lcore's upkeep.
 const READS_PER_ROUND: usize = 64;
 const MAX_CONNECTIONS: usize = 256;
+/// Descriptors one request datagram may pass (the adapter passes one).
+const MAX_PASSED_FDS: usize = 4;
 /// Upcalls sent on per round; the rest wait in the PMDs' queues.
 const UPCALLS_PER_ROUND: usize = 1024;
 
@@ -57,6 +61,10 @@ pub struct ControlServer {
     dp: DatapathInfo,
     log: RateLog,
     buf: Vec<u8>,
+    /// Descriptors the datagram being run carried (`SCM_RIGHTS`).
+    passed_fds: Vec<OwnedFd>,
+    /// The errno of the first message the datagram being run had refused.
+    datagram_error: i32,
 }
 
 /// What one request asked of the round it was read in.
@@ -76,6 +84,8 @@ impl ControlServer {
             dp: config.datapath,
             log: RateLog::new(100, Duration::from_secs(1)),
             buf: vec![0; RECV_BUFFER],
+            passed_fds: Vec::new(),
+            datagram_error: 0,
         })
     }
 
@@ -170,16 +180,27 @@ impl ControlServer {
             if !self.conns[index].wants_requests() {
                 break;
             }
-            let fd = self.conns[index].stream.as_raw_fd();
             let mut iov = [IoSliceMut::new(&mut buf)];
-            let (len, truncated) = match recvmsg::<()>(fd, &mut iov, None, MsgFlags::MSG_DONTWAIT) {
+            let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(MAX_PASSED_FDS))];
+            let mut cmsg = RecvAncillaryBuffer::new(&mut space);
+            let flags = RecvFlags::DONTWAIT | RecvFlags::CMSG_CLOEXEC;
+            let received = recvmsg(&self.conns[index].stream, &mut iov, &mut cmsg, flags);
+            let (len, truncated) = match received {
                 Ok(r) if r.bytes == 0 => {
                     self.conns[index].dead = true;
                     break;
                 }
-                Ok(r) => (r.bytes, r.flags.contains(MsgFlags::MSG_TRUNC)),
-                Err(nix::errno::Errno::EAGAIN) => break,
-                Err(nix::errno::Errno::EINTR) => continue,
+                Ok(r) => {
+                    self.passed_fds.clear();
+                    for c in cmsg.drain() {
+                        if let RecvAncillaryMessage::ScmRights(fds) = c {
+                            self.passed_fds.extend(fds);
+                        }
+                    }
+                    (r.bytes, r.flags.contains(ReturnFlags::TRUNC))
+                }
+                Err(rustix::io::Errno::AGAIN) => break,
+                Err(rustix::io::Errno::INTR) => continue,
                 Err(_) => {
                     self.conns[index].dead = true;
                     break;
@@ -199,22 +220,40 @@ impl ControlServer {
         switch: &mut Switch,
         round: &mut RoundState,
     ) {
+        let attached = self.conns[index].channel.is_some();
+        self.datagram_error = 0;
         if truncated {
+            self.datagram_error = errno::EMSGSIZE;
             self.refuse_oversized(index, datagram);
-            return;
-        }
-        for item in messages(datagram) {
-            match item {
-                Ok(message) => self.run_message(index, &message, switch, round),
-                Err(e) => {
-                    // The stream cannot be framed any further (A2).
-                    self.log.log(&format!(
-                        "closing connection {}: {e}",
-                        self.conns[index].port_id
-                    ));
-                    self.conns[index].closing = true;
-                    return;
+        } else {
+            for item in messages(datagram) {
+                match item {
+                    Ok(message) => self.run_message(index, &message, switch, round),
+                    Err(e) => {
+                        // The stream cannot be framed any further (A2).
+                        self.log.log(&format!(
+                            "closing connection {}: {e}",
+                            self.conns[index].port_id
+                        ));
+                        self.conns[index].closing = true;
+                        break;
+                    }
                 }
+            }
+        }
+        // Descriptors no command took are closed here.
+        self.passed_fds.clear();
+        if attached {
+            // The adapter's `sendmsg` returns when this arrives: after the
+            // replies, or after a dump's first part.
+            let conn = &mut self.conns[index];
+            let done = Token::Done {
+                error: self.datagram_error,
+            };
+            if conn.dump.is_some() {
+                conn.token_after_part = Some(done);
+            } else {
+                conn.queue_token(done);
             }
         }
     }
@@ -283,7 +322,15 @@ impl ControlServer {
                         self.log.log(text);
                     }
                 }
-                self.reply_error(index, message, Some(failure.error), true);
+                if self.datagram_error == 0 {
+                    self.datagram_error = failure.error.errno;
+                }
+                // An adapter's setsockopt reads the outcome of a membership
+                // change in its completion token, not as a reply.
+                let quiet = self.conns[index].channel.is_some() && is_membership(message);
+                if !quiet {
+                    self.reply_error(index, message, Some(failure.error), true);
+                }
             }
         }
     }
@@ -306,6 +353,7 @@ impl ControlServer {
                 }
                 if conn.pending_bytes() > NOTIFY_LIMIT_BYTES {
                     conn.notifications_dropped += 1;
+                    conn.mark_overrun();
                     continue;
                 }
                 conn.queue(notification.clone());
@@ -334,6 +382,18 @@ impl ControlServer {
             text,
         ));
     }
+}
+
+/// A `nlctrl` subscribe or unsubscribe: the stand-in for
+/// `NETLINK_ADD_MEMBERSHIP` / `NETLINK_DROP_MEMBERSHIP`.
+fn is_membership(message: &RawMessage<'_>) -> bool {
+    message.header.msg_type == GENL_ID_CTRL
+        && message.genl().is_ok_and(|g| {
+            matches!(
+                g.genl.cmd,
+                DPSWITCH_CTRL_CMD_SUBSCRIBE | DPSWITCH_CTRL_CMD_UNSUBSCRIBE
+            )
+        })
 }
 
 fn is_dump(message: &RawMessage<'_>) -> bool {

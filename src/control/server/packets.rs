@@ -83,7 +83,11 @@ impl ControlServer {
                 conn.queue(message);
                 true
             }
-            _ => false,
+            Some(conn) => {
+                conn.mark_overrun();
+                false
+            }
+            None => false,
         }
     }
 }

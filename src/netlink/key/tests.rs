@@ -354,3 +354,41 @@ fn every_fixed_kind_round_trips_through_its_payload() {
         assert_eq!(again, payload, "{kind:?}");
     }
 }
+
+#[test]
+fn an_all_zero_tunnel_mask_is_no_tunnel_match_and_a_real_one_is_refused() {
+    // What Open vSwitch writes into every mask: the tunnel key with its
+    // TTL (and here its id) wildcarded.
+    let zero_tunnel = [
+        attr(OVS_TUNNEL_KEY_ATTR_ID, &[0; 8]),
+        attr(OVS_TUNNEL_KEY_ATTR_TTL, &[0]),
+    ]
+    .concat();
+    let mask = [
+        attr(OVS_KEY_ATTR_TUNNEL, &zero_tunnel),
+        attr(OVS_KEY_ATTR_IN_PORT, &u32::MAX.to_ne_bytes()),
+    ]
+    .concat();
+    assert_eq!(decode_mask(&mask).unwrap(), [KeyAttr::InPort(u32::MAX)]);
+    let real = attr(
+        OVS_KEY_ATTR_TUNNEL,
+        &attr(OVS_TUNNEL_KEY_ATTR_ID, &[0, 0, 0, 0, 0, 0, 0, 0xff]),
+    );
+    assert!(matches!(
+        decode_mask(&real).unwrap_err(),
+        NlError::Unsupported { name: "tunnel", .. }
+    ));
+    // A broken nested list is still an error, not a wildcard.
+    let broken = attr(OVS_KEY_ATTR_TUNNEL, &[5, 0, 1, 0, 1, 0, 0, 0]);
+    assert!(decode_mask(&broken).is_err());
+}
+
+#[test]
+fn a_tunnel_mask_with_a_flag_is_a_tunnel_match() {
+    let flagged = [
+        attr(OVS_TUNNEL_KEY_ATTR_TTL, &[0]),
+        attr(OVS_TUNNEL_KEY_ATTR_DONT_FRAGMENT, &[]),
+    ]
+    .concat();
+    assert!(decode_mask(&attr(OVS_KEY_ATTR_TUNNEL, &flagged)).is_err());
+}
