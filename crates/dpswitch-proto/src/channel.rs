@@ -14,7 +14,8 @@
 //!    end of a `SOCK_SEQPACKET` socket pair: the channel. The daemon
 //!    answers on the channel with [`Token::Attached`] and the port id it
 //!    gave the connection; the request itself gets no reply.
-//! 2. From then on, for every request datagram the connection sends, the
+//! 2. From then on, for every request datagram the connection sends after
+//!    the one that attached (which gets only the `Attached` token), the
 //!    daemon writes [`Token::Done`] on the channel once the datagram's
 //!    replies are queued on the connection (a dump: its first part), so
 //!    they are readable when the client reads the token. `error` is the
