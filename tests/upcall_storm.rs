@@ -33,7 +33,7 @@ const STORM_CATCH_ALL: &str = "in_port(2),eth(),eth_type(0x0800),ipv4()";
 /// The daemon's default `upcall_queue` (slots per PMD lcore).
 const UPCALL_QUEUE: u64 = 1024;
 /// Bytes a handler may leave unread before its misses are lost.
-const BACKLOG_LIMIT: u64 = 4 << 20;
+const BACKLOG_LIMIT: u64 = dpswitch::control::conn::NOTIFY_LIMIT_BYTES as u64;
 
 /// The storm's frames: UDP, every one a different 5-tuple.
 fn storm_frames() -> Vec<Vec<u8>> {
@@ -366,7 +366,7 @@ fn miss_storm_without_a_reading_controller_keeps_known_flows_forwarding() {
     let backlog: u64 = waiting.iter().map(|m| u64::from(m.header.len)).sum();
     let exit = d.stop();
     println!("exit: {exit:?}; the controller had {delivered} misses ({backlog} bytes) waiting");
-    // The daemon queues for a handler until 4 MiB are unread, and the
+    // The daemon queues for a handler until NOTIFY_LIMIT_BYTES are unread, and the
     // socket holds a little more.
     assert!(
         (BACKLOG_LIMIT..BACKLOG_LIMIT + (512 << 10)).contains(&backlog),
