@@ -1,0 +1,87 @@
+//! What the launcher works out before it execs: where the library is and
+//! the LD_PRELOAD value that puts it first.
+
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+/// The library's file name, as cargo names a cdylib.
+pub const LIBRARY: &str = "libdpswitch_run.so";
+
+/// libdpswitch_run.so in the directory of `exe` (the launcher itself).
+pub fn library_beside(exe: std::io::Result<PathBuf>) -> Result<PathBuf, String> {
+    let exe = exe.map_err(|e| format!("cannot find my own executable: {e}"))?;
+    let exe = exe.canonicalize().unwrap_or(exe);
+    let dir = exe
+        .parent()
+        .ok_or_else(|| format!("{} has no directory", exe.display()))?;
+    let library = dir.join(LIBRARY);
+    if library.is_file() {
+        Ok(library)
+    } else {
+        Err(format!(
+            "{} is missing: it must sit next to dpswitch-run (cargo build -p dpswitch-run builds both)",
+            library.display()
+        ))
+    }
+}
+
+/// `library` ahead of what LD_PRELOAD already holds (once). The loader
+/// splits the list at spaces and colons, so a path holding either cannot
+/// be preloaded.
+pub fn preload_value(library: &Path, existing: Option<&OsStr>) -> Result<OsString, String> {
+    let bytes = library.as_os_str().as_bytes();
+    if bytes.iter().any(|b| matches!(b, b' ' | b':')) {
+        return Err(format!(
+            "{} holds a space or a colon, which LD_PRELOAD cannot carry",
+            library.display()
+        ));
+    }
+    let mut value = library.as_os_str().to_owned();
+    if let Some(existing) = existing {
+        for entry in existing
+            .as_bytes()
+            .split(|b| matches!(b, b' ' | b':'))
+            .filter(|e| !e.is_empty() && *e != bytes)
+        {
+            value.push(":");
+            value.push(OsStr::from_bytes(entry));
+        }
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_library_goes_first_and_once() {
+        let lib = Path::new("/opt/x/libdpswitch_run.so");
+        assert_eq!(
+            preload_value(lib, None).unwrap(),
+            "/opt/x/libdpswitch_run.so"
+        );
+        assert_eq!(
+            preload_value(
+                lib,
+                Some(OsStr::new("/a.so /opt/x/libdpswitch_run.so:/b.so"))
+            )
+            .unwrap(),
+            "/opt/x/libdpswitch_run.so:/a.so:/b.so"
+        );
+        assert!(preload_value(Path::new("/my dir/libdpswitch_run.so"), None).is_err());
+    }
+
+    #[test]
+    fn a_missing_library_is_named() {
+        let dir = std::env::temp_dir().join(format!("dpswitch-run-launch-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let exe = dir.join("dpswitch-run");
+        let err = library_beside(Ok(exe.clone())).unwrap_err();
+        assert!(err.contains("libdpswitch_run.so is missing"), "{err}");
+        std::fs::write(dir.join(LIBRARY), b"").unwrap();
+        assert_eq!(library_beside(Ok(exe)).unwrap(), dir.join(LIBRARY));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
