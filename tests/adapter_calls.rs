@@ -1,0 +1,196 @@
+//! dpswitch-run and libdpswitch_run.so from the outside: programs that
+//! know only AF_NETLINK (a Python client, ovs-dpctl) run under the
+//! launcher against a live dpswitchd on two null ports, and every socket
+//! call the adapter carries behaves as on a kernel netlink socket (T1,
+//! T2): port ids, batches answered one reply per datagram and readable
+//! as soon as the send returns, MSG_PEEK/MSG_TRUNC sizing, EAGAIN, poll
+//! readiness, multicast membership, dumps read with MSG_DONTWAIT,
+//! ENOBUFS on overrun, fork, close; NETLINK_ROUTE stays the kernel's.
+//!
+//! The launcher and the library are built by `cargo build -p
+//! dpswitch-run` (root tests only get the root package's binaries); they
+//! are looked for next to dpswitchd, and a test fails if they are missing
+//! or older than their sources.
+
+mod common;
+
+use common::{is_root, Daemon};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, SystemTime};
+
+const CHECKS: [&str; 12] = [
+    "names",
+    "options",
+    "batch",
+    "recv_flags",
+    "poll",
+    "read_write",
+    "membership",
+    "dump",
+    "fork",
+    "rtnetlink",
+    "close",
+    "overrun",
+];
+
+fn newest_source(dir: &Path) -> SystemTime {
+    std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .map(|path| {
+            if path.is_dir() {
+                newest_source(&path)
+            } else {
+                path.metadata().and_then(|m| m.modified()).unwrap()
+            }
+        })
+        .max()
+        .unwrap_or(SystemTime::UNIX_EPOCH)
+}
+
+/// target/<profile>/dpswitch-run, with libdpswitch_run.so beside it.
+fn launcher() -> PathBuf {
+    let dir = Path::new(env!("CARGO_BIN_EXE_dpswitchd")).parent().unwrap();
+    let sources = Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/dpswitch-run/src");
+    let newest = newest_source(&sources);
+    for name in ["dpswitch-run", "libdpswitch_run.so"] {
+        let path = dir.join(name);
+        let built = path.metadata().and_then(|m| m.modified()).unwrap_or_else(|_| {
+            panic!(
+                "{} is missing: build it with `cargo build -p dpswitch-run` \
+                 (the same profile as these tests) before running tests/adapter_*.rs",
+                path.display()
+            )
+        });
+        assert!(
+            built >= newest,
+            "{} is older than crates/dpswitch-run/src: rebuild it with `cargo build -p dpswitch-run`",
+            path.display()
+        );
+    }
+    dir.join("dpswitch-run")
+}
+
+fn require_root_and_python() {
+    assert!(is_root(), "tests/adapter_calls.rs needs root (DPDK, flow changes over the control socket)");
+    let python = Command::new("python3").arg("--version").output();
+    assert!(
+        python.is_ok_and(|o| o.status.success()),
+        "tests/adapter_calls.rs needs python3 (scripts/setup.sh installs it)"
+    );
+}
+
+fn two_null_ports(tag: &str) -> Daemon {
+    let vdevs = ["net_null0,no-rx=1".to_string(), "net_null1,no-rx=1".to_string()];
+    let mut daemon = Daemon::start(tag, &vdevs, &[]);
+    daemon.wait_for("control socket", Duration::from_secs(60));
+    daemon
+}
+
+fn script(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/adapter").join(name)
+}
+
+fn run(socket: &Path, program: &[&str]) -> Output {
+    let output = Command::new(launcher())
+        .arg("--socket")
+        .arg(socket)
+        .args(program)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .expect("dpswitch-run starts");
+    println!("{}", String::from_utf8_lossy(&output.stdout));
+    eprintln!("{}", String::from_utf8_lossy(&output.stderr));
+    output
+}
+
+#[test]
+fn a_python_netlink_client_sees_a_kernel_netlink_socket() {
+    require_root_and_python();
+    let daemon = two_null_ports("adapter-calls");
+    let checks = script("check_calls.py");
+    let mut program = vec!["python3", checks.to_str().unwrap()];
+    program.extend(CHECKS);
+    let output = run(&daemon.socket, &program);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "check_calls.py failed: {}", String::from_utf8_lossy(&output.stderr));
+    for check in CHECKS {
+        assert!(
+            stdout.lines().any(|l| l == format!("ok {check}")),
+            "check {check} did not report: {stdout}"
+        );
+    }
+    let (status, _) = daemon.stop();
+    assert!(status.success(), "dpswitchd exit: {status}");
+}
+
+#[test]
+fn without_the_daemon_generic_sockets_fail_with_connects_errno() {
+    require_root_and_python();
+    let missing = std::env::temp_dir().join(format!("dpswitch-adapter-none-{}/d.sock", std::process::id()));
+    let probe = "\
+import errno, socket
+try:
+    socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 16)
+    print('opened')
+except OSError as e:
+    print('errno', errno.errorcode[e.errno])
+r = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)
+r.bind((0, 0))
+print('route port', r.getsockname()[0] != 0)
+";
+    let output = run(&missing, &["python3", "-c", probe]);
+    assert!(output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("errno ENOENT"), "{stdout}");
+    assert!(stdout.contains("route port True"), "{stdout}");
+}
+
+#[test]
+fn the_launcher_names_what_it_cannot_run() {
+    let output = Command::new(launcher())
+        .arg("/nonexistent/program")
+        .output()
+        .expect("dpswitch-run starts");
+    assert_eq!(output.status.code(), Some(127));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cannot run /nonexistent/program"), "{stderr}");
+    let usage = Command::new(launcher()).output().expect("dpswitch-run starts");
+    assert_eq!(usage.status.code(), Some(2), "no PROGRAM is a usage error");
+    // Environment: the library first in LD_PRELOAD, the socket named.
+    let env = Command::new(launcher())
+        .args(["--socket", "/some/where.sock", "env"])
+        .env("LD_PRELOAD", "")
+        .output()
+        .expect("dpswitch-run starts");
+    let stdout = String::from_utf8_lossy(&env.stdout);
+    assert!(stdout.lines().any(|l| l == "DPSWITCH_SOCKET=/some/where.sock"), "{stdout}");
+    let preload = stdout.lines().find_map(|l| l.strip_prefix("LD_PRELOAD=")).expect("LD_PRELOAD set");
+    assert!(preload.ends_with("/libdpswitch_run.so"), "{preload}");
+}
+
+/// ovs-dpctl's own netlink library (nl_sock_create, transactions, dumps)
+/// reaches dpswitchd through the adapter: it resolves the families and
+/// reads the datapath dump from the daemon.
+#[test]
+fn ovs_dpctl_talks_to_dpswitchd() {
+    require_root_and_python();
+    let dpctl = Path::new("/usr/bin/ovs-dpctl");
+    assert!(dpctl.is_file(), "ovs-dpctl is missing: scripts/setup.sh installs openvswitch-switch");
+    let daemon = two_null_ports("adapter-dpctl");
+    let output = run(
+        &daemon.socket,
+        &[dpctl.to_str().unwrap(), "-vnetlink_socket:dbg", "-vconsole:dbg", "dump-dps"],
+    );
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        log.lines().any(|l| l.contains("nl_sock_recv__ (Success)") && l.contains("type=32(ovs_datapath), flags=2[MULTI]")),
+        "ovs-dpctl read the datapath dump from dpswitchd: {log}"
+    );
+    for transport_error in ["transaction error", "truncated message", "received invalid nlmsg", "Resource temporarily"] {
+        assert!(!log.contains(transport_error), "{transport_error}: {log}");
+    }
+    let (status, _) = daemon.stop();
+    assert!(status.success(), "dpswitchd exit: {status}");
+}
