@@ -19,8 +19,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, SystemTime};
 
-const CHECKS: [&str; 12] = [
+const CHECKS: [&str; 15] = [
     "names",
+    "socket_flags",
     "options",
     "batch",
     "recv_flags",
@@ -29,6 +30,8 @@ const CHECKS: [&str; 12] = [
     "membership",
     "dump",
     "fork",
+    "exec",
+    "threads",
     "rtnetlink",
     "close",
     "overrun",
@@ -56,13 +59,16 @@ fn launcher() -> PathBuf {
     let newest = newest_source(&sources);
     for name in ["dpswitch-run", "libdpswitch_run.so"] {
         let path = dir.join(name);
-        let built = path.metadata().and_then(|m| m.modified()).unwrap_or_else(|_| {
-            panic!(
-                "{} is missing: build it with `cargo build -p dpswitch-run` \
+        let built = path
+            .metadata()
+            .and_then(|m| m.modified())
+            .unwrap_or_else(|_| {
+                panic!(
+                    "{} is missing: build it with `cargo build -p dpswitch-run` \
                  (the same profile as these tests) before running tests/adapter_*.rs",
-                path.display()
-            )
-        });
+                    path.display()
+                )
+            });
         assert!(
             built >= newest,
             "{} is older than crates/dpswitch-run/src: rebuild it with `cargo build -p dpswitch-run`",
@@ -73,7 +79,10 @@ fn launcher() -> PathBuf {
 }
 
 fn require_root_and_python() {
-    assert!(is_root(), "tests/adapter_calls.rs needs root (DPDK, flow changes over the control socket)");
+    assert!(
+        is_root(),
+        "tests/adapter_calls.rs needs root (DPDK, flow changes over the control socket)"
+    );
     let python = Command::new("python3").arg("--version").output();
     assert!(
         python.is_ok_and(|o| o.status.success()),
@@ -82,14 +91,19 @@ fn require_root_and_python() {
 }
 
 fn two_null_ports(tag: &str) -> Daemon {
-    let vdevs = ["net_null0,no-rx=1".to_string(), "net_null1,no-rx=1".to_string()];
+    let vdevs = [
+        "net_null0,no-rx=1".to_string(),
+        "net_null1,no-rx=1".to_string(),
+    ];
     let mut daemon = Daemon::start(tag, &vdevs, &[]);
     daemon.wait_for("control socket", Duration::from_secs(60));
     daemon
 }
 
 fn script(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/adapter").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/adapter")
+        .join(name)
 }
 
 fn run(socket: &Path, program: &[&str]) -> Output {
@@ -114,7 +128,11 @@ fn a_python_netlink_client_sees_a_kernel_netlink_socket() {
     program.extend(CHECKS);
     let output = run(&daemon.socket, &program);
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "check_calls.py failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "check_calls.py failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     for check in CHECKS {
         assert!(
             stdout.lines().any(|l| l == format!("ok {check}")),
@@ -128,7 +146,10 @@ fn a_python_netlink_client_sees_a_kernel_netlink_socket() {
 #[test]
 fn without_the_daemon_generic_sockets_fail_with_connects_errno() {
     require_root_and_python();
-    let missing = std::env::temp_dir().join(format!("dpswitch-adapter-none-{}/d.sock", std::process::id()));
+    let missing = std::env::temp_dir().join(format!(
+        "dpswitch-adapter-none-{}/d.sock",
+        std::process::id()
+    ));
     let probe = "\
 import errno, socket
 try:
@@ -155,8 +176,13 @@ fn the_launcher_names_what_it_cannot_run() {
         .expect("dpswitch-run starts");
     assert_eq!(output.status.code(), Some(127));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("cannot run /nonexistent/program"), "{stderr}");
-    let usage = Command::new(launcher()).output().expect("dpswitch-run starts");
+    assert!(
+        stderr.contains("cannot run /nonexistent/program"),
+        "{stderr}"
+    );
+    let usage = Command::new(launcher())
+        .output()
+        .expect("dpswitch-run starts");
     assert_eq!(usage.status.code(), Some(2), "no PROGRAM is a usage error");
     // Environment: the library first in LD_PRELOAD, the socket named.
     let env = Command::new(launcher())
@@ -165,8 +191,16 @@ fn the_launcher_names_what_it_cannot_run() {
         .output()
         .expect("dpswitch-run starts");
     let stdout = String::from_utf8_lossy(&env.stdout);
-    assert!(stdout.lines().any(|l| l == "DPSWITCH_SOCKET=/some/where.sock"), "{stdout}");
-    let preload = stdout.lines().find_map(|l| l.strip_prefix("LD_PRELOAD=")).expect("LD_PRELOAD set");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l == "DPSWITCH_SOCKET=/some/where.sock"),
+        "{stdout}"
+    );
+    let preload = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("LD_PRELOAD="))
+        .expect("LD_PRELOAD set");
     assert!(preload.ends_with("/libdpswitch_run.so"), "{preload}");
 }
 
@@ -177,18 +211,32 @@ fn the_launcher_names_what_it_cannot_run() {
 fn ovs_dpctl_talks_to_dpswitchd() {
     require_root_and_python();
     let dpctl = Path::new("/usr/bin/ovs-dpctl");
-    assert!(dpctl.is_file(), "ovs-dpctl is missing: scripts/setup.sh installs openvswitch-switch");
+    assert!(
+        dpctl.is_file(),
+        "ovs-dpctl is missing: scripts/setup.sh installs openvswitch-switch"
+    );
     let daemon = two_null_ports("adapter-dpctl");
     let output = run(
         &daemon.socket,
-        &[dpctl.to_str().unwrap(), "-vnetlink_socket:dbg", "-vconsole:dbg", "dump-dps"],
+        &[
+            dpctl.to_str().unwrap(),
+            "-vnetlink_socket:dbg",
+            "-vconsole:dbg",
+            "dump-dps",
+        ],
     );
     let log = String::from_utf8_lossy(&output.stderr);
     assert!(
-        log.lines().any(|l| l.contains("nl_sock_recv__ (Success)") && l.contains("type=32(ovs_datapath), flags=2[MULTI]")),
+        log.lines().any(|l| l.contains("nl_sock_recv__ (Success)")
+            && l.contains("type=32(ovs_datapath), flags=2[MULTI]")),
         "ovs-dpctl read the datapath dump from dpswitchd: {log}"
     );
-    for transport_error in ["transaction error", "truncated message", "received invalid nlmsg", "Resource temporarily"] {
+    for transport_error in [
+        "transaction error",
+        "truncated message",
+        "received invalid nlmsg",
+        "Resource temporarily",
+    ] {
         assert!(!log.contains(transport_error), "{transport_error}: {log}");
     }
     let (status, _) = daemon.stop();

@@ -5,10 +5,13 @@ Prints "ok NAME" per check passed; any failure raises and exits non-zero."""
 
 import errno
 import os
+import fcntl
 import select
 import socket
 import struct
+import subprocess
 import sys
+import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from nlclient import *  # noqa: E402,F401,F403
@@ -246,6 +249,20 @@ def check_dump(env):
                 flows += 1
     assert flows >= total and parts > 2, (flows, parts)
     expect_eagain(dumper, "after NLMSG_DONE")
+    # Again on an O_NONBLOCK descriptor, peeking at each part first.
+    dumper.setblocking(False)
+    dseq = seq()
+    dumper.send(flow_dump(env.flow_family, env.dp, dseq))
+    flows2, done = 0, False
+    while not done:
+        size = dumper.recv_into(bytearray(1), 1, socket.MSG_PEEK | socket.MSG_TRUNC)
+        data = dumper.recv(size)
+        assert len(data) == size
+        for kind, flags, rseq, _, payload in messages(data):
+            done = done or kind == NLMSG_DONE
+            flows2 += kind == env.flow_family
+    assert flows2 == flows, (flows2, flows)
+    expect_eagain(dumper, "after the second NLMSG_DONE")
     dumper.close()
     print("  dump: %d flows in %d datagrams" % (flows, parts))
 
@@ -356,6 +373,93 @@ def check_close(env):
     [(kind, _, rseq, _, _)] = messages(d.recv(65536, socket.MSG_DONTWAIT))
     assert (kind, rseq) == (GENL_ID_CTRL, 90)
     d.close()
+
+
+def check_socket_flags(env):
+    """SOCK_NONBLOCK and SOCK_CLOEXEC are the socket's; the channel stays
+    out of the way, above the descriptors a program hands out first."""
+    before = set(os.listdir("/proc/self/fd"))
+    s = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM | socket.SOCK_NONBLOCK | socket.SOCK_CLOEXEC, NETLINK_GENERIC)
+    added = set(os.listdir("/proc/self/fd")) - before
+    assert fcntl.fcntl(s.fileno(), fcntl.F_GETFL) & os.O_NONBLOCK
+    assert fcntl.fcntl(s.fileno(), fcntl.F_GETFD) & fcntl.FD_CLOEXEC
+    assert s.getsockopt(socket.SOL_SOCKET, socket.SO_TYPE) == socket.SOCK_DGRAM
+    channel = [int(fd) for fd in added if int(fd) >= 100]
+    assert len(channel) == 1 and s.fileno() < 100, (s.fileno(), added)
+    assert fcntl.fcntl(channel[0], fcntl.F_GETFD) & fcntl.FD_CLOEXEC
+    # The program cannot close the channel by accident.
+    try:
+        os.close(channel[0])
+        raise AssertionError("closed the channel")
+    except OSError as e:
+        assert e.errno == errno.EBADF, e
+    expect_eagain(s, "a fresh non-blocking socket")
+    s.send(getfamily("ovs_flow", 91))
+    [(kind, _, rseq, _, _)] = messages(s.recv(65536))
+    assert (kind, rseq) == (GENL_ID_CTRL, 91)
+    s.close()
+    assert set(os.listdir("/proc/self/fd")) == before
+
+
+def check_threads(env):
+    """Threads on their own sockets and on a shared one: every request
+    answered, each thread's replies readable when its send returns."""
+    errors = []
+    shared = generic_socket()
+    shared_lock = threading.Lock()
+
+    def worker(n):
+        try:
+            own = generic_socket()
+            for i in range(100):
+                request = getfamily("ovs_flow" if i % 2 else "ovs_vport", i + 1)
+                own.send(request)
+                [(kind, _, rseq, _, _)] = messages(own.recv(65536, socket.MSG_DONTWAIT))
+                assert (kind, rseq) == (GENL_ID_CTRL, i + 1), (kind, rseq)
+                # Flow changes without acks on the shared socket: only
+                # errors would answer, and none is expected.
+                shared.send(flow_new(env.flow_family, env.dp, 0x8000 + n * 100 + i, 1, flags=NLM_F_CREATE))
+            own.close()
+        except Exception as e:  # noqa: BLE001
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    with shared_lock:
+        expect_eagain(shared, "flow NEWs without acks")
+    # All 400 are in: each GET finds its flow.
+    dumper = generic_socket()
+    dseq = seq()
+    dumper.send(flow_dump(env.flow_family, env.dp, dseq))
+    flows, done = 0, False
+    while not done:
+        for kind, _, _, _, payload in messages(dumper.recv(1 << 16, socket.MSG_DONTWAIT)):
+            if kind == NLMSG_DONE:
+                done = True
+            else:
+                flows += 1
+    assert flows >= 400, flows
+    dumper.close()
+    shared.close()
+
+
+def check_exec(env):
+    """LD_PRELOAD stays in the environment: an exec'd program is carried."""
+    probe = (
+        "import socket, sys\n"
+        "sys.path.insert(0, %r)\n"
+        "from nlclient import *\n"
+        "s = generic_socket()\n"
+        "s.send(getfamily('ovs_flow', 5))\n"
+        "[(kind, _, seq, pid, p)] = messages(s.recv(65536, socket.MSG_DONTWAIT))\n"
+        "print(kind, seq, pid == s.getsockname()[0], parse_family(p)[0])\n"
+    ) % os.path.dirname(os.path.abspath(__file__))
+    out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True).stdout.split()
+    assert out == [str(GENL_ID_CTRL), "5", "True", str(env.flow_family)], out
 
 
 CHECKS = {name[len("check_"):]: fn for name, fn in globals().items() if name.startswith("check_")}
