@@ -15,13 +15,12 @@
 //! ones, system calls, the caller's memory); the rest is safe Rust.
 
 #![deny(unsafe_op_in_unsafe_fn)]
-// Test builds leave out the interposed entry points (a test binary must
-// not interpose its own libc calls), so the logic they call looks unused.
-#![cfg_attr(test, allow(dead_code))]
 
 mod addr;
 mod control;
 mod error;
+#[cfg(test)]
+mod fake_daemon;
 mod open;
 mod options;
 mod recv;

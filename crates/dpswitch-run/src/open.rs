@@ -10,6 +10,7 @@ use std::os::fd::RawFd;
 use std::os::unix::ffi::OsStrExt;
 
 /// The control socket: `$DPSWITCH_SOCKET`, else dpswitchd's default.
+#[cfg_attr(test, allow(dead_code))] // called by the interposed socket() only
 pub fn socket_path() -> Vec<u8> {
     match std::env::var_os("DPSWITCH_SOCKET") {
         Some(path) if !path.is_empty() => path.as_bytes().to_vec(),
@@ -20,7 +21,13 @@ pub fn socket_path() -> Vec<u8> {
 /// The socket() of a generic netlink socket, `ty` as given (type and
 /// flags). Errors are those of the step that failed: connect's errno when
 /// dpswitchd is not there.
+#[cfg_attr(test, allow(dead_code))] // called by the interposed socket() only
 pub fn open(ty: i32) -> Result<RawFd> {
+    open_at(ty, &socket_path())
+}
+
+/// [`open`] with the control socket at `path`.
+pub fn open_at(ty: i32, path: &[u8]) -> Result<RawFd> {
     let sock_type = ty & !(libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK);
     if sock_type != libc::SOCK_RAW && sock_type != libc::SOCK_DGRAM {
         return Err(Errno(libc::ESOCKTNOSUPPORT));
@@ -30,7 +37,7 @@ pub fn open(ty: i32) -> Result<RawFd> {
         libc::AF_UNIX,
         libc::SOCK_SEQPACKET | (ty & libc::SOCK_CLOEXEC),
     )?;
-    let attached = attach(data, &socket_path()).and_then(|(port_id, chan)| {
+    let attached = attach(data, path).and_then(|(port_id, chan)| {
         if ty & libc::SOCK_NONBLOCK != 0 {
             if let Err(e) = fd::set_nonblocking(data) {
                 fd::close(chan);

@@ -3,6 +3,7 @@
 
 use crate::error::{Errno, Result};
 
+#[cfg_attr(test, allow(dead_code))] // used by the interposed calls only
 pub const SOL_NETLINK: i32 = 270;
 
 pub const NETLINK_ADD_MEMBERSHIP: i32 = 1;

@@ -33,6 +33,10 @@ const DUMP_POLL_MS: i32 = 100;
 
 /// recvmsg/recvfrom/recv/read on socket `fd` into `bufs`.
 pub fn recv(fd: RawFd, bufs: &UserBufs, flags: i32) -> Result<Received> {
+    if flags & libc::MSG_ERRQUEUE != 0 {
+        // A netlink socket has no error queue.
+        return Err(Errno(libc::EAGAIN));
+    }
     loop {
         let (dumping, no_enobufs) =
             table::with(fd, |s| (s.dump_pending(), s.no_enobufs())).ok_or(Errno(libc::EBADF))?;

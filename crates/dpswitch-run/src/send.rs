@@ -14,14 +14,14 @@ use std::os::fd::RawFd;
 /// `to` the address given with it, if any. The byte count, as the kernel
 /// counts it (all of it, including what it ignores).
 pub fn send(fd: RawFd, data: &[u8], flags: i32, to: Option<NlAddr>) -> Result<usize> {
-    let (peer, port_id) = table::with(fd, |s| (s.peer, s.port_id)).ok_or(Errno(libc::EBADF))?;
+    let peer = table::with(fd, |s| s.peer).ok_or(Errno(libc::EBADF))?;
     let to = to.unwrap_or(peer);
     if to.groups != 0 {
         // Multicasting to other listeners is not something dpswitchd does.
         return Err(Errno(libc::EOPNOTSUPP));
     }
-    if to.pid != 0 && to.pid != port_id {
-        // Only the kernel (the daemon) is reachable.
+    if to.pid != 0 {
+        // Only the kernel (the daemon) is reachable, not other sockets.
         return Err(Errno(libc::ECONNREFUSED));
     }
     // The kernel runs whole messages up to the first it cannot frame and

@@ -31,11 +31,17 @@ static TABLE: ForkSafeMutex<Table> = ForkSafeMutex::new(Table {
 /// Descriptors below this are marked in `MARKS`; above, the table is asked.
 const MARKED_FDS: usize = 1 << 16;
 static MARKS: [AtomicU64; MARKED_FDS / 64] = [const { AtomicU64::new(0) }; MARKED_FDS / 64];
+/// The same for the completion channels.
+static CHANNELS: [AtomicU64; MARKED_FDS / 64] = [const { AtomicU64::new(0) }; MARKED_FDS / 64];
 /// Descriptors in the table.
 static COUNT: AtomicUsize = AtomicUsize::new(0);
 
 fn mark(fd: RawFd, on: bool) {
-    if let Some(word) = usize::try_from(fd).ok().and_then(|fd| MARKS.get(fd / 64)) {
+    mark_in(&MARKS, fd, on);
+}
+
+fn mark_in(marks: &[AtomicU64], fd: RawFd, on: bool) {
+    if let Some(word) = usize::try_from(fd).ok().and_then(|fd| marks.get(fd / 64)) {
         let bit = 1u64 << (fd as usize % 64);
         if on {
             word.fetch_or(bit, Ordering::Release);
@@ -50,14 +56,25 @@ pub fn any() -> bool {
     COUNT.load(Ordering::Acquire) > 0
 }
 
-/// Whether `fd` is one of the adapter's sockets.
+/// Whether `fd` is one of the adapter's sockets. Without the lock for
+/// descriptors below 65536, so also safe in a signal handler.
 pub fn is_adapted(fd: RawFd) -> bool {
-    if !any() {
-        return false;
-    }
+    any() && marked(&MARKS, fd, || TABLE.lock().fds.contains_key(&fd))
+}
+
+/// Whether `fd` is the completion channel of one of the sockets (as
+/// lock-free as [`is_adapted`]).
+pub fn is_channel(fd: RawFd) -> bool {
+    any()
+        && marked(&CHANNELS, fd, || {
+            TABLE.lock().socks.values().any(|e| e.sock.chan == fd)
+        })
+}
+
+fn marked(marks: &[AtomicU64], fd: RawFd, beyond: impl FnOnce() -> bool) -> bool {
     match usize::try_from(fd) {
-        Ok(i) if i < MARKED_FDS => MARKS[i / 64].load(Ordering::Acquire) & (1 << (i % 64)) != 0,
-        Ok(_) => TABLE.lock().fds.contains_key(&fd),
+        Ok(i) if i < MARKED_FDS => marks[i / 64].load(Ordering::Acquire) & (1 << (i % 64)) != 0,
+        Ok(_) => beyond(),
         Err(_) => false,
     }
 }
@@ -66,6 +83,7 @@ pub fn insert(fd: RawFd, sock: Sock) {
     let mut t = TABLE.lock();
     let id = t.next_id;
     t.next_id += 1;
+    mark_in(&CHANNELS, sock.chan, true);
     t.socks.insert(id, Entry { sock, refs: 1 });
     t.fds.insert(fd, id);
     COUNT.fetch_add(1, Ordering::AcqRel);
@@ -105,12 +123,9 @@ pub fn forget(fd: RawFd) -> Option<RawFd> {
     if entry.refs > 0 {
         return None;
     }
-    t.socks.remove(&id).map(|e| e.sock.chan)
-}
-
-/// Whether `fd` is the completion channel of one of the sockets.
-pub fn is_channel(fd: RawFd) -> bool {
-    any() && TABLE.lock().socks.values().any(|e| e.sock.chan == fd)
+    let chan = t.socks.remove(&id)?.sock.chan;
+    mark_in(&CHANNELS, chan, false);
+    Some(chan)
 }
 
 /// Moves the channel that sits on `fd` to the descriptor `to` (the
@@ -120,6 +135,8 @@ pub fn move_channel(fd: RawFd, to: RawFd) -> bool {
     match t.socks.values_mut().find(|e| e.sock.chan == fd) {
         Some(e) => {
             e.sock.chan = to;
+            mark_in(&CHANNELS, fd, false);
+            mark_in(&CHANNELS, to, true);
             true
         }
         None => false,
@@ -134,27 +151,27 @@ mod tests {
     #[test]
     fn descriptors_share_a_socket_until_the_last_is_forgotten() {
         assert!(!is_adapted(70_000));
-        insert(40, Sock::new(11, 900, libc::SOCK_RAW));
+        insert(60_040, Sock::new(11, 900, libc::SOCK_RAW));
         insert(70_001, Sock::new(12, 901, libc::SOCK_RAW));
         assert!(any());
-        assert!(is_adapted(40) && is_adapted(70_001));
-        assert!(!is_adapted(41) && !is_adapted(-1));
-        assert_eq!(with(40, |s| s.port_id), Some(11));
-        assert_eq!(with(41, |s| s.port_id), None);
+        assert!(is_adapted(60_040) && is_adapted(70_001));
+        assert!(!is_adapted(60_041) && !is_adapted(-1));
+        assert_eq!(with(60_040, |s| s.port_id), Some(11));
+        assert_eq!(with(60_041, |s| s.port_id), None);
 
-        alias(40, 41);
-        assert_eq!(with(41, |s| s.port_id), Some(11));
-        with(41, |s| s.dumps.push(3));
-        assert_eq!(with(40, |s| s.dumps.clone()), Some(vec![3]));
+        alias(60_040, 60_041);
+        assert_eq!(with(60_041, |s| s.port_id), Some(11));
+        with(60_041, |s| s.dumps.push(3));
+        assert_eq!(with(60_040, |s| s.dumps.clone()), Some(vec![3]));
 
-        assert!(is_channel(900) && !is_channel(40));
+        assert!(is_channel(900) && !is_channel(60_040));
         assert!(move_channel(900, 950));
         assert!(!is_channel(900) && is_channel(950));
 
-        assert_eq!(forget(40), None);
-        assert!(!is_adapted(40) && is_adapted(41));
-        assert_eq!(forget(41), Some(950));
-        assert_eq!(forget(41), None);
+        assert_eq!(forget(60_040), None);
+        assert!(!is_adapted(60_040) && is_adapted(60_041));
+        assert_eq!(forget(60_041), Some(950));
+        assert_eq!(forget(60_041), None);
         assert_eq!(forget(70_001), Some(901));
         assert!(!is_adapted(70_001));
     }

@@ -452,11 +452,11 @@ pub unsafe extern "C" fn __read_chk(
 /// The C contract of close(2).
 #[no_mangle]
 pub unsafe extern "C" fn close(fd: c_int) -> c_int {
-    if table::any() {
-        if table::is_channel(fd) {
-            // The program never opened it: to the program it does not exist.
-            return int_ret(Err(Errno(libc::EBADF)));
-        }
+    if table::is_channel(fd) {
+        // The program never opened it: to the program it does not exist.
+        return int_ret(Err(Errno(libc::EBADF)));
+    }
+    if table::is_adapted(fd) {
         if let Some(chan) = table::forget(fd) {
             fd::close(chan);
         }
@@ -468,7 +468,7 @@ pub unsafe extern "C" fn close(fd: c_int) -> c_int {
 /// Makes `target` free for the program's dup2/dup3: a channel sitting
 /// there moves elsewhere, a socket of ours there is closed by the dup.
 fn clear_target(old: c_int, target: c_int) {
-    if !table::any() || old == target {
+    if old == target {
         return;
     }
     if table::is_channel(target) {
@@ -476,8 +476,10 @@ fn clear_target(old: c_int, target: c_int) {
             table::move_channel(target, moved);
         }
     }
-    if let Some(chan) = table::forget(target) {
-        fd::close(chan);
+    if table::is_adapted(target) {
+        if let Some(chan) = table::forget(target) {
+            fd::close(chan);
+        }
     }
 }
 

@@ -184,3 +184,65 @@ pub fn set_nonblocking(fd: RawFd) -> Result<()> {
     // SAFETY: no pointers.
     check(unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) }).map(drop)
 }
+
+/// The daemon's side of the calls, for tests that stand in for dpswitchd.
+#[cfg(test)]
+pub mod daemon_side {
+    use super::{check, check_len};
+    use crate::error::Result;
+    use std::os::fd::RawFd;
+
+    /// A listening `SOCK_SEQPACKET` socket at `path`.
+    pub fn listen(path: &[u8]) -> Result<RawFd> {
+        let fd = super::socket(libc::AF_UNIX, libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC)?;
+        // SAFETY: sockaddr_un is plain data; all zeroes is valid.
+        let mut addr: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+        addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
+        for (dst, src) in addr.sun_path.iter_mut().zip(path) {
+            *dst = *src as libc::c_char;
+        }
+        let len = (std::mem::size_of::<libc::sa_family_t>() + path.len() + 1) as libc::socklen_t;
+        // SAFETY: `addr` is a valid sockaddr_un of `len` bytes.
+        check(unsafe { libc::bind(fd, (&raw const addr).cast(), len) })?;
+        // SAFETY: no pointers.
+        check(unsafe { libc::listen(fd, 8) })?;
+        Ok(fd)
+    }
+
+    pub fn accept(fd: RawFd) -> Result<RawFd> {
+        // SAFETY: null address pointers ask for no peer address.
+        check(unsafe {
+            libc::accept4(
+                fd,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                libc::SOCK_CLOEXEC,
+            )
+        })
+    }
+
+    /// One datagram and the descriptor it carried, if any.
+    pub fn recv_with_fd(fd: RawFd, buf: &mut [u8]) -> Result<(usize, Option<RawFd>)> {
+        let mut control = [0u64; 8];
+        let mut iov = libc::iovec {
+            iov_base: buf.as_mut_ptr().cast(),
+            iov_len: buf.len(),
+        };
+        // SAFETY: msghdr is plain data; all zeroes is valid.
+        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+        msg.msg_iov = &raw mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.as_mut_ptr().cast();
+        msg.msg_controllen = std::mem::size_of_val(&control);
+        // SAFETY: `msg` points to `iov` (over `buf`) and `control`.
+        let n = check_len(unsafe { libc::recvmsg(fd, &raw mut msg, libc::MSG_CMSG_CLOEXEC) })?;
+        // SAFETY: the kernel filled msg_control; CMSG_FIRSTHDR and
+        // CMSG_DATA stay within it.
+        let passed = unsafe {
+            let cmsg = libc::CMSG_FIRSTHDR(&raw const msg);
+            (!cmsg.is_null() && (*cmsg).cmsg_type == libc::SCM_RIGHTS)
+                .then(|| std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast::<RawFd>()))
+        };
+        Ok((n, passed))
+    }
+}

@@ -136,6 +136,7 @@ impl<'a> UserData<'a> {
 }
 
 /// The bytes at `ptr`, or none when it is null.
+#[cfg_attr(test, allow(dead_code))] // used by the interposed calls only
 ///
 /// # Safety
 /// `ptr` is null or valid for reads of `len` bytes for 'a.
