@@ -10,14 +10,14 @@
 //! The launcher and the library are built by `cargo build -p
 //! dpswitch-run` (root tests only get the root package's binaries); they
 //! are looked for next to dpswitchd, and a test fails if they are missing
-//! or older than their sources.
+//! or older than the sources cargo built them from.
 
 mod common;
 
 use common::{is_root, Daemon};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 const CHECKS: [&str; 15] = [
     "names",
@@ -37,41 +37,41 @@ const CHECKS: [&str; 15] = [
     "overrun",
 ];
 
-fn newest_source(dir: &Path) -> SystemTime {
-    std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|entry| entry.unwrap().path())
-        .map(|path| {
-            if path.is_dir() {
-                newest_source(&path)
-            } else {
-                path.metadata().and_then(|m| m.modified()).unwrap()
-            }
+/// The sources cargo's dep-info (`<artifact>.d`, beside it) lists for
+/// `artifact` that changed after it was built.
+fn stale_sources(artifact: &Path) -> Vec<String> {
+    let built = artifact.metadata().and_then(|m| m.modified()).unwrap();
+    let depinfo = artifact.with_extension("d");
+    let text =
+        std::fs::read_to_string(&depinfo).unwrap_or_else(|e| panic!("{}: {e}", depinfo.display()));
+    let first = text.lines().next().unwrap_or_default();
+    let (_, deps) = first.split_once(": ").unwrap_or_default();
+    deps.split_whitespace()
+        .filter(|dep| {
+            Path::new(dep)
+                .metadata()
+                .and_then(|m| m.modified())
+                .map_or(true, |changed| changed > built)
         })
-        .max()
-        .unwrap_or(SystemTime::UNIX_EPOCH)
+        .map(str::to_owned)
+        .collect()
 }
 
 /// target/<profile>/dpswitch-run, with libdpswitch_run.so beside it.
 fn launcher() -> PathBuf {
     let dir = Path::new(env!("CARGO_BIN_EXE_dpswitchd")).parent().unwrap();
-    let sources = Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/dpswitch-run/src");
-    let newest = newest_source(&sources);
     for name in ["dpswitch-run", "libdpswitch_run.so"] {
         let path = dir.join(name);
-        let built = path
-            .metadata()
-            .and_then(|m| m.modified())
-            .unwrap_or_else(|_| {
-                panic!(
-                    "{} is missing: build it with `cargo build -p dpswitch-run` \
-                 (the same profile as these tests) before running tests/adapter_*.rs",
-                    path.display()
-                )
-            });
         assert!(
-            built >= newest,
-            "{} is older than crates/dpswitch-run/src: rebuild it with `cargo build -p dpswitch-run`",
+            path.is_file(),
+            "{} is missing: build it with `cargo build -p dpswitch-run` \
+             (the same profile as these tests) before running tests/adapter_*.rs",
+            path.display()
+        );
+        let stale = stale_sources(&path);
+        assert!(
+            stale.is_empty(),
+            "{} is older than {stale:?}: rebuild it with `cargo build -p dpswitch-run`",
             path.display()
         );
     }
