@@ -8,9 +8,9 @@
 //! ENOBUFS on overrun, fork, close; NETLINK_ROUTE stays the kernel's.
 //!
 //! The launcher and the library are built by `cargo build -p
-//! dpswitch-run` (root tests only get the root package's binaries); they
-//! are looked for next to dpswitchd, and a test fails if they are missing
-//! or older than the sources cargo built them from.
+//! dpswitch-run`, or by a workspace `cargo test` (the crate's own tests
+//! need them); they are looked for next to dpswitchd, and a test fails if
+//! they are missing or older than the sources cargo built them from.
 
 mod common;
 
@@ -37,15 +37,17 @@ const CHECKS: [&str; 15] = [
     "overrun",
 ];
 
-/// The sources cargo's dep-info (`<artifact>.d`, beside it) lists for
-/// `artifact` that changed after it was built.
-fn stale_sources(artifact: &Path) -> Vec<String> {
+/// The sources that changed after `artifact` was built, from the cargo
+/// dep-info file `depinfo` (its line for `artifact`).
+fn stale_sources(artifact: &Path, depinfo: &Path) -> Vec<String> {
     let built = artifact.metadata().and_then(|m| m.modified()).unwrap();
-    let depinfo = artifact.with_extension("d");
     let text =
-        std::fs::read_to_string(&depinfo).unwrap_or_else(|e| panic!("{}: {e}", depinfo.display()));
-    let first = text.lines().next().unwrap_or_default();
-    let (_, deps) = first.split_once(": ").unwrap_or_default();
+        std::fs::read_to_string(depinfo).unwrap_or_else(|e| panic!("{}: {e}", depinfo.display()));
+    let target = format!("{}: ", artifact.display());
+    let deps = text
+        .lines()
+        .find_map(|line| line.strip_prefix(&target))
+        .unwrap_or_else(|| panic!("{} does not list {}", depinfo.display(), artifact.display()));
     deps.split_whitespace()
         .filter(|dep| {
             Path::new(dep)
@@ -57,25 +59,41 @@ fn stale_sources(artifact: &Path) -> Vec<String> {
         .collect()
 }
 
-/// target/<profile>/dpswitch-run, with libdpswitch_run.so beside it.
+fn assert_fresh(artifact: &Path, depinfo: &Path) {
+    let stale = stale_sources(artifact, depinfo);
+    assert!(
+        stale.is_empty(),
+        "{} is older than {stale:?}: rebuild it with `cargo build -p dpswitch-run`",
+        artifact.display()
+    );
+}
+
+/// target/<profile>/dpswitch-run, checked with the library it preloads:
+/// libdpswitch_run.so beside it, or the newer one in deps/ (which a
+/// workspace `cargo test` refreshes).
 fn launcher() -> PathBuf {
     let dir = Path::new(env!("CARGO_BIN_EXE_dpswitchd")).parent().unwrap();
-    for name in ["dpswitch-run", "libdpswitch_run.so"] {
-        let path = dir.join(name);
-        assert!(
-            path.is_file(),
-            "{} is missing: build it with `cargo build -p dpswitch-run` \
-             (the same profile as these tests) before running tests/adapter_*.rs",
-            path.display()
-        );
-        let stale = stale_sources(&path);
-        assert!(
-            stale.is_empty(),
-            "{} is older than {stale:?}: rebuild it with `cargo build -p dpswitch-run`",
-            path.display()
-        );
+    let launcher = dir.join("dpswitch-run");
+    assert!(
+        launcher.is_file(),
+        "{} is missing: build it with `cargo build -p dpswitch-run` \
+         (the same profile as these tests) before running tests/adapter_*.rs",
+        launcher.display()
+    );
+    assert_fresh(&launcher, &dir.join("dpswitch-run.d"));
+    let built = |path: &Path| path.metadata().and_then(|m| m.modified()).ok();
+    let beside = dir.join("libdpswitch_run.so");
+    let in_deps = dir.join("deps/libdpswitch_run.so");
+    match (built(&beside), built(&in_deps)) {
+        (None, None) => panic!(
+            "{} is missing: build it with `cargo build -p dpswitch-run`",
+            beside.display()
+        ),
+        (Some(b), Some(d)) if d > b => assert_fresh(&in_deps, &dir.join("deps/dpswitch_run.d")),
+        (None, Some(_)) => assert_fresh(&in_deps, &dir.join("deps/dpswitch_run.d")),
+        _ => assert_fresh(&beside, &dir.join("libdpswitch_run.d")),
     }
-    dir.join("dpswitch-run")
+    launcher
 }
 
 fn require_root_and_python() {
@@ -166,42 +184,6 @@ print('route port', r.getsockname()[0] != 0)
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("errno ENOENT"), "{stdout}");
     assert!(stdout.contains("route port True"), "{stdout}");
-}
-
-#[test]
-fn the_launcher_names_what_it_cannot_run() {
-    let output = Command::new(launcher())
-        .arg("/nonexistent/program")
-        .output()
-        .expect("dpswitch-run starts");
-    assert_eq!(output.status.code(), Some(127));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("cannot run /nonexistent/program"),
-        "{stderr}"
-    );
-    let usage = Command::new(launcher())
-        .output()
-        .expect("dpswitch-run starts");
-    assert_eq!(usage.status.code(), Some(2), "no PROGRAM is a usage error");
-    // Environment: the library first in LD_PRELOAD, the socket named.
-    let env = Command::new(launcher())
-        .args(["--socket", "/some/where.sock", "env"])
-        .env("LD_PRELOAD", "")
-        .output()
-        .expect("dpswitch-run starts");
-    let stdout = String::from_utf8_lossy(&env.stdout);
-    assert!(
-        stdout
-            .lines()
-            .any(|l| l == "DPSWITCH_SOCKET=/some/where.sock"),
-        "{stdout}"
-    );
-    let preload = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("LD_PRELOAD="))
-        .expect("LD_PRELOAD set");
-    assert!(preload.ends_with("/libdpswitch_run.so"), "{preload}");
 }
 
 /// ovs-dpctl's own netlink library (nl_sock_create, transactions, dumps)

@@ -9,21 +9,29 @@ use std::path::{Path, PathBuf};
 pub const LIBRARY: &str = "libdpswitch_run.so";
 
 /// libdpswitch_run.so in the directory of `exe` (the launcher itself).
+/// In a cargo build directory the one in `deps/` counts too, and the
+/// newer wins: `cargo test` refreshes only that one, `cargo build` both.
 pub fn library_beside(exe: std::io::Result<PathBuf>) -> Result<PathBuf, String> {
     let exe = exe.map_err(|e| format!("cannot find my own executable: {e}"))?;
     let exe = exe.canonicalize().unwrap_or(exe);
     let dir = exe
         .parent()
         .ok_or_else(|| format!("{} has no directory", exe.display()))?;
-    let library = dir.join(LIBRARY);
-    if library.is_file() {
-        Ok(library)
-    } else {
-        Err(format!(
-            "{} is missing: it must sit next to dpswitch-run (cargo build -p dpswitch-run builds both)",
-            library.display()
-        ))
-    }
+    let beside = dir.join(LIBRARY);
+    [beside.clone(), dir.join("deps").join(LIBRARY)]
+        .into_iter()
+        .filter_map(|path| {
+            let built = path.metadata().ok().filter(|m| m.is_file())?.modified().ok()?;
+            Some((built, path))
+        })
+        .max_by_key(|(built, _)| *built)
+        .map(|(_, path)| path)
+        .ok_or_else(|| {
+            format!(
+                "{} is missing: it must sit next to dpswitch-run (cargo build -p dpswitch-run builds both)",
+                beside.display()
+            )
+        })
 }
 
 /// `library` ahead of what LD_PRELOAD already holds (once). The loader
@@ -81,6 +89,26 @@ mod tests {
         let err = library_beside(Ok(exe.clone())).unwrap_err();
         assert!(err.contains("libdpswitch_run.so is missing"), "{err}");
         std::fs::write(dir.join(LIBRARY), b"").unwrap();
+        assert_eq!(library_beside(Ok(exe.clone())).unwrap(), dir.join(LIBRARY));
+        // A newer one in cargo's deps/ wins; an older one does not.
+        std::fs::create_dir_all(dir.join("deps")).unwrap();
+        std::fs::write(dir.join("deps").join(LIBRARY), b"").unwrap();
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+        let set = |path: PathBuf| {
+            std::fs::File::options()
+                .write(true)
+                .open(path)
+                .unwrap()
+                .set_modified(old)
+                .unwrap()
+        };
+        set(dir.join(LIBRARY));
+        assert_eq!(
+            library_beside(Ok(exe.clone())).unwrap(),
+            dir.join("deps").join(LIBRARY)
+        );
+        std::fs::write(dir.join(LIBRARY), b"").unwrap();
+        set(dir.join("deps").join(LIBRARY));
         assert_eq!(library_beside(Ok(exe)).unwrap(), dir.join(LIBRARY));
         std::fs::remove_dir_all(&dir).unwrap();
     }
