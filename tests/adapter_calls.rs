@@ -43,11 +43,17 @@ fn stale_sources(artifact: &Path, depinfo: &Path) -> Vec<String> {
     let built = artifact.metadata().and_then(|m| m.modified()).unwrap();
     let text =
         std::fs::read_to_string(depinfo).unwrap_or_else(|e| panic!("{}: {e}", depinfo.display()));
+    // One line per output of the unit (the .so, the rlib), same sources.
     let target = format!("{}: ", artifact.display());
     let deps = text
         .lines()
         .find_map(|line| line.strip_prefix(&target))
-        .unwrap_or_else(|| panic!("{} does not list {}", depinfo.display(), artifact.display()));
+        .or_else(|| {
+            text.lines()
+                .next()
+                .and_then(|l| l.split_once(": ").map(|(_, d)| d))
+        })
+        .unwrap_or_else(|| panic!("{} lists no sources", depinfo.display()));
     deps.split_whitespace()
         .filter(|dep| {
             Path::new(dep)

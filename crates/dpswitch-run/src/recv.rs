@@ -65,6 +65,11 @@ fn again_or(fd: RawFd, e: Errno) -> Result<Step> {
     }
 }
 
+/// Forgets the dumps of `fd` whose end is in `datagram`.
+fn end_dumps_in(fd: RawFd, datagram: &[u8]) {
+    table::with(fd, |s| s.end_dumps(|seq| wire::ends_dump(datagram, seq)));
+}
+
 /// Removes the datagram at the head of the queue (an overrun marker seen
 /// with MSG_PEEK: the kernel reports an overrun once, peeking or not).
 fn discard(fd: RawFd) {
@@ -84,6 +89,11 @@ fn straight(fd: RawFd, bufs: &UserBufs, flags: i32) -> Result<Step> {
             discard(fd);
         }
         return Ok(Step::Overrun);
+    }
+    if flags & libc::MSG_PEEK == 0 && table::with(fd, |s| s.dump_pending()).unwrap_or(false) {
+        // Another thread started a dump meanwhile, whose end this may be;
+        // what the buffers hold of it is all there is to see.
+        end_dumps_in(fd, &bufs.head(len));
     }
     Ok(Step::Data(Received {
         len,
@@ -120,7 +130,7 @@ fn through_own_buffer(fd: RawFd, bufs: &UserBufs, flags: i32) -> Result<Step> {
         return Ok(Step::Overrun);
     }
     if peek == 0 {
-        table::with(fd, |s| s.end_dumps(|seq| wire::ends_dump(&datagram, seq)));
+        end_dumps_in(fd, &datagram);
     }
     let copied = bufs.scatter(&datagram);
     Ok(Step::Data(Received {
