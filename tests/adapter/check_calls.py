@@ -373,6 +373,28 @@ def check_close(env):
     [(kind, _, rseq, _, _)] = messages(d.recv(65536, socket.MSG_DONTWAIT))
     assert (kind, rseq) == (GENL_ID_CTRL, 90)
     d.close()
+    # dup2 to a chosen number; socket(fileno=) asks SO_DOMAIN/SO_TYPE/
+    # SO_PROTOCOL and gets the netlink socket's.
+    s = generic_socket()
+    os.dup2(s.fileno(), 60)
+    t = socket.socket(fileno=60)
+    assert (t.family, t.type, t.proto) == (socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_GENERIC), (t.family, t.type, t.proto)
+    assert t.getsockname() == s.getsockname()
+    s.close()
+    t.send(getfamily("ovs_flow", 92))
+    [(kind, _, rseq, _, _)] = messages(t.recv(65536, socket.MSG_DONTWAIT))
+    assert (kind, rseq) == (GENL_ID_CTRL, 92)
+    # dup2 onto the number the channel sits on: the channel moves away.
+    before = set(os.listdir("/proc/self/fd"))
+    u = generic_socket()
+    channel = max(int(fd) for fd in set(os.listdir("/proc/self/fd")) - before)
+    os.dup2(t.fileno(), channel)
+    os.close(channel)
+    u.send(getfamily("ovs_flow", 93))
+    [(kind, _, rseq, _, _)] = messages(u.recv(65536, socket.MSG_DONTWAIT))
+    assert (kind, rseq) == (GENL_ID_CTRL, 93)
+    t.close()
+    u.close()
 
 
 def check_socket_flags(env):
