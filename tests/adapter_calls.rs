@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
-const CHECKS: [&str; 15] = [
+const CHECKS: [&str; 16] = [
     "names",
     "socket_flags",
     "options",
@@ -27,6 +27,7 @@ const CHECKS: [&str; 15] = [
     "recv_flags",
     "poll",
     "read_write",
+    "mmsg",
     "membership",
     "dump",
     "fork",

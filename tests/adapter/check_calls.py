@@ -5,6 +5,7 @@ Prints "ok NAME" per check passed; any failure raises and exits non-zero."""
 
 import errno
 import os
+import ctypes
 import fcntl
 import select
 import socket
@@ -482,6 +483,54 @@ def check_exec(env):
     ) % os.path.dirname(os.path.abspath(__file__))
     out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True).stdout.split()
     assert out == [str(GENL_ID_CTRL), "5", "True", str(env.flow_family)], out
+
+
+class Iovec(ctypes.Structure):
+    _fields_ = [("base", ctypes.c_void_p), ("len", ctypes.c_size_t)]
+
+
+class Msghdr(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_void_p), ("namelen", ctypes.c_uint32),
+                ("iov", ctypes.POINTER(Iovec)), ("iovlen", ctypes.c_size_t),
+                ("control", ctypes.c_void_p), ("controllen", ctypes.c_size_t),
+                ("flags", ctypes.c_int)]
+
+
+class Mmsghdr(ctypes.Structure):
+    _fields_ = [("hdr", Msghdr), ("len", ctypes.c_uint)]
+
+
+def check_mmsg(env):
+    """sendmmsg and recvmmsg (through libc, as C programs call them): one
+    datagram per entry, MSG_WAITFORONE stops at the last queued reply."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    s = generic_socket()
+    requests = [getfamily("ovs_flow", 200 + i) for i in range(3)]
+    keep = [ctypes.create_string_buffer(r, len(r)) for r in requests]
+    iovs = [Iovec(ctypes.cast(b, ctypes.c_void_p), len(r)) for b, r in zip(keep, requests)]
+    out = (Mmsghdr * 3)()
+    for i in range(3):
+        out[i].hdr.iov = ctypes.pointer(iovs[i])
+        out[i].hdr.iovlen = 1
+    assert libc.sendmmsg(s.fileno(), out, 3, 0) == 3, ctypes.get_errno()
+    assert [out[i].len for i in range(3)] == [len(r) for r in requests]
+    bufs = [ctypes.create_string_buffer(4096) for _ in range(5)]
+    riovs = [Iovec(ctypes.cast(b, ctypes.c_void_p), 4096) for b in bufs]
+    names = [ctypes.create_string_buffer(12) for _ in range(5)]
+    inn = (Mmsghdr * 5)()
+    for i in range(5):
+        inn[i].hdr.iov = ctypes.pointer(riovs[i])
+        inn[i].hdr.iovlen = 1
+        inn[i].hdr.name = ctypes.cast(names[i], ctypes.c_void_p)
+        inn[i].hdr.namelen = 12
+    got = libc.recvmmsg(s.fileno(), inn, 5, 0x10000, None)  # MSG_WAITFORONE
+    assert got == 3, (got, ctypes.get_errno())
+    for i in range(3):
+        [(kind, _, rseq, _, _)] = messages(bufs[i].raw[:inn[i].len])
+        assert (kind, rseq) == (GENL_ID_CTRL, 200 + i), (kind, rseq)
+        assert inn[i].hdr.namelen == 12 and struct.unpack("=HHII", names[i].raw)[0] == socket.AF_NETLINK
+    assert libc.recvmmsg(s.fileno(), inn, 5, socket.MSG_DONTWAIT, None) == -1 and ctypes.get_errno() == errno.EAGAIN
+    s.close()
 
 
 CHECKS = {name[len("check_"):]: fn for name, fn in globals().items() if name.startswith("check_")}

@@ -10,7 +10,7 @@ use crate::addr::NlAddr;
 use crate::error::{Errno, Result};
 use crate::options::SOL_NETLINK;
 use crate::{control, open, recv, send, table};
-use libc::{c_int, c_void, iovec, msghdr, size_t, sockaddr, socklen_t, ssize_t};
+use libc::{c_int, c_uint, c_void, iovec, mmsghdr, msghdr, size_t, sockaddr, socklen_t, ssize_t};
 
 extern "C" {
     /// glibc's report of a fortified call whose length exceeds its buffer.
@@ -247,16 +247,25 @@ pub unsafe extern "C" fn sendmsg(fd: c_int, msg: *const msghdr, flags: c_int) ->
         // SAFETY: the caller's arguments, passed on.
         return unsafe { real::sendmsg(fd, msg, flags) };
     }
+    // SAFETY: `msg` is null or a readable msghdr (sendmsg's contract).
+    len_ret(unsafe { send_msghdr(fd, msg, flags) })
+}
+
+/// One sendmsg on a carried socket.
+///
+/// # Safety
+/// `msg` is null or a readable msghdr whose name and iovecs are readable.
+unsafe fn send_msghdr(fd: c_int, msg: *const msghdr, flags: c_int) -> Result<usize> {
     if msg.is_null() {
-        return len_ret(Err(Errno(libc::EFAULT)));
+        return Err(Errno(libc::EFAULT));
     }
-    // SAFETY: `msg` is a readable msghdr (sendmsg's contract).
+    // SAFETY: the caller's promise.
     let msg = unsafe { &*msg };
     // SAFETY: msg_name is null or holds msg_namelen readable bytes.
-    let to = unsafe { destination(msg.msg_name, msg.msg_namelen) };
+    let to = unsafe { destination(msg.msg_name, msg.msg_namelen) }?;
     // SAFETY: msg_iov holds msg_iovlen iovecs of readable memory.
     let data = unsafe { UserData::from_raw(msg.msg_iov, msg.msg_iovlen) }.gather();
-    len_ret(to.and_then(|to| send::send(fd, &data, flags, to)))
+    send::send(fd, &data, flags, to)
 }
 
 /// # Safety
@@ -334,21 +343,86 @@ pub unsafe extern "C" fn recvmsg(fd: c_int, msg: *mut msghdr, flags: c_int) -> s
         // SAFETY: the caller's arguments, passed on.
         return unsafe { real::recvmsg(fd, msg, flags) };
     }
+    // SAFETY: `msg` is null or a writable msghdr (recvmsg's contract).
+    len_ret(unsafe { recv_msghdr(fd, msg, flags) })
+}
+
+/// One recvmsg on a carried socket.
+///
+/// # Safety
+/// `msg` is null or a writable msghdr whose name and iovecs are writable.
+unsafe fn recv_msghdr(fd: c_int, msg: *mut msghdr, flags: c_int) -> Result<usize> {
     if msg.is_null() {
-        return len_ret(Err(Errno(libc::EFAULT)));
+        return Err(Errno(libc::EFAULT));
     }
-    // SAFETY: `msg` is a writable msghdr (recvmsg's contract).
+    // SAFETY: the caller's promise.
     let msg = unsafe { &mut *msg };
     // SAFETY: msg_iov holds msg_iovlen iovecs of writable memory.
     let bufs = unsafe { UserBufs::from_raw(msg.msg_iov, msg.msg_iovlen) };
     // SAFETY: msg_name is null or holds msg_namelen writable bytes.
-    let received = unsafe { receive(fd, &bufs, flags, msg.msg_name, &raw mut msg.msg_namelen) };
-    if let Ok(r) = received {
-        // Netlink control data (PKTINFO, NSID) is not carried.
-        msg.msg_controllen = 0;
-        msg.msg_flags = r.flags;
+    let received = unsafe { receive(fd, &bufs, flags, msg.msg_name, &raw mut msg.msg_namelen) }?;
+    // Netlink control data (PKTINFO, NSID) is not carried.
+    msg.msg_controllen = 0;
+    msg.msg_flags = received.flags;
+    Ok(received.len)
+}
+
+/// # Safety
+/// The C contract of sendmmsg(2).
+#[no_mangle]
+pub unsafe extern "C" fn sendmmsg(fd: c_int, msgs: *mut mmsghdr, n: c_uint, flags: c_int) -> c_int {
+    if !table::is_adapted(fd) {
+        // SAFETY: the caller's arguments, passed on.
+        return unsafe { real::sendmmsg(fd, msgs, n, flags) };
     }
-    len_ret(received.map(|r| r.len))
+    let mut done = 0;
+    while done < n.min(libc::UIO_MAXIOV as c_uint) {
+        // SAFETY: `msgs` holds `n` mmsghdrs (sendmmsg's contract).
+        let entry = unsafe { &mut *msgs.add(done as usize) };
+        // SAFETY: each msg_hdr is a readable msghdr (sendmmsg's contract).
+        match unsafe { send_msghdr(fd, &raw const entry.msg_hdr, flags) } {
+            Ok(len) => entry.msg_len = len as c_uint,
+            Err(e) if done == 0 => return int_ret(Err(e)),
+            Err(_) => break,
+        }
+        done += 1;
+    }
+    done as c_int
+}
+
+/// # Safety
+/// The C contract of recvmmsg(2). The timeout is not honoured on a
+/// carried socket (netlink programs do not use it).
+#[no_mangle]
+pub unsafe extern "C" fn recvmmsg(
+    fd: c_int,
+    msgs: *mut mmsghdr,
+    n: c_uint,
+    flags: c_int,
+    timeout: *mut libc::timespec,
+) -> c_int {
+    if !table::is_adapted(fd) {
+        // SAFETY: the caller's arguments, passed on.
+        return unsafe { real::recvmmsg(fd, msgs, n, flags, timeout) };
+    }
+    let mut done = 0;
+    while done < n.min(libc::UIO_MAXIOV as c_uint) {
+        let flags = if done > 0 && flags & libc::MSG_WAITFORONE != 0 {
+            flags | libc::MSG_DONTWAIT
+        } else {
+            flags
+        } & !libc::MSG_WAITFORONE;
+        // SAFETY: `msgs` holds `n` mmsghdrs (recvmmsg's contract).
+        let entry = unsafe { &mut *msgs.add(done as usize) };
+        // SAFETY: each msg_hdr is a writable msghdr (recvmmsg's contract).
+        match unsafe { recv_msghdr(fd, &raw mut entry.msg_hdr, flags) } {
+            Ok(len) => entry.msg_len = len as c_uint,
+            Err(e) if done == 0 => return int_ret(Err(e)),
+            Err(_) => break,
+        }
+        done += 1;
+    }
+    done as c_int
 }
 
 /// # Safety

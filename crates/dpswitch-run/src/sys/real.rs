@@ -5,7 +5,9 @@
 
 #![cfg_attr(test, allow(dead_code))] // the interposers, their only other users, are not in test builds
 
-use libc::{c_int, c_void, iovec, msghdr, size_t, sockaddr, socklen_t, ssize_t};
+use libc::{
+    c_int, c_uint, c_void, iovec, mmsghdr, msghdr, size_t, sockaddr, socklen_t, ssize_t, timespec,
+};
 use std::sync::atomic::{AtomicPtr, Ordering};
 
 /// The address of `name` (NUL-terminated) in the objects after this one.
@@ -61,6 +63,8 @@ real! {
     recv(fd: c_int, buf: *mut c_void, len: size_t, flags: c_int) -> ssize_t;
     recvfrom(fd: c_int, buf: *mut c_void, len: size_t, flags: c_int, addr: *mut sockaddr, alen: *mut socklen_t) -> ssize_t;
     recvmsg(fd: c_int, msg: *mut msghdr, flags: c_int) -> ssize_t;
+    sendmmsg(fd: c_int, msgs: *mut mmsghdr, n: c_uint, flags: c_int) -> c_int;
+    recvmmsg(fd: c_int, msgs: *mut mmsghdr, n: c_uint, flags: c_int, timeout: *mut timespec) -> c_int;
     read(fd: c_int, buf: *mut c_void, len: size_t) -> ssize_t;
     write(fd: c_int, buf: *const c_void, len: size_t) -> ssize_t;
     readv(fd: c_int, iov: *const iovec, n: c_int) -> ssize_t;
