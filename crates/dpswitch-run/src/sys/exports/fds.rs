@@ -1,0 +1,80 @@
+//! The calls that make and end descriptors: close, dup, dup2, dup3.
+
+use super::int_ret;
+use crate::error::Errno;
+use crate::sys::{fd, real};
+use crate::table;
+use libc::c_int;
+
+/// # Safety
+/// The C contract of close(2).
+#[no_mangle]
+pub unsafe extern "C" fn close(fd: c_int) -> c_int {
+    if table::is_channel(fd) {
+        // The program never opened it: to the program it does not exist.
+        return int_ret(Err(Errno(libc::EBADF)));
+    }
+    if table::is_adapted(fd) {
+        if let Some(chan) = table::forget(fd) {
+            fd::close(chan);
+        }
+    }
+    // SAFETY: no pointers.
+    unsafe { real::close(fd) }
+}
+
+/// Makes `target` free for the program's dup2/dup3: a channel sitting
+/// there moves elsewhere, a socket of ours there is closed by the dup.
+fn clear_target(old: c_int, target: c_int) {
+    if old == target {
+        return;
+    }
+    if table::is_channel(target) {
+        if let Ok(moved) = fd::dup_high(target) {
+            table::move_channel(target, moved);
+        }
+    }
+    if table::is_adapted(target) {
+        if let Some(chan) = table::forget(target) {
+            fd::close(chan);
+        }
+    }
+}
+
+/// # Safety
+/// The C contract of dup(2).
+#[no_mangle]
+pub unsafe extern "C" fn dup(fd: c_int) -> c_int {
+    // SAFETY: no pointers.
+    let new = unsafe { real::dup(fd) };
+    if new >= 0 && table::is_adapted(fd) {
+        table::alias(fd, new);
+    }
+    new
+}
+
+/// # Safety
+/// The C contract of dup2(2).
+#[no_mangle]
+pub unsafe extern "C" fn dup2(old: c_int, new: c_int) -> c_int {
+    clear_target(old, new);
+    // SAFETY: no pointers.
+    let ret = unsafe { real::dup2(old, new) };
+    if ret >= 0 && old != new && table::is_adapted(old) {
+        table::alias(old, new);
+    }
+    ret
+}
+
+/// # Safety
+/// The C contract of dup3(2).
+#[no_mangle]
+pub unsafe extern "C" fn dup3(old: c_int, new: c_int, flags: c_int) -> c_int {
+    clear_target(old, new);
+    // SAFETY: no pointers.
+    let ret = unsafe { real::dup3(old, new, flags) };
+    if ret >= 0 && table::is_adapted(old) {
+        table::alias(old, new);
+    }
+    ret
+}
