@@ -161,19 +161,20 @@ pub fn poll(fds: &[(RawFd, i16)], timeout_ms: i32) -> Result<Vec<i16>> {
     }
 }
 
-/// A close-on-exec duplicate of `fd` far above the descriptors a program
-/// hands out first (half its descriptor limit, at least 100).
+/// A close-on-exec duplicate of `fd` above the descriptors a program
+/// hands out first: from half its descriptor limit, at most 1024 (the
+/// kernel grows a process's descriptor table up to the number used).
 pub fn dup_high(fd: RawFd) -> Result<RawFd> {
     // SAFETY: rlimit is plain data; getrlimit writes it.
     let mut limit: libc::rlimit = unsafe { std::mem::zeroed() };
     // SAFETY: `limit` is a valid rlimit to write.
     let soft = if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &raw mut limit) } == 0 {
-        limit.rlim_cur.min(1 << 20) as RawFd
+        limit.rlim_cur.min(2048) as RawFd
     } else {
         1024
     };
     // SAFETY: no pointers.
-    check(unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, (soft / 2).max(100)) })
+    check(unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, soft / 2) })
         // SAFETY: no pointers.
         .or_else(|_| check(unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) }))
 }
