@@ -41,6 +41,8 @@ class Env:
         self.flow_family, groups = resolve(self.sock, "ovs_flow", seq())
         self.flow_group = groups["ovs_flow"]
         self.dp = datapath_ifindex(self.sock, self.dp_family, seq())
+        # Start from an empty flow table, whatever ran before.
+        transact(self.sock, flow_flush(self.flow_family, self.dp, seq()))
 
 
 def check_names(env):
