@@ -370,8 +370,13 @@ def check_close(env):
     assert len(os.listdir("/proc/self/fd")) == before, "channels are closed with their sockets"
     # A duplicate keeps working after the original is closed.
     s = generic_socket()
-    d = s.dup()
+    pid = s.getsockname()[0]
+    d = s.dup()  # fcntl(F_DUPFD_CLOEXEC) in Python's runtime
     s.close()
+    assert d.getsockname() == (pid, 0), d.getsockname()
+    e = socket.socket(fileno=fcntl.fcntl(d.fileno(), fcntl.F_DUPFD, 0))
+    assert e.getsockname() == (pid, 0) and e.proto == NETLINK_GENERIC
+    e.close()
     d.send(getfamily("ovs_flow", 90))
     [(kind, _, rseq, _, _)] = messages(d.recv(65536, socket.MSG_DONTWAIT))
     assert (kind, rseq) == (GENL_ID_CTRL, 90)

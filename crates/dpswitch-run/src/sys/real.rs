@@ -77,3 +77,33 @@ real! {
     __recvfrom_chk(fd: c_int, buf: *mut c_void, len: size_t, buflen: size_t, flags: c_int, addr: *mut sockaddr, alen: *mut socklen_t) -> ssize_t;
     __read_chk(fd: c_int, buf: *mut c_void, len: size_t, buflen: size_t) -> ssize_t;
 }
+
+/// The real fcntl (`"fcntl\0"`) or fcntl64 (`"fcntl64\0"`), which C
+/// declares variadic: called with its one argument as a machine word.
+///
+/// # Safety
+/// fcntl's contract for `cmd` and `arg`.
+pub unsafe fn fcntl_named(name: &'static str, fd: c_int, cmd: c_int, arg: usize) -> c_int {
+    static FCNTL: AtomicPtr<c_void> = AtomicPtr::new(std::ptr::null_mut());
+    static FCNTL64: AtomicPtr<c_void> = AtomicPtr::new(std::ptr::null_mut());
+    let slot = if name == "fcntl64\0" {
+        &FCNTL64
+    } else {
+        &FCNTL
+    };
+    let mut address = slot.load(Ordering::Acquire);
+    if address.is_null() {
+        address = lookup(name);
+        if address.is_null() {
+            set_errno(libc::ENOSYS);
+            return -1;
+        }
+        slot.store(address, Ordering::Release);
+    }
+    // SAFETY: dlsym found libc's fcntl or fcntl64, both
+    // `int (int, int, ...)`.
+    let function: unsafe extern "C" fn(c_int, c_int, ...) -> c_int =
+        unsafe { std::mem::transmute(address) };
+    // SAFETY: the caller upholds fcntl's contract.
+    unsafe { function(fd, cmd, arg) }
+}
