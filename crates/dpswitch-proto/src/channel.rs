@@ -23,7 +23,8 @@
 //! 3. [`CTRL_CMD_SUBSCRIBE`] / [`CTRL_CMD_UNSUBSCRIBE`] (attribute
 //!    `CTRL_ATTR_MCAST_GRP_ID`, u32) join and leave a multicast group.
 //!    On an attached connection their outcome is only in the token, as
-//!    `setsockopt(NETLINK_ADD_MEMBERSHIP)` returns it, with no reply.
+//!    `setsockopt(NETLINK_ADD_MEMBERSHIP)` returns it, with no reply
+//!    unless `NLM_F_ACK` asks for one.
 //! 4. When the daemon had to drop a notification or an upcall for an
 //!    attached connection (its socket was full), the next datagram it
 //!    can queue there is a lone [`NLMSG_OVERRUN`](crate::consts::NLMSG_OVERRUN)
