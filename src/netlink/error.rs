@@ -8,14 +8,17 @@ pub mod errno {
     pub const EPERM: i32 = 1;
     pub const ENOENT: i32 = 2;
     pub const ENOMEM: i32 = 12;
+    pub const EBUSY: i32 = 16;
     pub const EEXIST: i32 = 17;
     pub const ENODEV: i32 = 19;
     pub const EINVAL: i32 = 22;
     pub const EFBIG: i32 = 27;
+    pub const ENOSPC: i32 = 28;
     pub const ERANGE: i32 = 34;
     pub const EOVERFLOW: i32 = 75;
     pub const EMSGSIZE: i32 = 90;
     pub const EOPNOTSUPP: i32 = 95;
+    pub const EAFNOSUPPORT: i32 = 97;
 }
 
 /// A malformed or unrepresentable message. `context` says which part of the
