@@ -151,9 +151,7 @@ fn dp_attrs(msg: &OvsMessage<'_>) -> Result<DpAttrs, CmdError> {
         let p = attr.payload();
         match attr.kind() {
             OVS_DP_ATTR_NAME => a.name = Some(name_attr(p, "OVS_DP_ATTR_NAME")?),
-            OVS_DP_ATTR_UPCALL_PID => {
-                a.upcall_pid = Some(u32_attr(p, "OVS_DP_ATTR_UPCALL_PID")?)
-            }
+            OVS_DP_ATTR_UPCALL_PID => a.upcall_pid = Some(u32_attr(p, "OVS_DP_ATTR_UPCALL_PID")?),
             OVS_DP_ATTR_USER_FEATURES => {
                 a.user_features = Some(u32_attr(p, "OVS_DP_ATTR_USER_FEATURES")?)
             }
@@ -181,10 +179,7 @@ fn dp_change(dp: &DatapathInfo, a: &DpAttrs) -> Result<(u32, u32), CmdError> {
     if features & !KNOWN_FEATURES != 0 {
         return Err(CmdError::new(
             errno::EOPNOTSUPP,
-            format!(
-                "unknown user features {:#x}",
-                features & !KNOWN_FEATURES
-            ),
+            format!("unknown user features {:#x}", features & !KNOWN_FEATURES),
         ));
     }
     if features & !SUPPORTED_FEATURES != 0 {
@@ -496,7 +491,14 @@ pub fn new_vport(
         })
         .map_err(port_error)?;
     let stats = PortStats::default();
-    Ok(vport_message(dp, switch, &plan, &stats, OVS_VPORT_CMD_NEW, to))
+    Ok(vport_message(
+        dp,
+        switch,
+        &plan,
+        &stats,
+        OVS_VPORT_CMD_NEW,
+        to,
+    ))
 }
 
 /// `OVS_VPORT_CMD_DEL` (ovs_vport_cmd_del): the port found as GET finds
@@ -537,7 +539,14 @@ pub fn get_vport(
     to: ReplyTo,
 ) -> Result<Vec<u8>, CmdError> {
     let (plan, stats) = find_vport(dp, switch, msg)?;
-    Ok(vport_message(dp, switch, &plan, &stats, OVS_VPORT_CMD_GET, to))
+    Ok(vport_message(
+        dp,
+        switch,
+        &plan,
+        &stats,
+        OVS_VPORT_CMD_GET,
+        to,
+    ))
 }
 
 /// `OVS_VPORT_CMD_SET` (ovs_vport_cmd_set): a different type is EINVAL;
@@ -577,7 +586,14 @@ pub fn set_vport(
         let pids = upcall_pids(p)?;
         switch.set_upcall_pids(plan.number, &pids);
     }
-    Ok(vport_message(dp, switch, &plan, &stats, OVS_VPORT_CMD_SET, to))
+    Ok(vport_message(
+        dp,
+        switch,
+        &plan,
+        &stats,
+        OVS_VPORT_CMD_SET,
+        to,
+    ))
 }
 
 fn find_vport(

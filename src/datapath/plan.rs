@@ -184,7 +184,10 @@ mod tests {
     fn defaults_number_ports_from_one() {
         let plans = plan_ports(&probed(), &Config::default()).unwrap();
         assert_eq!(plans[0].number, 1);
-        assert_eq!((plans[0].name.as_str(), plans[0].device.as_str()), ("dps0", "net_tap0"));
+        assert_eq!(
+            (plans[0].name.as_str(), plans[0].device.as_str()),
+            ("dps0", "net_tap0")
+        );
         assert_eq!(plans[1].number, 2);
         assert_eq!(plans[1].name, "net_tap1");
         // A configured number is skipped by the automatic ones; the config

@@ -18,7 +18,11 @@ impl PortIndex {
     /// `ports` holds (datapath number, port index) pairs; every number must
     /// be below DP_MAX_PORTS (the callers check it).
     pub fn new(ports: &[(u32, usize)]) -> PortIndex {
-        let len = ports.iter().map(|(n, _)| *n as usize + 1).max().unwrap_or(0);
+        let len = ports
+            .iter()
+            .map(|(n, _)| *n as usize + 1)
+            .max()
+            .unwrap_or(0);
         let mut by_number = vec![NONE; len.min(DP_MAX_PORTS as usize)];
         for (n, i) in ports {
             if let Some(slot) = by_number.get_mut(*n as usize) {

@@ -15,9 +15,9 @@ use crate::dpdk::{
     RingConsumer, RingProducer, RingSync, DEFAULT_DATA_ROOM, SOCKET_ID_ANY,
 };
 use crate::flow::matching::{Match, DP_MAX_PORTS};
-use crate::netlink::consts::{OVS_VPORT_TYPE_INTERNAL, OVS_VPORT_TYPE_NETDEV};
 use crate::flow::odp::{Action, UserspaceAction};
 use crate::flow::{FlowKey, FlowMask};
+use crate::netlink::consts::{OVS_VPORT_TYPE_INTERNAL, OVS_VPORT_TYPE_NETDEV};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -221,7 +221,8 @@ impl Switch {
         let dp = &config.datapath;
         // One tx queue per PMD lcore.
         let tx_queues = u16::try_from(lcores.len()).map_err(|_| "too many lcores".to_string())?;
-        let port_rings = |rx: u16| (u32::from(rx) + u32::from(tx_queues)) * u32::from(dp.queue_size);
+        let port_rings =
+            |rx: u16| (u32::from(rx) + u32::from(tx_queues)) * u32::from(dp.queue_size);
         let rings: u32 = plans.iter().map(|p| port_rings(p.rx_queues)).sum();
         let lcore_share =
             lcores.len() as u32 * (MAX_BURST as u32 + POOL_CACHE + dp.upcall_queue) + POOL_CACHE;
@@ -475,7 +476,8 @@ impl Switch {
         for (i, handle) in self.pmds.iter_mut().enumerate() {
             handle.rx_polls += rx.iter().filter(|(pmd, _)| *pmd == i).count();
         }
-        self.handlers.set(slot, upcall_pids.first().copied().unwrap_or(0));
+        self.handlers
+            .set(slot, upcall_pids.first().copied().unwrap_or(0));
         self.committed += rings;
         self.slots[slot] = Some(PortSlot {
             plan,
@@ -574,8 +576,8 @@ impl Switch {
         };
         dpdk::probe_device(&self.eal, &devargs)
             .map_err(|e| PortError::new(Failed, format!("{devargs}: {e}")))?;
-        let opened = dpdk::port_id_by_name(&self.eal, &device)
-            .and_then(|id| Port::open(&self.eal, id));
+        let opened =
+            dpdk::port_id_by_name(&self.eal, &device).and_then(|id| Port::open(&self.eal, id));
         let port = match opened {
             Ok(p) => p,
             Err(e) => {

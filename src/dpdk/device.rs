@@ -30,5 +30,8 @@ pub fn remove_device(_eal: &Eal, bus: &str, name: &str) -> Result<(), DpdkError>
     let n = CString::new(name).map_err(|_| DpdkError::invalid(OP, "device name contains NUL"))?;
     // SAFETY: EAL is initialised; both arguments are NUL-terminated strings
     // DPDK only reads during the call.
-    check(OP, unsafe { ffi::rte_eal_hotplug_remove(b.as_ptr(), n.as_ptr()) }).map(drop)
+    check(OP, unsafe {
+        ffi::rte_eal_hotplug_remove(b.as_ptr(), n.as_ptr())
+    })
+    .map(drop)
 }

@@ -86,7 +86,9 @@ mod tests {
     #[test]
     fn tokens_round_trip_and_junk_is_refused() {
         for t in [
-            Token::Attached { port_id: 0xdead_beef },
+            Token::Attached {
+                port_id: 0xdead_beef,
+            },
             Token::Done { error: 0 },
             Token::Done { error: 22 },
         ] {

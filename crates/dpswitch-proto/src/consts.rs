@@ -388,4 +388,3 @@ pub const OVS_COPY_ACTIONS_MAX_DEPTH: usize = 16;
 
 /// `sizeof(struct ovs_action_push_vlan)`: be16 TPID, be16 TCI.
 pub const OVS_ACTION_PUSH_VLAN_LEN: usize = 4;
-

@@ -78,7 +78,13 @@ mod tests {
         }
         let seqs: Vec<(u32, usize)> = frames(&datagram).map(|(h, p)| (h.seq, p.len())).collect();
         assert_eq!(seqs, vec![(1, 5), (2, 4)]);
-        datagram.extend_from_slice(&Header { len: 3, ..Header::default() }.to_bytes());
+        datagram.extend_from_slice(
+            &Header {
+                len: 3,
+                ..Header::default()
+            }
+            .to_bytes(),
+        );
         assert_eq!(frames(&datagram).count(), 2);
     }
 }

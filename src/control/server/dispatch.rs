@@ -168,7 +168,12 @@ impl ControlServer {
                     _ => dp_cmd::set_datapath(&mut self.dp, switch, &msg, to),
                 }
                 .map_err(Failure::quiet)?;
-                Ok(Some(changed(message, GROUP_DATAPATH, reply, cmd == OVS_DP_CMD_DEL)))
+                Ok(Some(changed(
+                    message,
+                    GROUP_DATAPATH,
+                    reply,
+                    cmd == OVS_DP_CMD_DEL,
+                )))
             }
             FAMILY_VPORT if dump => {
                 if msg.dp_ifindex != self.dp.dp_ifindex || !self.dp.exists {
@@ -214,7 +219,11 @@ impl ControlServer {
 fn changed(message: &RawMessage<'_>, group: u32, reply: Vec<u8>, sync: bool) -> Response {
     let echo = message.header.flags & NLM_F_ECHO != 0;
     Response {
-        unicast: if echo { vec![reply.clone()] } else { Vec::new() },
+        unicast: if echo {
+            vec![reply.clone()]
+        } else {
+            Vec::new()
+        },
         notify: Some((group, reply)),
         needs_sync: sync,
     }
