@@ -118,6 +118,10 @@ fn flow_commands_change_and_show_the_table() {
             // The megaflow statistics carry a cache hit counter, which
             // ovs-dpctl always prints when present.
             "  cache: hit:0 hit-rate:0.00%",
+            // The masks cache size the datapath reports (the kernel's
+            // default), which ovs-dpctl prints under "caches".
+            "  caches:",
+            "    masks-cache: size:256",
             "  port 1: net_null0",
             "  port 2: net_null1",
         ],
