@@ -391,7 +391,7 @@ fn type_name(t: u32) -> String {
 /// An `OVS_VPORT_ATTR_UPCALL_PID` array, checked as the kernel's
 /// ovs_vport_set_upcall_portids: not empty, a whole number of u32s.
 fn upcall_pids(p: &[u8]) -> Result<Vec<u32>, CmdError> {
-    if p.is_empty() || p.len() % 4 != 0 {
+    if p.is_empty() || !p.len().is_multiple_of(4) {
         return Err(CmdError::einval(
             "OVS_VPORT_ATTR_UPCALL_PID must be a non-empty array of u32",
         ));

@@ -380,6 +380,9 @@ impl Switch {
     /// Hands `changes[i]` to PMD i and waits until every PMD adopted its
     /// change (the grace period); returns the changes with what they
     /// replaced, for the management lcore to free.
+    // The changes are boxed because they travel through the mailbox rings
+    // as pointers, and come back the same way.
+    #[allow(clippy::vec_box)]
     fn publish(&mut self, changes: Vec<Box<PortChange>>) -> Result<Vec<Box<PortChange>>, String> {
         let mut back = Vec::with_capacity(changes.len());
         let mut waiting = Vec::new();
