@@ -550,7 +550,7 @@ fn ping(ns: &Netns, dst: &str, count: u32) -> bool {
 
 /// Pings until one answers (ARP and port setup take a moment).
 fn ping_until(ns: &Netns, dst: &str) -> bool {
-    (0..20).any(|_| ping(ns, dst, 1))
+    (0..30).any(|_| ping(ns, dst, 1))
 }
 
 #[test]
@@ -655,6 +655,9 @@ fn ports_added_and_removed_while_forwarding() {
     assert_eq!(r.errno, 0, "{:?}", r.ext);
     wait_for_link(&tap);
     plumb_addr(&nb, &tap, "10.78.0.2");
+    // The new tap has a new MAC: forget the old one rather than wait for
+    // the neighbour entry to go stale.
+    na.exec(&["ip", "neigh", "flush", "all"]);
     assert!(
         ping_until(&na, "10.78.0.2"),
         "forwarding through the re-added port"

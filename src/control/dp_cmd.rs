@@ -376,6 +376,14 @@ fn port_error(e: crate::datapath::switch::PortError) -> CmdError {
     CmdError::new(code, e.message)
 }
 
+/// A port's `OVS_VPORT_TYPE_*`.
+fn vport_type(plan: &PortPlan) -> u32 {
+    match plan.kind {
+        PortKind::Netdev => OVS_VPORT_TYPE_NETDEV,
+        PortKind::Internal => OVS_VPORT_TYPE_INTERNAL,
+    }
+}
+
 /// A vport type's name, for messages.
 fn type_name(t: u32) -> String {
     match t {
@@ -573,13 +581,16 @@ pub fn set_vport(
             _ => {}
         }
     }
-    if kind.is_some_and(|k| k != plan.vport_type) {
+    if kind.is_some_and(|k| k != vport_type(&plan)) {
         return Err(CmdError::einval("a port's type cannot change"));
     }
     if options {
         return Err(CmdError::new(
             errno::EOPNOTSUPP,
-            format!("{} ports take no vport options", type_name(plan.vport_type)),
+            format!(
+                "{} ports take no vport options",
+                type_name(vport_type(&plan))
+            ),
         ));
     }
     if let Some(p) = pids {
@@ -691,7 +702,7 @@ fn vport_message_with(
 ) -> Vec<u8> {
     let mut w = AttrWriter::new();
     w.put_u32(OVS_VPORT_ATTR_PORT_NO, plan.number);
-    w.put_u32(OVS_VPORT_ATTR_TYPE, plan.vport_type);
+    w.put_u32(OVS_VPORT_ATTR_TYPE, vport_type(plan));
     w.put(OVS_VPORT_ATTR_NAME, &with_nul(&plan.name));
     let pids: Vec<u8> = upcall_pids.iter().flat_map(|p| p.to_ne_bytes()).collect();
     w.put(OVS_VPORT_ATTR_UPCALL_PID, &pids);

@@ -19,9 +19,20 @@ pub struct PortPlan {
     /// The datapath port number flows and actions use.
     pub number: u32,
     pub rx_queues: u16,
-    /// `OVS_VPORT_TYPE_*`: netdev, or internal for the local port and
-    /// ports created as internal.
-    pub vport_type: u32,
+    /// A kernel interface it attaches or a DPDK device (netdev), or one it
+    /// created (internal: the local port and ports added as internal).
+    pub kind: PortKind,
+}
+
+/// What kind of port: the vport types dpswitch runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PortKind {
+    /// An existing kernel interface, attached through `net_af_packet`, or
+    /// any DPDK port given at launch (`OVS_VPORT_TYPE_NETDEV`).
+    Netdev,
+    /// A kernel interface the port creates, through `net_tap`
+    /// (`OVS_VPORT_TYPE_INTERNAL`, as the kernel's internal port).
+    Internal,
 }
 
 /// A probed port: DPDK id, DPDK device name, vport name.
@@ -89,7 +100,7 @@ pub fn plan_ports(probed: &[Probed], config: &Config) -> Result<Vec<PortPlan>, S
             device: device.clone(),
             number,
             rx_queues: configured.map_or(1, |p| p.rx_queues),
-            vport_type: crate::netlink::consts::OVS_VPORT_TYPE_NETDEV,
+            kind: PortKind::Netdev,
         });
     }
     Ok(plans)

@@ -3,6 +3,7 @@
 //! proves at the end that every mbuf came back.
 
 use super::actions::{execute_with_upcalls, Xorshift32};
+pub use super::plan::PortKind;
 use super::plan::{plan_lcores, plan_ports, PortPlan, Probed};
 use super::pmd::{Mailbox, Pmd, PortChange, RxPoll, TxPort, MAX_BURST, MAX_RX_POLLS};
 use super::ports::{PortIndex, MAX_PORTS};
@@ -17,7 +18,6 @@ use crate::dpdk::{
 use crate::flow::matching::{Match, DP_MAX_PORTS};
 use crate::flow::odp::{Action, UserspaceAction};
 use crate::flow::{FlowKey, FlowMask};
-use crate::netlink::consts::{OVS_VPORT_TYPE_INTERNAL, OVS_VPORT_TYPE_NETDEV};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -31,17 +31,6 @@ const MAILBOX_RING: u32 = 63;
 /// How long a PMD may take to adopt a port change before the management
 /// lcore gives up on it (a PMD adopts one within a loop, microseconds).
 const ADOPT_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// What kind of port to add at run time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PortKind {
-    /// An existing kernel interface, attached through `net_af_packet`
-    /// (`OVS_VPORT_TYPE_NETDEV`).
-    Netdev,
-    /// A kernel interface the port creates, through `net_tap`
-    /// (`OVS_VPORT_TYPE_INTERNAL`, as the kernel's internal port).
-    Internal,
-}
 
 /// A port to add: its kind, the kernel interface name (which becomes the
 /// vport name), its number (None: the lowest free from 1) and handlers.
@@ -555,7 +544,7 @@ impl Switch {
             return Err(PortError::new(NoSpace, "every PMD polls all it can"));
         };
         let exists = iface_exists(&spec.name);
-        let (driver, vport_type) = match spec.kind {
+        let driver = match spec.kind {
             PortKind::Netdev if !exists => {
                 return Err(PortError::new(
                     NoDevice,
@@ -568,8 +557,8 @@ impl Switch {
                     format!("a kernel interface {:?} exists already", spec.name),
                 ))
             }
-            PortKind::Netdev => ("net_af_packet", OVS_VPORT_TYPE_NETDEV),
-            PortKind::Internal => ("net_tap", OVS_VPORT_TYPE_INTERNAL),
+            PortKind::Netdev => "net_af_packet",
+            PortKind::Internal => "net_tap",
         };
         let device = format!("{driver}_dpsw{}", self.next_device);
         self.next_device += 1;
@@ -594,7 +583,7 @@ impl Switch {
             device: device.clone(),
             number,
             rx_queues: 1,
-            vport_type,
+            kind: spec.kind,
         };
         if let Err(e) = configure_port(&port, &plan, tx_queues, self.queue_size, &self.pool) {
             let _ = port.close();
