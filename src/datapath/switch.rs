@@ -590,6 +590,11 @@ impl Switch {
             let _ = dpdk::remove_device(&self.eal, "vdev", &device);
             return Err(PortError::new(Failed, e));
         }
+        if spec.kind == PortKind::Internal {
+            // The kernel creates an internal port's interface down; whoever
+            // uses it brings it up. (net_tap raised it at start.)
+            let _ = port.set_link(false);
+        }
         let pids = if spec.upcall_pids.is_empty() {
             vec![0]
         } else {
