@@ -693,3 +693,64 @@ fn ports_added_and_removed_while_forwarding() {
         "every mbuf back after ports came and went: {lines:?}"
     );
 }
+
+#[test]
+fn a_port_the_packet_pool_cannot_feed_is_refused_until_one_goes() {
+    if !common::is_root() {
+        eprintln!("skipped: needs root (hugepages, taps)");
+        return;
+    }
+    let id = id();
+    let (a, b) = (format!("dvma{id}"), format!("dvmb{id}"));
+    // One PMD: 64 + 256 + 64 (burst, cache, upcall queue) + 256 (the
+    // management lcore's cache) = 640 mbufs, and 2 x 256 per port (one rx
+    // ring, one tx ring): room for exactly one port.
+    let socket = common::test_socket_path("vpmem");
+    let conf = socket.with_file_name("dpswitch.toml");
+    std::fs::write(
+        &conf,
+        format!("[datapath]\nname = \"dvm{id}\"\nmempool_size = 1300\nqueue_size = 256\nupcall_queue = 64\n"),
+    )
+    .unwrap();
+    let mut daemon = Daemon::start(
+        "vpmem",
+        &[],
+        &[
+            "--config",
+            conf.to_str().unwrap(),
+            "--socket",
+            socket.to_str().unwrap(),
+        ],
+    );
+    daemon.wait_for("control socket listening", Duration::from_secs(30));
+    let mut ctl = Ctl::connect(&socket);
+    let internal = Some(OVS_VPORT_TYPE_INTERNAL);
+    assert_eq!(
+        vport_new(&mut ctl, Some(&a), internal, None, Some(&[0])).errno,
+        0
+    );
+    let before = vports(&mut ctl);
+    let r = vport_new(&mut ctl, Some(&b), internal, None, Some(&[0]));
+    assert_errno(&r, ENOMEM, "a port the pool cannot feed");
+    assert!(
+        r.ext.as_deref().unwrap().contains("mempool_size"),
+        "{:?}",
+        r.ext
+    );
+    assert_eq!(vports(&mut ctl), before, "nothing changed");
+    assert!(!link_exists(&b), "no interface was created");
+    // Once a port goes, its share of the pool serves the next one.
+    assert_eq!(vport_del(&mut ctl, 1).errno, 0);
+    assert!(!link_exists(&a));
+    let r = vport_new(&mut ctl, Some(&b), internal, None, Some(&[0]));
+    assert_eq!(r.errno, 0, "{:?}", r.ext);
+    assert_eq!(vport_of(&r.messages[0]).0, 1, "the freed number again");
+    assert!(link_exists(&b));
+    drop(ctl);
+    let (status, lines) = daemon.stop();
+    assert!(status.success(), "dpswitchd exit: {status:?}");
+    assert!(
+        lines.iter().any(|l| l.contains("mbufs in use 0 of 1300")),
+        "{lines:?}"
+    );
+}
