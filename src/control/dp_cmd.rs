@@ -723,3 +723,78 @@ fn vport_message_with(
         w.as_bytes(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(features: Option<u32>, cache: Option<u32>) -> Result<(u32, u32), i32> {
+        let dp = DatapathInfo::new("dp0", 1);
+        let a = DpAttrs {
+            user_features: features,
+            masks_cache_size: cache,
+            ..DpAttrs::default()
+        };
+        dp_change(&dp, &a).map_err(|e| e.errno)
+    }
+
+    #[test]
+    fn user_features_are_negotiated_as_the_kernel_without_per_cpu_dispatch() {
+        let held = OVS_DP_F_UNALIGNED | OVS_DP_F_VPORT_PIDS;
+        assert_eq!(change(Some(held), None), Ok((held, 256)));
+        // dpif_netlink_open's probe bit, and the two features refused.
+        assert_eq!(change(Some(held | 1 << 31), None), Err(errno::EOPNOTSUPP));
+        for f in [OVS_DP_F_DISPATCH_UPCALL_PER_CPU, OVS_DP_F_TC_RECIRC_SHARING] {
+            assert_eq!(
+                change(Some(OVS_DP_F_UNALIGNED | f), None),
+                Err(errno::EOPNOTSUPP)
+            );
+        }
+        // No attribute: the features go back to 0, as in ovs_dp_change.
+        assert_eq!(change(None, None), Ok((0, 256)));
+    }
+
+    #[test]
+    fn masks_cache_size_follows_the_kernels_checks() {
+        assert_eq!(change(None, Some(0)), Ok((0, 0)));
+        assert_eq!(change(None, Some(1024)), Ok((0, 1024)));
+        assert_eq!(change(None, Some(256)), Ok((0, 256)));
+        assert_eq!(change(None, Some(100)), Err(errno::EINVAL));
+        // Above the policy's range the attribute itself is refused.
+        let mut w = AttrWriter::new();
+        w.put_u32(OVS_DP_ATTR_MASKS_CACHE_SIZE, 8192);
+        let msg = OvsMessage {
+            header: NlMsgHeader {
+                len: 0,
+                msg_type: FAMILY_DATAPATH,
+                flags: 0,
+                seq: 1,
+                pid: 0,
+            },
+            genl: GenlHeader {
+                cmd: OVS_DP_CMD_SET,
+                version: 1,
+                reserved: 0,
+            },
+            dp_ifindex: 1,
+            attrs: w.as_bytes(),
+        };
+        assert_eq!(dp_attrs(&msg).err().map(|e| e.errno), Some(errno::ERANGE));
+    }
+
+    #[test]
+    fn names_and_pid_arrays_are_checked_as_the_kernels_policy() {
+        assert_eq!(name_attr(b"veth0\0", "n").unwrap(), "veth0");
+        assert_eq!(name_attr(b"fifteen-chars-x\0", "n").unwrap().len(), 15);
+        assert_eq!(
+            name_attr(b"sixteen-chars-xy\0", "n").unwrap_err().errno,
+            errno::EINVAL
+        );
+        assert_eq!(name_attr(b"no-nul", "n").unwrap_err().errno, errno::EINVAL);
+        let pids: Vec<u8> = [7u32, 8].iter().flat_map(|p| p.to_ne_bytes()).collect();
+        assert_eq!(upcall_pids(&pids).unwrap(), [7, 8]);
+        assert_eq!(upcall_pids(&[]).unwrap_err().errno, errno::EINVAL);
+        assert_eq!(upcall_pids(&[1, 2, 3]).unwrap_err().errno, errno::EINVAL);
+        assert_eq!(u32_attr(&[1, 2], "x").unwrap_err().errno, errno::ERANGE);
+    }
+}
