@@ -754,3 +754,85 @@ fn a_port_the_packet_pool_cannot_feed_is_refused_until_one_goes() {
         "{lines:?}"
     );
 }
+
+#[test]
+fn launch_ports_are_named_by_their_interface_and_numbered_from_one() {
+    if !common::is_root() {
+        eprintln!("skipped: needs root (hugepages, taps)");
+        return;
+    }
+    let id = id();
+    let (dp, tap) = (format!("dvl{id}"), format!("dvlt{id}"));
+    let socket = common::test_socket_path("vplaunch");
+    let conf = socket.with_file_name("dpswitch.toml");
+    // The config names the tap by its interface, not its DPDK name.
+    std::fs::write(
+        &conf,
+        format!("[datapath]\nname = \"{dp}\"\n\n[[port]]\nname = \"{tap}\"\nnumber = 7\n"),
+    )
+    .unwrap();
+    let vdevs = [
+        "net_null0,no-rx=1".to_string(),
+        format!("net_tap0,iface={tap}"),
+        "net_null1,no-rx=1".to_string(),
+    ];
+    let mut daemon = Daemon::start(
+        "vplaunch",
+        &vdevs,
+        &[
+            "--config",
+            conf.to_str().unwrap(),
+            "--socket",
+            socket.to_str().unwrap(),
+            "--local-port",
+            "yes",
+        ],
+    );
+    let running = daemon.wait_for(" running: ", Duration::from_secs(30));
+    assert!(
+        running.contains(&format!(
+            "port 0 = {dp}, port 1 = net_null0, port 2 = net_null1, port 7 = {tap}"
+        )),
+        "{running}"
+    );
+    daemon.wait_for("control socket listening", Duration::from_secs(30));
+    let mut ctl = Ctl::connect(&socket);
+    let got: Vec<(u32, String, u32)> = vports(&mut ctl)
+        .into_iter()
+        .map(|(n, name, t, _)| (n, name, t))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (0, dp.clone(), OVS_VPORT_TYPE_INTERNAL),
+            (1, "net_null0".into(), OVS_VPORT_TYPE_NETDEV),
+            (2, "net_null1".into(), OVS_VPORT_TYPE_NETDEV),
+            (7, tap.clone(), OVS_VPORT_TYPE_NETDEV),
+        ]
+    );
+    // The local port's interface starts down, as the kernel creates it.
+    let show = Command::new("ip")
+        .args(["link", "show", &dp])
+        .output()
+        .unwrap();
+    let show = String::from_utf8_lossy(&show.stdout);
+    assert!(show.contains("state DOWN"), "{show}");
+    // Launch ports are vports already: NEW by their name is EEXIST.
+    let r = vport_new(
+        &mut ctl,
+        Some(&tap),
+        Some(OVS_VPORT_TYPE_NETDEV),
+        None,
+        Some(&[0]),
+    );
+    assert_errno(&r, EEXIST, "a launch port's interface name");
+    drop(ctl);
+    let (status, lines) = daemon.stop();
+    assert!(status.success(), "dpswitchd exit: {status:?}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with(&format!("dpswitchd: exit: port 7 name={tap} "))),
+        "{lines:?}"
+    );
+}
