@@ -55,6 +55,11 @@ const FUNCTIONS: &[&str] = &[
     "rte_eth_promiscuous_enable",
     "rte_eth_promiscuous_disable",
     "rte_eth_promiscuous_get",
+    "rte_eth_dev_set_link_down",
+    "rte_eth_dev_set_link_up",
+    // devices probed and removed at run time
+    "rte_dev_probe",
+    "rte_eal_hotplug_remove",
     // hash
     "rte_hash_create",
     "rte_hash_free",

@@ -31,9 +31,10 @@ use std::time::{Duration, Instant};
 /// stay far below the 1 MiB of unread replies at which the daemon stops
 /// reading a connection.
 const WINDOW: usize = 8192;
-/// The pcap port's number (the first vdev); the sink is port 1.
-const SOURCE_PORT: u32 = 0;
-const SINK_PORT: u32 = 1;
+/// The pcap port's number (the first vdev, numbered from 1); the sink is
+/// port 2.
+const SOURCE_PORT: u32 = 1;
+const SINK_PORT: u32 = 2;
 
 struct Run {
     flows_per_sec: f64,
@@ -88,7 +89,7 @@ fn main() {
     for (name, masks) in [("1 mask", 1), ("8 masks", 8)] {
         let requests: Vec<Request> = (0..flows)
             .map(|i| {
-                let attrs = flow_attrs(&megaflow(i, i % masks), "0");
+                let attrs = flow_attrs(&megaflow(i, i % masks), &SOURCE_PORT.to_string());
                 client
                     .flow_request(OVS_FLOW_CMD_NEW, dp, &attrs)
                     .expect("request")

@@ -14,7 +14,7 @@ eal=(-l 0,1 --no-pci --in-memory --vdev=net_null0,size=64)
 # Rate from the cumulative counter printed each second, first second skipped.
 dpswitchd_pps() {
     local out; out=$(mktemp)
-    target/release/dpswitchd "${eal[@]}" -- --stats-interval 1 >"$out" 2>/dev/null &
+    target/release/dpswitchd "${eal[@]}" -- --stats-interval 1 --local-port no >"$out" 2>/dev/null &
     local pid=$!
     sleep $((secs + 3)); kill -TERM $pid; wait $pid
     grep 'stats: datapath received=' "$out" | sed 's/.*received=\([0-9]*\).*/\1/' |

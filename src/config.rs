@@ -1,7 +1,8 @@
 //! The daemon's TOML configuration (`dpswitchd ... -- --config FILE`).
 //!
 //! Every section is optional: without a file, one datapath serves every port
-//! EAL probed, numbered by its DPDK port id, polled by every worker lcore.
+//! EAL probed, numbered from 1 (0 is its local port), polled by every
+//! worker lcore.
 //! Unknown keys are errors, reported with the key and its line.
 
 use serde::Deserialize;
@@ -14,8 +15,9 @@ pub use dpswitch_proto::DEFAULT_SOCKET;
 pub struct Config {
     #[serde(default)]
     pub datapath: DatapathConfig,
-    /// Ports by DPDK name; ports EAL probed but not listed still serve, with
-    /// their DPDK port id as number.
+    /// Ports by DPDK name or vport (kernel interface) name; ports EAL
+    /// probed but not listed still serve, numbered from 1 in DPDK port id
+    /// order.
     #[serde(default, rename = "port")]
     pub ports: Vec<PortConfig>,
     /// Worker lcores and what each polls; empty means every worker lcore,
@@ -76,6 +78,10 @@ pub struct DatapathConfig {
     pub upcall_rate: u32,
     /// Packets each PMD lcore can have waiting for the management lcore.
     pub upcall_queue: u32,
+    /// Create the datapath's local port 0 at launch, as the kernel always
+    /// does: an internal port (a `net_tap` whose interface is named like
+    /// the datapath). `--local-port no` turns it off.
+    pub local_port: bool,
 }
 
 impl Default for DatapathConfig {
@@ -92,6 +98,7 @@ impl Default for DatapathConfig {
             admin_group: None,
             upcall_rate: 20_000,
             upcall_queue: 1024,
+            local_port: true,
         }
     }
 }
@@ -100,9 +107,10 @@ impl Default for DatapathConfig {
 #[serde(deny_unknown_fields)]
 pub struct PortConfig {
     /// The DPDK device name, e.g. `net_tap0` (from `--vdev`; with `--no-pci`
-    /// EAL leaves the host's PCI devices alone) or a PCI address.
+    /// EAL leaves the host's PCI devices alone) or a PCI address, or the
+    /// port's vport name (its kernel interface, e.g. a tap's `iface`).
     pub name: String,
-    /// Datapath port number; defaults to the DPDK port id.
+    /// Datapath port number; defaults to the lowest free one from 1.
     pub number: Option<u32>,
     /// Receive queues (spread over PMD lcores); default 1.
     #[serde(default = "one")]

@@ -44,7 +44,20 @@ fn python_client_checks_the_flow_commands() {
         "net_null0,no-rx=1".to_string(),
         "net_null1,no-rx=1".to_string(),
     ];
-    let mut daemon = Daemon::start("pyclient", &vdevs, &["--socket", &sock_arg]);
+    // The script's flows output to ports 0 and 1 (as a kernel datapath's
+    // first two ports would be numbered without a local port): the config
+    // pins those numbers.
+    let conf = dir.join("dpswitch.toml");
+    std::fs::write(
+        &conf,
+        "[[port]]\nname = \"net_null0\"\nnumber = 0\n\n[[port]]\nname = \"net_null1\"\nnumber = 1\n",
+    )
+    .unwrap();
+    let mut daemon = Daemon::start(
+        "pyclient",
+        &vdevs,
+        &["--socket", &sock_arg, "--config", conf.to_str().unwrap()],
+    );
     daemon.wait_for("control socket", Duration::from_secs(30));
 
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/check_flow_commands.py");

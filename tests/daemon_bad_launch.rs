@@ -11,6 +11,7 @@ fn launch(eal: &[&str], app: &[&str]) -> (i32, Vec<String>) {
     args.extend(eal.iter().map(|s| s.to_string()));
     args.push("--".into());
     args.extend(app.iter().map(|s| s.to_string()));
+    args.extend(["--local-port".into(), "no".into()]);
     let out = Command::new(env!("CARGO_BIN_EXE_dpswitchd"))
         .args(&args)
         .output()
@@ -117,7 +118,7 @@ fn bad_config_flow_names_its_line_and_reason() {
     let path = std::env::temp_dir().join(format!("dpswitch-badflow-{}.toml", std::process::id()));
     std::fs::write(
         &path,
-        "[[flow]]\nkey = \"in_port(0),eth(),eth_type(0x0806),arp()\"\nactions = \"0\"\n\n[[flow]]\nkey = \"in_port(0),eth(),eth_type(0x0806),arp()\"\nactions = \"5\"\n",
+        "[[flow]]\nkey = \"in_port(1),eth(),eth_type(0x0806),arp()\"\nactions = \"1\"\n\n[[flow]]\nkey = \"in_port(1),eth(),eth_type(0x0806),arp()\"\nactions = \"5\"\n",
     )
     .unwrap();
     let mut eal: Vec<String> = vec!["-l".into(), "0,1".into(), "--vdev=net_null0".into()];

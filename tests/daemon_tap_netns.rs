@@ -72,10 +72,10 @@ fn taps_in_namespaces_are_received_and_counted() {
 
     let (status, lines) = daemon.stop();
     assert!(status.success(), "dpswitchd exit: {status:?}");
-    let pa = port_exit_counters(&lines, 0);
-    let pb = port_exit_counters(&lines, 1);
-    assert_eq!(pa["rx_packets"], sent_a, "port 0 counted what {ia} sent");
-    assert_eq!(pb["rx_packets"], sent_b, "port 1 counted what {ib} sent");
+    let pa = port_exit_counters(&lines, 1);
+    let pb = port_exit_counters(&lines, 2);
+    assert_eq!(pa["rx_packets"], sent_a, "port 1 counted what {ia} sent");
+    assert_eq!(pb["rx_packets"], sent_b, "port 2 counted what {ib} sent");
     assert!(
         pa["rx_bytes"] >= pings * 98,
         "ICMP echo frames are 98 bytes"

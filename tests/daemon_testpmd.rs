@@ -111,7 +111,7 @@ fn testpmd_txonly_over_vhost_user_is_counted_exactly() {
     let (status, lines) = daemon.stop();
     let _ = std::fs::remove_dir_all(&dir);
     assert!(status.success(), "dpswitchd exit: {status:?}");
-    let port = port_exit_counters(&lines, 0);
+    let port = port_exit_counters(&lines, 1);
     assert_eq!(
         port["rx_packets"], sent,
         "dpswitchd received what testpmd sent"

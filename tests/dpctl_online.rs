@@ -14,8 +14,8 @@ use std::time::Duration;
 /// One daemon at a time: each takes both cores.
 static ONE_DAEMON: Mutex<()> = Mutex::new(());
 
-const ARP0: &str = "in_port(0),eth(),eth_type(0x0806),arp()";
-const IP1: &str = "in_port(1),eth(),eth_type(0x0800),ipv4(frag=no)";
+const ARP0: &str = "in_port(1),eth(),eth_type(0x0806),arp()";
+const IP1: &str = "in_port(2),eth(),eth_type(0x0800),ipv4(frag=no)";
 const UUID: &str = "5c1c6d55-0f3e-4bd6-9c1b-3d09b1a1e2f0";
 
 struct Switch {
@@ -25,7 +25,7 @@ struct Switch {
 }
 
 impl Switch {
-    /// dpswitchd with two null ports (numbered 0 and 1) and its control
+    /// dpswitchd with two null ports (numbered 1 and 2) and its control
     /// socket in a directory of its own.
     fn start(tag: &str) -> Switch {
         let dir = std::env::temp_dir().join(format!("dpswitch-dpctl-{tag}-{}", std::process::id()));
@@ -118,23 +118,27 @@ fn flow_commands_change_and_show_the_table() {
             // The megaflow statistics carry a cache hit counter, which
             // ovs-dpctl always prints when present.
             "  cache: hit:0 hit-rate:0.00%",
-            "  port 0: net_null0",
-            "  port 1: net_null1",
+            // The masks cache size the datapath reports (the kernel's
+            // default), which ovs-dpctl prints under "caches".
+            "  caches:",
+            "    masks-cache: size:256",
+            "  port 1: net_null0",
+            "  port 2: net_null1",
         ],
         "{show:#?}"
     );
     assert!(sw.dump().is_empty());
 
     // add-flow, with and without a datapath name and a UFID.
-    assert!(sw.ok(&["add-flow", ARP0, "1"]).is_empty());
+    assert!(sw.ok(&["add-flow", ARP0, "2"]).is_empty());
     let ufid_ip1 = format!("ufid:{UUID},{IP1}");
     assert!(sw
-        .ok(&["add-flow", "dp0", &ufid_ip1, "0,pop_vlan"])
+        .ok(&["add-flow", "dp0", &ufid_ip1, "1,pop_vlan"])
         .is_empty());
-    let arp0_line = line("in_port(0),eth(),eth_type(0x0806)", "1");
+    let arp0_line = line("in_port(1),eth(),eth_type(0x0806)", "2");
     let ip1_line = line(
-        "in_port(1),eth(),eth_type(0x0800),ipv4(frag=no)",
-        "0,pop_vlan",
+        "in_port(2),eth(),eth_type(0x0800),ipv4(frag=no)",
+        "1,pop_vlan",
     );
     assert_eq!(sw.dump(), [arp0_line.clone(), ip1_line.clone()]);
     assert!(sw.ok(&["show"]).contains(&"  flows: 2".to_string()));
@@ -147,20 +151,20 @@ fn flow_commands_change_and_show_the_table() {
     assert_eq!(
         with_ufid[0],
         &format!(
-            "ufid:{UUID}, recirc_id(0/0),dp_hash(0/0),skb_priority(0/0),in_port(1),skb_mark(0/0),\
+            "ufid:{UUID}, recirc_id(0/0),dp_hash(0/0),skb_priority(0/0),in_port(2),skb_mark(0/0),\
              eth(src=00:00:00:00:00:00/00:00:00:00:00:00,dst=00:00:00:00:00:00/00:00:00:00:00:00),\
              eth_type(0x0800),ipv4(src=0.0.0.0/0.0.0.0,dst=0.0.0.0/0.0.0.0,proto=0/0,tos=0/0,ttl=0/0,frag=no), \
-             packets:0, bytes:0, used:never, dp:ovs, actions:0,pop_vlan"
+             packets:0, bytes:0, used:never, dp:ovs, actions:1,pop_vlan"
         )
     );
 
     // An existing flow cannot be added again.
-    let e = sw.fails(&["add-flow", ARP0, "0"]);
+    let e = sw.fails(&["add-flow", ARP0, "1"]);
     assert!(
         e.starts_with("dpctl: add-flow: EEXIST (File exists)"),
         "{e}"
     );
-    let e = sw.fails(&["add-flow", &format!("ufid:{UUID},{ARP0}"), "0"]);
+    let e = sw.fails(&["add-flow", &format!("ufid:{UUID},{ARP0}"), "1"]);
     assert!(
         e.starts_with("dpctl: add-flow: EEXIST (File exists)"),
         "{e}"
@@ -168,19 +172,19 @@ fn flow_commands_change_and_show_the_table() {
 
     // mod-flow swaps the actions, found by key or by UFID.
     assert!(sw.ok(&["mod-flow", ARP0, "drop"]).is_empty());
-    assert!(sw.ok(&["mod-flow", "--ufid", UUID, IP1, "1"]).is_empty());
-    let arp0_drop = line("in_port(0),eth(),eth_type(0x0806)", "drop");
-    let ip1_out1 = line("in_port(1),eth(),eth_type(0x0800),ipv4(frag=no)", "1");
+    assert!(sw.ok(&["mod-flow", "--ufid", UUID, IP1, "2"]).is_empty());
+    let arp0_drop = line("in_port(1),eth(),eth_type(0x0806)", "drop");
+    let ip1_out1 = line("in_port(2),eth(),eth_type(0x0800),ipv4(frag=no)", "2");
     assert_eq!(sw.dump(), [arp0_drop.clone(), ip1_out1.clone()]);
     // ... but does not create one without --may-create.
-    let arp1 = "in_port(1),eth(),eth_type(0x0806),arp()";
-    let e = sw.fails(&["mod-flow", arp1, "0"]);
+    let arp1 = "in_port(2),eth(),eth_type(0x0806),arp()";
+    let e = sw.fails(&["mod-flow", arp1, "1"]);
     assert!(
         e.starts_with("dpctl: mod-flow: ENOENT (No such file or directory)"),
         "{e}"
     );
-    assert!(sw.ok(&["mod-flow", "--may-create", arp1, "0"]).is_empty());
-    let arp1_line = line("in_port(1),eth(),eth_type(0x0806)", "0");
+    assert!(sw.ok(&["mod-flow", "--may-create", arp1, "1"]).is_empty());
+    let arp1_line = line("in_port(2),eth(),eth_type(0x0806)", "1");
     assert_eq!(sw.dump().len(), 3);
     assert!(sw.dump().contains(&arp1_line));
 
@@ -197,7 +201,7 @@ fn flow_commands_change_and_show_the_table() {
     );
     let e = sw.fails(&[
         "get-flow",
-        "in_port(0),eth(),eth_type(0x0800),ipv4(frag=no)",
+        "in_port(1),eth(),eth_type(0x0800),ipv4(frag=no)",
     ]);
     assert!(
         e.starts_with("dpctl: get-flow: ENOENT (No such file or directory)"),
@@ -215,7 +219,7 @@ fn flow_commands_change_and_show_the_table() {
     assert!(e.starts_with("dpctl: del-flow: ENOENT"), "{e}");
 
     // del-flows empties the table.
-    assert!(sw.ok(&["add-flow", ARP0, "1"]).is_empty());
+    assert!(sw.ok(&["add-flow", ARP0, "2"]).is_empty());
     assert_eq!(sw.dump().len(), 2);
     assert!(sw.ok(&["del-flows"]).is_empty());
     assert!(sw.dump().is_empty());
@@ -230,12 +234,12 @@ fn flow_commands_change_and_show_the_table() {
         ),
         "{e}"
     );
-    let e = sw.fails(&["add-flow", "dp9", ARP0, "1"]);
+    let e = sw.fails(&["add-flow", "dp9", ARP0, "2"]);
     assert!(
         e.starts_with("dpctl: add-flow: ENODEV (No such device)"),
         "{e}"
     );
-    let e = sw.fails(&["add-flow", "in_port(0),bogus()", "1"]);
+    let e = sw.fails(&["add-flow", "in_port(1),bogus()", "2"]);
     assert!(e.starts_with("dpctl: add-flow: parsing flow key:"), "{e}");
     assert!(sw.dump().is_empty());
 }
@@ -281,28 +285,28 @@ fn monitor_prints_each_change() {
             .expect("a notification line")
     };
 
-    sw.ok(&["add-flow", ARP0, "1"]);
+    sw.ok(&["add-flow", ARP0, "2"]);
     assert_eq!(
         next(),
-        format!("NEW {}", line("in_port(0),eth(),eth_type(0x0806)", "1"))
+        format!("NEW {}", line("in_port(1),eth(),eth_type(0x0806)", "2"))
     );
-    sw.ok(&["mod-flow", ARP0, "0"]);
+    sw.ok(&["mod-flow", ARP0, "1"]);
     assert_eq!(
         next(),
-        format!("SET {}", line("in_port(0),eth(),eth_type(0x0806)", "0"))
+        format!("SET {}", line("in_port(1),eth(),eth_type(0x0806)", "1"))
     );
     // A refused change changes nothing and notifies nobody.
-    sw.fails(&["add-flow", ARP0, "1"]);
+    sw.fails(&["add-flow", ARP0, "2"]);
     sw.ok(&["del-flow", ARP0]);
     assert_eq!(
         next(),
-        format!("DEL {}", line("in_port(0),eth(),eth_type(0x0806)", "0"))
+        format!("DEL {}", line("in_port(1),eth(),eth_type(0x0806)", "1"))
     );
     // --may-create on a missing flow adds it with OVS_FLOW_CMD_NEW.
-    sw.ok(&["mod-flow", "--may-create", ARP0, "1"]);
+    sw.ok(&["mod-flow", "--may-create", ARP0, "2"]);
     assert_eq!(
         next(),
-        format!("NEW {}", line("in_port(0),eth(),eth_type(0x0806)", "1"))
+        format!("NEW {}", line("in_port(1),eth(),eth_type(0x0806)", "2"))
     );
     // As in the kernel, flushing the table notifies nobody.
     sw.ok(&["del-flows"]);
@@ -324,11 +328,11 @@ fn pipelined_installs_then_a_dump_across_many_reads() {
     let sw = Switch::start("pipeline");
     let mut client = Client::connect(&sw.socket).unwrap();
     let dp = client.only_datapath().unwrap();
-    let actions = parse_actions("1").unwrap();
+    let actions = parse_actions("2").unwrap();
     // Submits a NEW with NLM_F_CREATE for `source`, without waiting.
     let submit_new = |client: &mut Client, source: &str| {
         let (key, mask) = parse_match(&format!(
-            "in_port(0),eth(),eth_type(0x0800),ipv4(src={source},frag=no)"
+            "in_port(1),eth(),eth_type(0x0800),ipv4(src={source},frag=no)"
         ))
         .unwrap();
         let attrs = FlowAttrs {
@@ -366,8 +370,8 @@ fn pipelined_installs_then_a_dump_across_many_reads() {
     let unique: std::collections::HashSet<_> = lines.iter().collect();
     assert_eq!(unique.len(), FLOWS as usize);
     assert!(lines.contains(&line(
-        "in_port(0),eth(),eth_type(0x0800),ipv4(src=10.0.78.31,frag=no)",
-        "1"
+        "in_port(1),eth(),eth_type(0x0800),ipv4(src=10.0.78.31,frag=no)",
+        "2"
     )));
     assert!(sw.ok(&["show"]).contains(&format!("  flows: {FLOWS}")));
     sw.ok(&["del-flows"]);

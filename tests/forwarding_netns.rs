@@ -37,31 +37,31 @@ fn pattern(i: usize) -> u8 {
 
 fn flow_config(path: &std::path::Path) {
     let flows = [
-        ("in_port(0),eth(),eth_type(0x0806),arp()", "1"),
-        ("in_port(1),eth(),eth_type(0x0806),arp()", "0"),
-        (
-            "in_port(0),eth(),eth_type(0x0800),ipv4(proto=1,frag=no),icmp()",
-            "1",
-        ),
+        ("in_port(1),eth(),eth_type(0x0806),arp()", "2"),
+        ("in_port(2),eth(),eth_type(0x0806),arp()", "1"),
         (
             "in_port(1),eth(),eth_type(0x0800),ipv4(proto=1,frag=no),icmp()",
-            "0",
+            "2",
         ),
         (
-            "in_port(0),eth(),eth_type(0x0800),ipv4(proto=6,frag=no),tcp(),tcp_flags(0/0)",
+            "in_port(2),eth(),eth_type(0x0800),ipv4(proto=1,frag=no),icmp()",
             "1",
         ),
         (
             "in_port(1),eth(),eth_type(0x0800),ipv4(proto=6,frag=no),tcp(),tcp_flags(0/0)",
-            "0",
+            "2",
         ),
         (
-            "in_port(0),eth(),eth_type(0x0800),ipv4(proto=17,frag=no),udp(dst=5000)",
-            "set(udp(dst=6000)),1",
+            "in_port(2),eth(),eth_type(0x0800),ipv4(proto=6,frag=no),tcp(),tcp_flags(0/0)",
+            "1",
         ),
         (
-            "in_port(0),eth(),eth_type(0x0800),ipv4(proto=17,frag=no),udp(dst=5001)",
-            "push_vlan(vid=10,pcp=0),1",
+            "in_port(1),eth(),eth_type(0x0800),ipv4(proto=17,frag=no),udp(dst=5000)",
+            "set(udp(dst=6000)),2",
+        ),
+        (
+            "in_port(1),eth(),eth_type(0x0800),ipv4(proto=17,frag=no),udp(dst=5001)",
+            "push_vlan(vid=10,pcp=0),2",
         ),
     ];
     let mut text = String::from("[datapath]\nname = \"e2e\"\n");
@@ -237,7 +237,7 @@ fn ping_tcp_and_rewrites_through_megaflows() {
     let (status, lines) = daemon.stop();
     let _ = std::fs::remove_file(&conf);
     assert!(status.success(), "dpswitchd exit: {status:?}");
-    let icmp = "in_port(0),eth(),eth_type(0x0800),ipv4(proto=1,frag=no)";
+    let icmp = "in_port(1),eth(),eth_type(0x0800),ipv4(proto=1,frag=no)";
     assert!(
         icmp_a >= pings && icmp_b >= pings,
         "kernels sent {icmp_a}/{icmp_b}"
@@ -247,19 +247,19 @@ fn ping_tcp_and_rewrites_through_megaflows() {
         icmp_a,
         "a's ICMP through the a->b flow"
     );
-    let icmp_back = "in_port(1),eth(),eth_type(0x0800),ipv4(proto=1,frag=no)";
+    let icmp_back = "in_port(2),eth(),eth_type(0x0800),ipv4(proto=1,frag=no)";
     assert_eq!(
         flow_packets(&lines, icmp_back),
         icmp_b,
         "b's ICMP through the b->a flow"
     );
     assert!(
-        flow_packets(&lines, "in_port(0),eth(),eth_type(0x0806)") >= 1,
+        flow_packets(&lines, "in_port(1),eth(),eth_type(0x0806)") >= 1,
         "ARP went through"
     );
     let tcp = flow_packets(
         &lines,
-        "in_port(0),eth(),eth_type(0x0800),ipv4(proto=6,frag=no)",
+        "in_port(1),eth(),eth_type(0x0800),ipv4(proto=6,frag=no)",
     );
     assert!(
         tcp as usize >= TCP_BYTES / 65536,
@@ -268,14 +268,14 @@ fn ping_tcp_and_rewrites_through_megaflows() {
     assert_eq!(
         flow_packets(
             &lines,
-            "in_port(0),eth(),eth_type(0x0800),ipv4(proto=17,frag=no),udp(dst=5000)"
+            "in_port(1),eth(),eth_type(0x0800),ipv4(proto=17,frag=no),udp(dst=5000)"
         ),
         1
     );
     assert_eq!(
         flow_packets(
             &lines,
-            "in_port(0),eth(),eth_type(0x0800),ipv4(proto=17,frag=no),udp(dst=5001)"
+            "in_port(1),eth(),eth_type(0x0800),ipv4(proto=17,frag=no),udp(dst=5001)"
         ),
         1
     );

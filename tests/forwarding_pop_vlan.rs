@@ -32,7 +32,7 @@ fn tagged_frames_leave_untagged_through_pop_vlan() {
     let conf = dir.join("pop.toml");
     std::fs::write(
         &conf,
-        "[[flow]]\nkey = \"in_port(1),eth(),eth_type(0x8100),vlan(vid=20,pcp=0),encap(eth_type(0x0800),ipv4(proto=17,frag=no),udp(dst=5002))\"\nactions = \"pop_vlan,0\"\n",
+        "[[flow]]\nkey = \"in_port(2),eth(),eth_type(0x8100),vlan(vid=20,pcp=0),encap(eth_type(0x0800),ipv4(proto=17,frag=no),udp(dst=5002))\"\nactions = \"pop_vlan,1\"\n",
     )
     .unwrap();
 
@@ -94,7 +94,7 @@ fn tagged_frames_leave_untagged_through_pop_vlan() {
     let flow = lines
         .iter()
         .find(|l| {
-            l.starts_with("dpswitchd: exit: flow in_port(1),eth(),eth_type(0x8100),vlan(vid=20")
+            l.starts_with("dpswitchd: exit: flow in_port(2),eth(),eth_type(0x8100),vlan(vid=20")
         })
         .unwrap_or_else(|| panic!("no pop flow in {lines:?}"));
     assert!(!flow.contains("packets:0,"), "{flow}");

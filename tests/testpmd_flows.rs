@@ -3,11 +3,11 @@
 //! lost, exactly.
 //!
 //! dpswitchd owns two vhost-user ports. One testpmd, in txonly mode with
-//! `--txonly-multi-flow`, sends into port 0 through virtio_user; its UDP
+//! `--txonly-multi-flow`, sends into port 1 through virtio_user; its UDP
 //! frames (198.18.X.3 -> 198.18.0.2, X counting up per packet) fall in
 //! three classes by the low bits of X, each handled differently by flows
 //! added with dpctl:
-//!   X even         -> output to port 1, where a second testpmd, in rxonly
+//!   X even         -> output to port 2, where a second testpmd, in rxonly
 //!                     mode, counts what it receives;
 //!   X % 4 == 1     -> a drop flow;
 //!   X % 4 == 3     -> no flow: a miss, and with no handler a lost packet.
@@ -20,8 +20,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-const FORWARD: &str = "in_port(0),eth(),eth_type(0x0800),ipv4(src=0.0.0.0/0.0.1.0)";
-const DROP: &str = "in_port(0),eth(),eth_type(0x0800),ipv4(src=0.0.1.0/0.0.3.0)";
+const FORWARD: &str = "in_port(1),eth(),eth_type(0x0800),ipv4(src=0.0.0.0/0.0.1.0)";
+const DROP: &str = "in_port(1),eth(),eth_type(0x0800),ipv4(src=0.0.1.0/0.0.3.0)";
 
 fn dpctl(socket: &Path, args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_dpctl"))
@@ -77,15 +77,15 @@ fn testpmd_traffic_is_received_dropped_by_flow_or_lost_exactly() {
     let mut daemon = Daemon::start("testpmd-flows", &vdevs, &[]);
     let running = daemon.wait_for(" running: ", Duration::from_secs(30));
     assert!(
-        running.contains("port 0 = net_vhost0, port 1 = net_vhost1"),
+        running.contains("port 1 = net_vhost0, port 2 = net_vhost1"),
         "{running}"
     );
     daemon.wait_for("control socket listening", Duration::from_secs(30));
     let socket = daemon.socket.clone();
-    dpctl(&socket, &["add-flow", FORWARD, "1"]);
+    dpctl(&socket, &["add-flow", FORWARD, "2"]);
     dpctl(&socket, &["add-flow", DROP, "drop"]);
 
-    // The sink first, so port 1 has a reader before anything goes out.
+    // The sink first, so port 2 has a reader before anything goes out.
     let mut sink = TestPmd::start("testpmd-sink", &testpmd, &sink_sock, "rxonly", &[]);
     sink.wait_for("packet forwarding - ports=1", Duration::from_secs(30));
     let mut source = TestPmd::start(
@@ -118,7 +118,7 @@ fn testpmd_traffic_is_received_dropped_by_flow_or_lost_exactly() {
             .and_then(|f| f.stats)
             .map_or(0, |s| s.packets)
     };
-    let forwarded = packets_of(&[Action::Output(1)]);
+    let forwarded = packets_of(&[Action::Output(2)]);
     let dropped = packets_of(&[]);
     drop(ctl);
 
@@ -130,15 +130,15 @@ fn testpmd_traffic_is_received_dropped_by_flow_or_lost_exactly() {
         lines.iter().any(|l| l.contains("mbufs in use 0 of")),
         "{lines:?}"
     );
-    let source_port = port_exit_counters(&lines, 0);
-    let sink_port = port_exit_counters(&lines, 1);
+    let source_port = port_exit_counters(&lines, 1);
+    let sink_port = port_exit_counters(&lines, 2);
     let received = datapath_exit(&lines, "received");
     let hit = datapath_exit(&lines, "hit");
     let missed = datapath_exit(&lines, "missed");
     let lost = datapath_exit(&lines, "lost");
     let transmitted = sink_port["tx_packets"];
     println!(
-        "testpmd sent {sent}, received {sink_received}; dpswitchd port 0 rx {}, port 1 tx {transmitted}; \
+        "testpmd sent {sent}, received {sink_received}; dpswitchd port 1 rx {}, port 2 tx {transmitted}; \
          datapath received {received} hit {hit} missed {missed} lost {lost}; \
          flows: forwarded {forwarded}, dropped {dropped}",
         source_port["rx_packets"]
@@ -148,14 +148,14 @@ fn testpmd_traffic_is_received_dropped_by_flow_or_lost_exactly() {
     assert!(sink_received > 1000, "the forward flow reached testpmd");
     assert_eq!(
         source_port["rx_packets"], sent,
-        "port 0 took what testpmd sent"
+        "port 1 took what testpmd sent"
     );
     assert_eq!(received, sent, "the PMD classified every packet");
     assert_eq!(hit, forwarded + dropped, "every hit is a flow's");
     assert_eq!(received, hit + missed, "every packet hit or missed");
-    // Lost: the misses (no handler), and what port 1 could not take.
+    // Lost: the misses (no handler), and what port 2 could not take.
     assert_eq!(lost, missed + (forwarded - transmitted), "lost");
-    assert_eq!(sink_received, transmitted, "testpmd got what port 1 sent");
+    assert_eq!(sink_received, transmitted, "testpmd got what port 2 sent");
     assert_eq!(
         sent,
         sink_received + dropped + lost,

@@ -40,6 +40,10 @@ struct Args {
     /// Print datapath counters every SECS seconds (0: only at exit).
     #[arg(long, default_value_t = 0)]
     stats_interval: u64,
+    /// Create the datapath's local port 0 (a tap named like the datapath):
+    /// yes or no (overrides the config's `datapath.local_port`).
+    #[arg(long, value_parser = ["yes", "no"])]
+    local_port: Option<String>,
 }
 
 const EXIT_USAGE: u8 = 2;
@@ -78,6 +82,9 @@ fn main() -> ExitCode {
     };
     if let Some(socket) = args.socket {
         config.datapath.control_socket = socket;
+    }
+    if let Some(local) = &args.local_port {
+        config.datapath.local_port = local == "yes";
     }
     let groups = match ControlGroups::resolve(&config) {
         Ok(g) => g,
@@ -171,10 +178,7 @@ fn run(
         path: &config.datapath.control_socket,
         socket_group: groups.socket,
         admin_group: groups.admin,
-        datapath: DatapathInfo {
-            name: config.datapath.name.clone(),
-            dp_ifindex: config.datapath.index as i32,
-        },
+        datapath: DatapathInfo::new(&config.datapath.name, config.datapath.index as i32),
     });
     let mut server = match server {
         Ok(s) => s,

@@ -9,11 +9,34 @@ use std::collections::{BTreeMap, HashSet};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PortPlan {
     pub dpdk_id: u16,
+    /// The vport name: the port's kernel interface where it has one (a
+    /// tap's `iface`, the interface net_af_packet attaches), else its DPDK
+    /// device name. Open vSwitch opens every port of a `system` datapath
+    /// as a Linux netdev by this name.
     pub name: String,
+    /// The DPDK device name (`net_tap0`).
+    pub device: String,
     /// The datapath port number flows and actions use.
     pub number: u32,
     pub rx_queues: u16,
+    /// A kernel interface it attaches or a DPDK device (netdev), or one it
+    /// created (internal: the local port and ports added as internal).
+    pub kind: PortKind,
 }
+
+/// What kind of port: the vport types dpswitch runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PortKind {
+    /// An existing kernel interface, attached through `net_af_packet`, or
+    /// any DPDK port given at launch (`OVS_VPORT_TYPE_NETDEV`).
+    Netdev,
+    /// A kernel interface the port creates, through `net_tap`
+    /// (`OVS_VPORT_TYPE_INTERNAL`, as the kernel's internal port).
+    Internal,
+}
+
+/// A probed port: DPDK id, DPDK device name, vport name.
+pub type Probed = (u16, String, String);
 
 /// What one worker lcore polls: indexes into the port plan, and rx queues.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,12 +45,17 @@ pub struct LcorePlan {
     pub rx: Vec<(usize, u16)>,
 }
 
-/// Every probed port serves; config entries rename/renumber them. A config
-/// entry for a port EAL did not probe is an error naming it.
-pub fn plan_ports(probed: &[(u16, String)], config: &Config) -> Result<Vec<PortPlan>, String> {
-    let probed_names: Vec<&str> = probed.iter().map(|(_, n)| n.as_str()).collect();
+/// Every probed port serves; config entries (by DPDK or vport name)
+/// renumber them. The others take the lowest free numbers from 1, in DPDK
+/// port id order: 0 is the datapath's local port, as in the kernel. A
+/// config entry for a port EAL did not probe is an error naming it.
+pub fn plan_ports(probed: &[Probed], config: &Config) -> Result<Vec<PortPlan>, String> {
+    let probed_names: Vec<&str> = probed.iter().map(|(_, n, _)| n.as_str()).collect();
+    let named = |p: &crate::config::PortConfig, (_, device, vport): &Probed| {
+        p.name == *device || p.name == *vport
+    };
     for p in &config.ports {
-        if !probed_names.contains(&p.name.as_str()) {
+        if !probed.iter().any(|q| named(p, q)) {
             return Err(format!(
                 "port {:?} in the config was not probed by EAL (probed: {}); add it with --vdev (virtual devices, alongside --no-pci) or -a",
                 p.name,
@@ -41,11 +69,20 @@ pub fn plan_ports(probed: &[(u16, String)], config: &Config) -> Result<Vec<PortP
     }
     let mut plans = Vec::with_capacity(probed.len());
     let mut numbers = HashSet::new();
-    for (dpdk_id, name) in probed {
-        let configured = config.ports.iter().find(|p| &p.name == name);
-        let number = configured
-            .and_then(|p| p.number)
-            .unwrap_or(u32::from(*dpdk_id));
+    let configured_numbers: HashSet<u32> = config.ports.iter().filter_map(|p| p.number).collect();
+    let mut next_free = 1;
+    for q in probed {
+        let (dpdk_id, device, name) = q;
+        let configured = config.ports.iter().find(|p| named(p, q));
+        let number = match configured.and_then(|p| p.number) {
+            Some(n) => n,
+            None => {
+                while configured_numbers.contains(&next_free) || numbers.contains(&next_free) {
+                    next_free += 1;
+                }
+                next_free
+            }
+        };
         if number >= crate::flow::matching::DP_MAX_PORTS {
             return Err(format!(
                 "port {name:?}: number {number} is not below {}",
@@ -60,8 +97,10 @@ pub fn plan_ports(probed: &[(u16, String)], config: &Config) -> Result<Vec<PortP
         plans.push(PortPlan {
             dpdk_id: *dpdk_id,
             name: name.clone(),
+            device: device.clone(),
             number,
             rx_queues: configured.map_or(1, |p| p.rx_queues),
+            kind: PortKind::Netdev,
         });
     }
     Ok(plans)
@@ -99,7 +138,7 @@ pub fn plan_lcores(
     let index_of = |q: &RxQueueRef| -> Result<(usize, u16), String> {
         let i = ports
             .iter()
-            .position(|p| p.name == q.port)
+            .position(|p| p.name == q.port || p.device == q.port)
             .ok_or_else(|| format!("pmd rx names port {:?}, which is not a port", q.port))?;
         if q.queue >= ports[i].rx_queues {
             return Err(format!(
@@ -145,16 +184,30 @@ fn join(ids: &[u32]) -> String {
 mod tests {
     use super::*;
 
-    fn probed() -> Vec<(u16, String)> {
-        vec![(0, "net_tap0".into()), (1, "net_tap1".into())]
+    fn probed() -> Vec<Probed> {
+        vec![
+            (0, "net_tap0".into(), "dps0".into()),
+            (1, "net_tap1".into(), "net_tap1".into()),
+        ]
     }
 
     #[test]
-    fn defaults_number_ports_by_dpdk_id() {
+    fn defaults_number_ports_from_one() {
         let plans = plan_ports(&probed(), &Config::default()).unwrap();
-        assert_eq!(plans[0].number, 0);
-        assert_eq!(plans[1].number, 1);
+        assert_eq!(plans[0].number, 1);
+        assert_eq!(
+            (plans[0].name.as_str(), plans[0].device.as_str()),
+            ("dps0", "net_tap0")
+        );
+        assert_eq!(plans[1].number, 2);
         assert_eq!(plans[1].name, "net_tap1");
+        // A configured number is skipped by the automatic ones; the config
+        // names a port by either name.
+        let c = Config::parse("[[port]]\nname = \"net_tap1\"\nnumber = 1\n").unwrap();
+        let plans = plan_ports(&probed(), &c).unwrap();
+        assert_eq!((plans[0].number, plans[1].number), (2, 1));
+        let c = Config::parse("[[port]]\nname = \"dps0\"\nnumber = 5\n").unwrap();
+        assert_eq!(plan_ports(&probed(), &c).unwrap()[0].number, 5);
     }
 
     #[test]
@@ -169,8 +222,10 @@ mod tests {
             e.contains("net_tap9") && e.contains("net_tap0, net_tap1"),
             "{e}"
         );
-        let c = Config::parse("[[port]]\nname = \"net_tap1\"\nnumber = 0\n").unwrap();
-        assert!(plan_ports(&probed(), &c).unwrap_err().contains("number 0"));
+        let c = Config::parse("[[port]]\nname = \"net_tap1\"\nnumber = 1\n").unwrap();
+        let c2 = Config::parse("[[port]]\nname = \"net_tap0\"\nnumber = 1\n[[port]]\nname = \"net_tap1\"\nnumber = 1\n");
+        assert!(c2.is_err());
+        assert!(plan_ports(&probed(), &c).is_ok());
     }
 
     #[test]

@@ -9,13 +9,24 @@
 //! actions go up to the management lcore through this lcore's upcall
 //! channel; what it cannot take is dropped and counted as lost. Nothing
 //! here allocates, locks or logs.
+//!
+//! Ports come and go while the loop runs: the management lcore hands each
+//! PMD a [`PortChange`] through its [`Mailbox`] (a lock-free ring), and the
+//! PMD adopts it only at the top of its loop, between bursts, where it
+//! holds no packet and no reference into its poll list: it moves the new
+//! port's rx queues and tx queue in (into storage sized in advance, so
+//! nothing allocates), or flushes what waits for a departing port and
+//! moves that port's queues out, swaps in the new port-number map, and
+//! sends the change back with what it replaced. The management lcore
+//! frees the old pieces, and stops a removed port only once every PMD has
+//! sent its change back: that is the grace period.
 
 use super::actions::{execute_with_upcalls, Xorshift32};
-use super::ports::PortIndex;
+use super::ports::{PortIndex, MAX_PORTS};
 use super::stats::PmdStats;
 use super::upcall::UpcallSender;
 use crate::classifier::{ClassifierReader, Flow};
-use crate::dpdk::{tsc_cycles, Mbuf, MbufBurst, RingConsumer, RxQueue, TxQueue};
+use crate::dpdk::{tsc_cycles, Mbuf, MbufBurst, RingConsumer, RingProducer, RxQueue, TxQueue};
 use crate::flow::extract::extract_to;
 use crate::flow::odp::Action;
 use crate::flow::FlowKey;
@@ -24,6 +35,34 @@ use std::sync::Arc;
 
 /// The most packets one burst holds; the configured burst size may be less.
 pub const MAX_BURST: usize = 64;
+
+/// The most (port, rx queue) pairs one PMD polls.
+pub const MAX_RX_POLLS: usize = 4 * MAX_PORTS;
+
+/// One port appearing in or leaving one PMD's poll list.
+pub struct PortChange {
+    /// The port's index (slot).
+    pub index: usize,
+    /// Added (its queues move in) or removed (they move out).
+    pub add: bool,
+    /// Add: the rx queues this PMD polls from now on. Remove: empty, with
+    /// room for the queues the PMD gives back.
+    pub rx: Vec<RxPoll>,
+    /// Add: this PMD's tx queue on the port. Remove: None; the PMD puts its
+    /// queue here, its pending packets flushed.
+    pub tx: Option<TxPort>,
+    /// The injection ring of the port (for the first PMD only), moved the
+    /// same way as `tx`.
+    pub inject: Option<RingConsumer<Mbuf>>,
+    /// The port-number map from now on; comes back holding the old one.
+    pub ports: Arc<PortIndex>,
+}
+
+/// The two rings between the management lcore and one PMD.
+pub struct Mailbox {
+    pub inbox: RingConsumer<Box<PortChange>>,
+    pub outbox: RingProducer<Box<PortChange>>,
+}
 
 /// One rx queue a PMD polls, and the datapath number of its port.
 pub struct RxPoll {
@@ -82,15 +121,18 @@ impl TxPort {
 /// Everything a worker lcore owns while it forwards.
 pub struct Pmd {
     pub lcore: u32,
+    /// What it polls; its capacity is [`MAX_RX_POLLS`], reserved up front.
     pub rx: Vec<RxPoll>,
-    /// This lcore's tx side of every port, by port index.
-    pub tx: Vec<TxPort>,
+    /// This lcore's tx side of every port, by port index ([`MAX_PORTS`]).
+    pub tx: Box<[Option<TxPort>]>,
     pub ports: Arc<PortIndex>,
     pub classifier: ClassifierReader,
     pub upcalls: UpcallSender,
     /// Packets the management lcore sends, one ring per port by index
     /// (only the first PMD has them).
-    pub injected: Vec<RingConsumer<Mbuf>>,
+    pub injected: Box<[Option<RingConsumer<Mbuf>>]>,
+    /// Port changes from the management lcore.
+    pub mailbox: Mailbox,
     pub burst_size: usize,
     pub stats: Arc<PmdStats>,
     pub stop: Arc<AtomicBool>,
@@ -127,6 +169,83 @@ impl<'a> Group<'a> {
 }
 
 impl Pmd {
+    /// A PMD with nothing to poll yet.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        lcore: u32,
+        ports: Arc<PortIndex>,
+        classifier: ClassifierReader,
+        upcalls: UpcallSender,
+        mailbox: Mailbox,
+        burst_size: usize,
+        stop: Arc<AtomicBool>,
+    ) -> Pmd {
+        Pmd {
+            lcore,
+            rx: Vec::with_capacity(MAX_RX_POLLS),
+            tx: (0..MAX_PORTS).map(|_| None).collect(),
+            ports,
+            classifier,
+            upcalls,
+            injected: (0..MAX_PORTS).map(|_| None).collect(),
+            mailbox,
+            burst_size,
+            stats: Arc::new(PmdStats::default()),
+            stop,
+        }
+    }
+
+    /// Takes one port change in (see the module doc). Allocates and frees
+    /// nothing: what it replaces goes back in `change`.
+    pub fn apply(&mut self, change: &mut PortChange) {
+        let i = change.index;
+        if i >= self.tx.len() {
+            return;
+        }
+        if change.add {
+            let room = self.rx.capacity() - self.rx.len();
+            let n = change.rx.len().min(room);
+            self.rx.extend(change.rx.drain(..n));
+            std::mem::swap(&mut self.tx[i], &mut change.tx);
+            if change.inject.is_some() {
+                std::mem::swap(&mut self.injected[i], &mut change.inject);
+            }
+        } else {
+            let mut lost = 0;
+            if let (Some(ring), Some(tx)) = (self.injected[i].as_mut(), self.tx[i].as_mut()) {
+                lost += tx.send_from(ring);
+            }
+            if let Some(tx) = self.tx[i].as_mut() {
+                lost += tx.flush();
+            }
+            if lost != 0 {
+                self.stats.lost(lost);
+            }
+            std::mem::swap(&mut self.tx[i], &mut change.tx);
+            std::mem::swap(&mut self.injected[i], &mut change.inject);
+            let mut k = 0;
+            while k < self.rx.len() {
+                if self.rx[k].port_index == i && change.rx.len() < change.rx.capacity() {
+                    change.rx.push(self.rx.remove(k));
+                } else {
+                    k += 1;
+                }
+            }
+        }
+        std::mem::swap(&mut self.ports, &mut change.ports);
+    }
+
+    /// Adopts every port change waiting, at the loop's quiescent point.
+    #[inline]
+    fn adopt_changes(&mut self) {
+        while let Some(mut change) = self.mailbox.inbox.dequeue() {
+            self.apply(&mut change);
+            // The outbox has room for every change in flight; were it
+            // full, the change would be freed here rather than lost.
+            let _ = self.mailbox.outbox.enqueue(change);
+        }
+    }
+
     /// Runs until `stop` is set; returns itself so the caller gets the
     /// queues back before it stops the ports.
     pub fn run(mut self) -> Pmd {
@@ -135,6 +254,9 @@ impl Pmd {
         let mut keys = [FlowKey::default(); MAX_BURST];
         let mut rng = Xorshift32::new(self.lcore.wrapping_mul(0x9e37_79b9) ^ 0x5bd1_e995);
         while !self.stop.load(Ordering::Relaxed) {
+            if !self.mailbox.inbox.is_empty() {
+                self.adopt_changes();
+            }
             let started = tsc_cycles();
             let mut received = 0;
             for i in 0..self.rx.len() {
@@ -149,11 +271,13 @@ impl Pmd {
             }
             let mut lost = 0;
             for (ring, tx) in self.injected.iter_mut().zip(self.tx.iter_mut()) {
-                if !ring.is_empty() {
-                    lost += tx.send_from(ring);
+                if let (Some(ring), Some(tx)) = (ring.as_mut(), tx.as_mut()) {
+                    if !ring.is_empty() {
+                        lost += tx.send_from(ring);
+                    }
                 }
             }
-            for tx in self.tx.iter_mut() {
+            for tx in self.tx.iter_mut().flatten() {
                 lost += tx.flush();
             }
             if lost != 0 {
@@ -234,7 +358,10 @@ impl Pmd {
             group.bytes += u64::from(mbuf.pkt_len());
             group.tcp_flags |= keys[i].tcp_flags();
             if let Some(port) = group.only_output {
-                lost += tx[port].push(mbuf);
+                lost += match tx[port].as_mut() {
+                    Some(t) => t.push(mbuf),
+                    None => 1, // dropped with the mbuf
+                };
                 continue;
             }
             let mut upcall_lost = 0;
@@ -242,8 +369,8 @@ impl Pmd {
                 group.actions,
                 mbuf,
                 rng,
-                &mut |port, m| match ports.index(port) {
-                    Some(p) => lost += tx[p].push(m),
+                &mut |port, m| match ports.index(port).and_then(|p| tx[p].as_mut()) {
+                    Some(t) => lost += t.push(m),
                     None => lost += 1, // the port went away: dropped
                 },
                 &mut |action, m| {

@@ -3,9 +3,10 @@
 //! proves at the end that every mbuf came back.
 
 use super::actions::{execute_with_upcalls, Xorshift32};
-use super::plan::{plan_lcores, plan_ports, LcorePlan, PortPlan};
-use super::pmd::{Pmd, RxPoll, TxPort, MAX_BURST};
-use super::ports::PortIndex;
+pub use super::plan::PortKind;
+use super::plan::{plan_lcores, plan_ports, PortPlan, Probed};
+use super::pmd::{Mailbox, Pmd, PortChange, RxPoll, TxPort, MAX_BURST, MAX_RX_POLLS};
+use super::ports::{PortIndex, MAX_PORTS};
 use super::stats::{PmdCounters, PmdStats};
 use super::upcall::{upcall_channel, Upcall, UpcallHandlers, UpcallLimit, UpcallReceiver};
 use crate::classifier::{FlowId, FlowStats, FlowTable, TableConfig, TableError};
@@ -14,44 +15,126 @@ use crate::dpdk::{
     self, ring, tsc_cycles, tsc_hz, DpdkError, Eal, LcoreJob, Mbuf, Mempool, Port, PortStats,
     RingConsumer, RingProducer, RingSync, DEFAULT_DATA_ROOM, SOCKET_ID_ANY,
 };
-use crate::flow::matching::Match;
+use crate::flow::matching::{Match, DP_MAX_PORTS};
 use crate::flow::odp::{Action, UserspaceAction};
 use crate::flow::{FlowKey, FlowMask};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Per-lcore mbuf cache of the packet pool.
 const POOL_CACHE: u32 = 256;
 /// Packets from the management lcore that may wait per port.
 const INJECT_RING: u32 = 1023;
+/// Port changes that may be in flight to one PMD.
+const MAILBOX_RING: u32 = 63;
+/// How long a PMD may take to adopt a port change before the management
+/// lcore gives up on it (a PMD adopts one within a loop, microseconds).
+const ADOPT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A port to add: its kind, the kernel interface name (which becomes the
+/// vport name), its number (None: the lowest free from 1) and handlers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PortSpec {
+    pub kind: PortKind,
+    pub name: String,
+    pub number: Option<u32>,
+    pub upcall_pids: Vec<u32>,
+}
+
+/// Why a port could not be added or removed; the control plane maps each
+/// to the kernel's errno.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PortErrorKind {
+    /// The name is a port already, or an internal port's interface exists.
+    Exists,
+    /// The number is taken.
+    Busy,
+    /// The number is not below DP_MAX_PORTS, or no number is free.
+    TooBig,
+    /// No such port, or no such kernel interface to attach.
+    NoDevice,
+    /// The packet pool cannot feed another port's rings.
+    NoMemory,
+    /// Every port slot is taken.
+    NoSpace,
+    /// Anything else (the driver refused).
+    Failed,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PortError {
+    pub kind: PortErrorKind,
+    pub message: String,
+}
+
+impl PortError {
+    fn new(kind: PortErrorKind, message: impl Into<String>) -> PortError {
+        PortError {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for PortError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// One port the datapath runs, as the management lcore holds it.
+struct PortSlot {
+    plan: PortPlan,
+    port: Port,
+    /// The management lcore's end of the port's injection ring.
+    inject: RingProducer<Mbuf>,
+    /// `OVS_VPORT_ATTR_UPCALL_PID` as last set, whole; the first one
+    /// handles the port's misses.
+    upcall_pids: Vec<u32>,
+    /// mbufs the port's rings may hold (counted against the pool).
+    rings: u32,
+}
+
+/// The management end of one PMD lcore.
+struct PmdHandle {
+    lcore: u32,
+    job: Option<LcoreJob<Pmd>>,
+    /// The PMD itself until it is launched.
+    idle: Option<Pmd>,
+    stats: Arc<PmdStats>,
+    to: RingProducer<Box<PortChange>>,
+    back: RingConsumer<Box<PortChange>>,
+    /// (port, rx queue) pairs it polls.
+    rx_polls: usize,
+}
 
 /// A running datapath.
 pub struct Switch {
+    eal: Eal,
     pool: Mempool,
-    ports: Vec<(PortPlan, Port)>,
+    /// Ports by port index; a removed port's slot is reused.
+    slots: Vec<Option<PortSlot>>,
     index: Arc<PortIndex>,
     table: FlowTable,
-    pmds: Vec<(u32, LcoreJob<Pmd>, Arc<PmdStats>)>,
-    /// Which lcore polls what, until `launch` starts them.
-    lcores: Vec<LcorePlan>,
-    burst_size: usize,
+    pmds: Vec<PmdHandle>,
+    /// Which lcore polls what, from the plan at open.
+    launched: bool,
     stop: Arc<AtomicBool>,
     /// Upcall handler of each port, by port index.
     handlers: Arc<UpcallHandlers>,
-    upcall_limit: UpcallLimit,
-    upcall_queue: u32,
     /// The management ends of the PMDs' upcall channels.
     upcalls: Vec<UpcallReceiver>,
-    /// Packets the management lcore sends (OVS_PACKET_CMD_EXECUTE), one
-    /// ring per port by port index, sent by the first PMD.
-    inject: Vec<RingProducer<Mbuf>>,
-    /// The first PMD's ends of `inject`, until `launch` hands them over.
-    inject_rx: Vec<RingConsumer<Mbuf>>,
     rng: Xorshift32,
     /// Packets the management lcore dropped on their way up (no handler
     /// connection, or one not reading) or on their way out.
     mgmt_lost: u64,
+    queue_size: u16,
+    mempool_size: u32,
+    /// mbufs the lcores and the ports' rings may hold.
+    committed: u32,
+    /// Suffix of the next run-time device's DPDK name.
+    next_device: u32,
 }
 
 /// What became of a packet the management lcore executed.
@@ -88,33 +171,59 @@ fn dpdk_err(what: impl std::fmt::Display) -> impl FnOnce(DpdkError) -> String {
     move |e| format!("{what}: {e}")
 }
 
+/// The name of the kernel interface with index `if_index` (0: none).
+fn iface_name(if_index: u32) -> Option<String> {
+    if if_index == 0 {
+        return None;
+    }
+    let all = nix::net::if_::if_nameindex().ok()?;
+    all.iter()
+        .find(|i| i.index() == if_index)
+        .map(|i| i.name().to_string_lossy().into_owned())
+}
+
+/// Whether a kernel interface of this name exists (in this namespace).
+fn iface_exists(name: &str) -> bool {
+    nix::net::if_::if_nametoindex(name).is_ok()
+}
+
 impl Switch {
     /// Opens, configures and starts every port and creates the flow table;
     /// nothing forwards until [`Switch::launch`], so flows installed in
-    /// between apply to the very first packet.
+    /// between apply to the very first packet. No port at all is fine:
+    /// the PMDs then idle until ports are added. With
+    /// `datapath.local_port`, the datapath's local port 0 is created as
+    /// the kernel creates it: an internal port (a tap) named like the
+    /// datapath.
     pub fn open(eal: &Eal, config: &Config) -> Result<Switch, String> {
-        let probed = dpdk::port_ids(eal)
-            .into_iter()
-            .map(|id| Ok((id, dpdk::port_name(eal, id).map_err(dpdk_err("port name"))?)))
-            .collect::<Result<Vec<_>, String>>()?;
+        let mut opened = Vec::new();
+        for id in dpdk::port_ids(eal) {
+            let device = dpdk::port_name(eal, id).map_err(dpdk_err("port name"))?;
+            let port = Port::open(eal, id).map_err(dpdk_err(&device))?;
+            let info = port.info().map_err(dpdk_err(&device))?;
+            let name = iface_name(info.if_index).unwrap_or_else(|| device.clone());
+            opened.push(((id, device, name), port));
+        }
+        let probed: Vec<Probed> = opened.iter().map(|(p, _)| p.clone()).collect();
         let plans = plan_ports(&probed, config)?;
         let lcores = plan_lcores(&plans, &eal.worker_lcores(), &config.pmds)?;
         let dp = &config.datapath;
         // One tx queue per PMD lcore.
         let tx_queues = u16::try_from(lcores.len()).map_err(|_| "too many lcores".to_string())?;
-
-        let rings: u32 = plans
-            .iter()
-            .map(|p| (u32::from(p.rx_queues) + u32::from(tx_queues)) * u32::from(dp.queue_size))
-            .sum();
-        let needed = rings
-            + lcores.len() as u32 * (MAX_BURST as u32 + POOL_CACHE + dp.upcall_queue)
-            + POOL_CACHE;
+        let port_rings =
+            |rx: u16| (u32::from(rx) + u32::from(tx_queues)) * u32::from(dp.queue_size);
+        let rings: u32 = plans.iter().map(|p| port_rings(p.rx_queues)).sum();
+        let lcore_share =
+            lcores.len() as u32 * (MAX_BURST as u32 + POOL_CACHE + dp.upcall_queue) + POOL_CACHE;
+        let needed = rings + lcore_share;
         if dp.mempool_size < needed {
             return Err(format!(
                 "datapath.mempool_size {} is too small: the ports' rings and the lcores' bursts, caches and upcall queues need {needed} mbufs",
                 dp.mempool_size
             ));
+        }
+        if plans.len() > MAX_PORTS {
+            return Err(format!("at most {MAX_PORTS} ports, not {}", plans.len()));
         }
         let pool = Mempool::create_pktmbuf(
             eal,
@@ -127,10 +236,6 @@ impl Switch {
         .map_err(dpdk_err(
             "packet pool (hugepage memory short? see -m/--socket-mem)",
         ))?;
-
-        let index = Arc::new(PortIndex::new(
-            &plans.iter().map(|p| p.number).collect::<Vec<_>>(),
-        ));
         let table = FlowTable::new(
             eal,
             TableConfig {
@@ -140,120 +245,454 @@ impl Switch {
             },
         )
         .map_err(|e| format!("flow table: {e}"))?;
-        let mut ports = Vec::with_capacity(plans.len());
-        for plan in plans {
-            let port = open_port(eal, &plan, tx_queues, dp.queue_size, &pool)?;
-            ports.push((plan, port));
-        }
-        // Packets the management lcore sends leave through the first PMD's
-        // tx queues (a tx queue has one owner): one ring per port.
-        let (inject, inject_rx): (Vec<_>, Vec<_>) = (0..ports.len())
-            .map(|i| ring::<Mbuf>(&format!("dpsw_inject{i}"), INJECT_RING, RingSync::default()))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(dpdk_err("injection ring"))?
-            .into_iter()
-            .unzip();
+        let handlers = Arc::new(UpcallHandlers::new(MAX_PORTS));
         let stop = Arc::new(AtomicBool::new(false));
-        Ok(Switch {
+        let empty = Arc::new(PortIndex::new(&[]));
+        let limit = UpcallLimit {
+            per_second: dp.upcall_rate,
+            burst: (dp.upcall_rate / 10).max(1),
+        };
+        let mut pmds = Vec::with_capacity(lcores.len());
+        let mut upcalls = Vec::with_capacity(lcores.len());
+        for (i, plan) in lcores.iter().enumerate() {
+            let classifier = table
+                .reader(i as u32)
+                .map_err(|e| format!("classifier reader for lcore {}: {e}", plan.lcore))?;
+            let (sender, receiver) = upcall_channel(
+                &format!("dpsw_upcall{}", plan.lcore),
+                dp.upcall_queue.max(1),
+                Arc::clone(&handlers),
+                limit,
+                tsc_hz(),
+                MAX_PORTS,
+            )?;
+            let (to, inbox) = ring::<Box<PortChange>>(
+                &format!("dpsw_mbox{}", plan.lcore),
+                MAILBOX_RING,
+                RingSync::default(),
+            )
+            .map_err(dpdk_err("mailbox ring"))?;
+            let (outbox, back) = ring::<Box<PortChange>>(
+                &format!("dpsw_mback{}", plan.lcore),
+                MAILBOX_RING,
+                RingSync::default(),
+            )
+            .map_err(dpdk_err("mailbox ring"))?;
+            let pmd = Pmd::new(
+                plan.lcore,
+                Arc::clone(&empty),
+                classifier,
+                sender,
+                Mailbox { inbox, outbox },
+                usize::from(dp.burst_size),
+                Arc::clone(&stop),
+            );
+            upcalls.push(receiver);
+            pmds.push(PmdHandle {
+                lcore: plan.lcore,
+                job: None,
+                stats: Arc::clone(&pmd.stats),
+                idle: Some(pmd),
+                to,
+                back,
+                rx_polls: 0,
+            });
+        }
+        let mut switch = Switch {
+            eal: eal.clone(),
             pool,
-            handlers: Arc::new(UpcallHandlers::new(ports.len())),
-            ports,
-            index,
+            slots: (0..MAX_PORTS).map(|_| None).collect(),
+            index: empty,
             table,
-            pmds: Vec::new(),
-            lcores,
-            burst_size: usize::from(dp.burst_size),
+            pmds,
+            launched: false,
             stop,
-            upcall_limit: UpcallLimit {
-                per_second: dp.upcall_rate,
-                burst: (dp.upcall_rate / 10).max(1),
-            },
-            upcall_queue: dp.upcall_queue,
-            upcalls: Vec::new(),
-            inject,
-            inject_rx,
+            handlers,
+            upcalls,
             rng: Xorshift32::new(0x2545_f491),
             mgmt_lost: 0,
-        })
+            queue_size: dp.queue_size,
+            mempool_size: dp.mempool_size,
+            committed: lcore_share,
+            next_device: 0,
+        };
+        let mut opened: Vec<Option<Port>> = opened.into_iter().map(|(_, p)| Some(p)).collect();
+        for (slot, plan) in plans.into_iter().enumerate() {
+            let i = probed
+                .iter()
+                .position(|p| p.0 == plan.dpdk_id)
+                .ok_or("probed port vanished")?;
+            let port = opened[i].take().ok_or("port planned twice")?;
+            configure_port(&port, &plan, tx_queues, dp.queue_size, &switch.pool)?;
+            let rx: Vec<(usize, u16)> = lcores
+                .iter()
+                .enumerate()
+                .flat_map(|(pmd, l)| {
+                    l.rx.iter()
+                        .filter(|(p, _)| *p == slot)
+                        .map(move |(_, q)| (pmd, *q))
+                })
+                .collect();
+            let rings = port_rings(plan.rx_queues);
+            switch
+                .attach(slot, plan, port, rx, vec![0], rings)
+                .map_err(|e| e.message)?;
+        }
+        if dp.local_port {
+            switch
+                .add_port(&PortSpec {
+                    kind: PortKind::Internal,
+                    name: dp.name.clone(),
+                    number: Some(0),
+                    upcall_pids: vec![0],
+                })
+                .map_err(|e| format!("local port {:?}: {e}", dp.name))?;
+        }
+        Ok(switch)
     }
 
     /// Starts a PMD loop on every planned worker lcore.
     pub fn launch(&mut self, eal: &Eal) -> Result<(), String> {
-        for (index, lcore) in std::mem::take(&mut self.lcores).iter().enumerate() {
-            let (pmd, upcalls) = self.pmd_for(lcore, index, self.burst_size)?;
-            self.upcalls.push(upcalls);
-            let stats = Arc::clone(&pmd.stats);
+        for handle in self.pmds.iter_mut() {
+            let Some(pmd) = handle.idle.take() else {
+                continue;
+            };
             let job = eal
-                .launch(lcore.lcore, move || pmd.run())
-                .map_err(dpdk_err(format!("launch lcore {}", lcore.lcore)))?;
-            self.pmds.push((lcore.lcore, job, stats));
+                .launch(handle.lcore, move || pmd.run())
+                .map_err(dpdk_err(format!("launch lcore {}", handle.lcore)))?;
+            handle.job = Some(job);
+        }
+        self.launched = true;
+        Ok(())
+    }
+
+    /// Hands `changes[i]` to PMD i and waits until every PMD adopted its
+    /// change (the grace period); returns the changes with what they
+    /// replaced, for the management lcore to free.
+    // The changes are boxed because they travel through the mailbox rings
+    // as pointers, and come back the same way.
+    #[allow(clippy::vec_box)]
+    fn publish(&mut self, changes: Vec<Box<PortChange>>) -> Result<Vec<Box<PortChange>>, String> {
+        let mut back = Vec::with_capacity(changes.len());
+        let mut waiting = Vec::new();
+        for (handle, mut change) in self.pmds.iter_mut().zip(changes) {
+            match handle.idle.as_mut() {
+                Some(pmd) => {
+                    pmd.apply(&mut change);
+                    back.push(change);
+                }
+                None => match handle.to.enqueue(change) {
+                    Ok(()) => waiting.push(handle.lcore),
+                    Err(_) => return Err(format!("PMD lcore {}: mailbox full", handle.lcore)),
+                },
+            }
+        }
+        let deadline = Instant::now() + ADOPT_TIMEOUT;
+        while !waiting.is_empty() {
+            for handle in self.pmds.iter_mut() {
+                if let Some(change) = handle.back.dequeue() {
+                    waiting.retain(|l| *l != handle.lcore);
+                    back.push(change);
+                }
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "PMD lcore(s) {waiting:?} did not adopt a port change within {ADOPT_TIMEOUT:?}"
+                ));
+            }
+            std::hint::spin_loop();
+        }
+        Ok(back)
+    }
+
+    /// The port-number map with `slot` as `number` added (Some) or every
+    /// port but `without`.
+    fn index_with(&self, add: Option<(u32, usize)>, without: Option<usize>) -> Arc<PortIndex> {
+        let mut pairs: Vec<(u32, usize)> = self
+            .slots
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| Some(*i) != without)
+            .filter_map(|(i, s)| s.as_ref().map(|s| (s.plan.number, i)))
+            .collect();
+        pairs.extend(add);
+        Arc::new(PortIndex::new(&pairs))
+    }
+
+    /// Puts a configured, started port in `slot` and publishes it to the
+    /// PMDs: its rx queues go to the PMDs `rx` names, a tx queue to each.
+    fn attach(
+        &mut self,
+        slot: usize,
+        plan: PortPlan,
+        port: Port,
+        rx: Vec<(usize, u16)>,
+        upcall_pids: Vec<u32>,
+        rings: u32,
+    ) -> Result<(), PortError> {
+        let failed = |e: String| PortError::new(PortErrorKind::Failed, e);
+        let (inject, inject_rx) = ring::<Mbuf>(
+            &format!("dpsw_inject{slot}"),
+            INJECT_RING,
+            RingSync::default(),
+        )
+        .map_err(|e| failed(format!("injection ring: {e}")))?;
+        let index = self.index_with(Some((plan.number, slot)), None);
+        let mut changes = Vec::with_capacity(self.pmds.len());
+        let mut inject_rx = Some(inject_rx);
+        for (i, _) in self.pmds.iter().enumerate() {
+            let tx_queue = u16::try_from(i).map_err(|_| failed("too many lcores".into()))?;
+            let mut polls = Vec::new();
+            for (_, q) in rx.iter().filter(|(pmd, _)| *pmd == i) {
+                polls.push(RxPoll {
+                    queue: port
+                        .rx_queue(*q)
+                        .map_err(|e| failed(format!("{} rx queue {q}: {e}", plan.name)))?,
+                    port_number: plan.number,
+                    port_index: slot,
+                });
+            }
+            let tx = port
+                .tx_queue(tx_queue)
+                .map(TxPort::new)
+                .map_err(|e| failed(format!("{} tx queue {tx_queue}: {e}", plan.name)))?;
+            changes.push(Box::new(PortChange {
+                index: slot,
+                add: true,
+                rx: polls,
+                tx: Some(tx),
+                inject: if i == 0 { inject_rx.take() } else { None },
+                ports: Arc::clone(&index),
+            }));
+        }
+        for (i, handle) in self.pmds.iter_mut().enumerate() {
+            handle.rx_polls += rx.iter().filter(|(pmd, _)| *pmd == i).count();
+        }
+        self.handlers
+            .set(slot, upcall_pids.first().copied().unwrap_or(0));
+        self.committed += rings;
+        self.slots[slot] = Some(PortSlot {
+            plan,
+            port,
+            inject,
+            upcall_pids,
+            rings,
+        });
+        self.index = index;
+        // What comes back (the old map, empty lists) is freed here.
+        self.publish(changes).map(drop).map_err(failed)
+    }
+
+    /// Adds a port at run time (management lcore only): probes its device,
+    /// configures it (one rx queue, one tx queue per PMD lcore), starts it
+    /// and publishes it to the PMDs; it forwards when this returns.
+    pub fn add_port(&mut self, spec: &PortSpec) -> Result<PortPlan, PortError> {
+        use PortErrorKind::*;
+        let number = match spec.number {
+            Some(n) if n >= DP_MAX_PORTS => {
+                return Err(PortError::new(
+                    TooBig,
+                    format!("port number {n} is not below {DP_MAX_PORTS}"),
+                ))
+            }
+            Some(n) if self.index.contains(n) => {
+                return Err(PortError::new(Busy, format!("port number {n} is taken")))
+            }
+            Some(n) => n,
+            None => (1..DP_MAX_PORTS)
+                .find(|n| !self.index.contains(*n))
+                .ok_or_else(|| PortError::new(TooBig, "no free port number"))?,
+        };
+        if self.port_by_name(&spec.name).is_some() {
+            return Err(PortError::new(
+                Exists,
+                format!("{:?} is a port of this datapath already", spec.name),
+            ));
+        }
+        if spec.name.is_empty() || spec.name.len() > 15 || spec.name.contains([',', '=', '/']) {
+            return Err(PortError::new(
+                Failed,
+                format!("{:?} is not a usable interface name", spec.name),
+            ));
+        }
+        let Some(slot) = self.slots.iter().position(Option::is_none) else {
+            return Err(PortError::new(
+                NoSpace,
+                format!("the datapath holds at most {MAX_PORTS} ports"),
+            ));
+        };
+        let tx_queues = self.pmds.len() as u16;
+        let rings = (1 + u32::from(tx_queues)) * u32::from(self.queue_size);
+        if self.committed + rings > self.mempool_size {
+            return Err(PortError::new(
+                NoMemory,
+                format!(
+                    "the packet pool cannot feed another port: its rings need {rings} mbufs, {} of datapath.mempool_size {} are left",
+                    self.mempool_size.saturating_sub(self.committed),
+                    self.mempool_size
+                ),
+            ));
+        }
+        let Some(pmd) = self
+            .pmds
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| h.rx_polls < MAX_RX_POLLS)
+            .min_by_key(|(_, h)| h.rx_polls)
+            .map(|(i, _)| i)
+        else {
+            return Err(PortError::new(NoSpace, "every PMD polls all it can"));
+        };
+        let exists = iface_exists(&spec.name);
+        let driver = match spec.kind {
+            PortKind::Netdev if !exists => {
+                return Err(PortError::new(
+                    NoDevice,
+                    format!("no kernel interface {:?} to attach", spec.name),
+                ))
+            }
+            PortKind::Internal if exists => {
+                return Err(PortError::new(
+                    Exists,
+                    format!("a kernel interface {:?} exists already", spec.name),
+                ))
+            }
+            PortKind::Netdev => "net_af_packet",
+            PortKind::Internal => "net_tap",
+        };
+        let device = format!("{driver}_dpsw{}", self.next_device);
+        self.next_device += 1;
+        let devargs = match spec.kind {
+            PortKind::Netdev => format!("{device},iface={},qpairs={tx_queues}", spec.name),
+            PortKind::Internal => format!("{device},iface={}", spec.name),
+        };
+        dpdk::probe_device(&self.eal, &devargs)
+            .map_err(|e| PortError::new(Failed, format!("{devargs}: {e}")))?;
+        let opened =
+            dpdk::port_id_by_name(&self.eal, &device).and_then(|id| Port::open(&self.eal, id));
+        let port = match opened {
+            Ok(p) => p,
+            Err(e) => {
+                let _ = dpdk::remove_device(&self.eal, "vdev", &device);
+                return Err(PortError::new(Failed, format!("{device}: {e}")));
+            }
+        };
+        let plan = PortPlan {
+            dpdk_id: port.id(),
+            name: spec.name.clone(),
+            device: device.clone(),
+            number,
+            rx_queues: 1,
+            kind: spec.kind,
+        };
+        if let Err(e) = configure_port(&port, &plan, tx_queues, self.queue_size, &self.pool) {
+            let _ = port.close();
+            let _ = dpdk::remove_device(&self.eal, "vdev", &device);
+            return Err(PortError::new(Failed, e));
+        }
+        if spec.kind == PortKind::Internal {
+            // The kernel creates an internal port's interface down; whoever
+            // uses it brings it up. (net_tap raised it at start.)
+            let _ = port.set_link(false);
+        }
+        let pids = if spec.upcall_pids.is_empty() {
+            vec![0]
+        } else {
+            spec.upcall_pids.clone()
+        };
+        self.attach(slot, plan.clone(), port, vec![(pmd, 0)], pids, rings)?;
+        Ok(plan)
+    }
+
+    /// Removes port `number` at run time: unpublishes it, waits until every
+    /// PMD has moved past it (flushing what it had pending for it), then
+    /// stops, closes and removes the device. Its mbufs are back in the pool
+    /// when this returns. Returns the port with its final counters.
+    pub fn remove_port(&mut self, number: u32) -> Result<(PortPlan, PortStats), PortError> {
+        let Some(slot) = self.index.index(number) else {
+            return Err(PortError::new(
+                PortErrorKind::NoDevice,
+                format!("no port {number}"),
+            ));
+        };
+        let index = self.index_with(None, Some(slot));
+        // Misses from the port stop going up before it goes.
+        self.handlers.set(slot, 0);
+        let changes = (0..self.pmds.len())
+            .map(|_| {
+                Box::new(PortChange {
+                    index: slot,
+                    add: false,
+                    rx: Vec::with_capacity(MAX_RX_POLLS),
+                    tx: None,
+                    inject: None,
+                    ports: Arc::clone(&index),
+                })
+            })
+            .collect();
+        self.index = index;
+        let returned = self
+            .publish(changes)
+            .map_err(|e| PortError::new(PortErrorKind::Failed, e))?;
+        for (handle, change) in self.pmds.iter_mut().zip(&returned) {
+            handle.rx_polls = handle.rx_polls.saturating_sub(change.rx.len());
+        }
+        // Every PMD gave its queue handles back: dropping them returns them
+        // to the port, which may now stop.
+        drop(returned);
+        let Some(gone) = self.slots[slot].take() else {
+            return Err(PortError::new(PortErrorKind::NoDevice, "port slot empty"));
+        };
+        self.committed -= gone.rings;
+        drop(gone.inject); // packets still waiting in it go back to the pool
+        let stats = gone.port.stats().unwrap_or_default();
+        let plan = gone.plan;
+        let closed = gone.port.close();
+        if let Err(e) = closed {
+            return Err(PortError::new(
+                PortErrorKind::Failed,
+                format!("close {}: {e}", plan.name),
+            ));
+        }
+        // Launch ports given with -a sit on another bus; only vdevs go.
+        let _ = dpdk::remove_device(&self.eal, "vdev", &plan.device);
+        Ok((plan, stats))
+    }
+
+    /// Removes every port (the datapath's deletion).
+    pub fn remove_all_ports(&mut self) -> Result<(), PortError> {
+        let numbers: Vec<u32> = self.ports().map(|p| p.number).collect();
+        for n in numbers {
+            self.remove_port(n)?;
         }
         Ok(())
     }
 
-    fn pmd_for(
-        &mut self,
-        plan: &LcorePlan,
-        tx_index: usize,
-        burst_size: usize,
-    ) -> Result<(Pmd, UpcallReceiver), String> {
-        let tx_queue = u16::try_from(tx_index).map_err(|_| "too many lcores".to_string())?;
-        let mut rx = Vec::with_capacity(plan.rx.len());
-        for &(port_index, queue) in &plan.rx {
-            let (port_plan, port) = &self.ports[port_index];
-            rx.push(RxPoll {
-                queue: port
-                    .rx_queue(queue)
-                    .map_err(dpdk_err(format!("{} rx queue {queue}", port_plan.name)))?,
-                port_number: port_plan.number,
-                port_index,
-            });
-        }
-        let tx = self
-            .ports
-            .iter()
-            .map(|(plan, port)| {
-                port.tx_queue(tx_queue)
-                    .map(TxPort::new)
-                    .map_err(dpdk_err(format!("{} tx queue {tx_queue}", plan.name)))
-            })
-            .collect::<Result<Vec<_>, String>>()?;
-        let classifier = self
-            .table
-            .reader(u32::from(tx_queue))
-            .map_err(|e| format!("classifier reader for lcore {}: {e}", plan.lcore))?;
-        let (sender, receiver) = upcall_channel(
-            &format!("dpsw_upcall{}", plan.lcore),
-            self.upcall_queue.max(1),
-            Arc::clone(&self.handlers),
-            self.upcall_limit,
-            tsc_hz(),
-            self.ports.len(),
-        )?;
-        Ok((
-            Pmd {
-                lcore: plan.lcore,
-                rx,
-                tx,
-                ports: Arc::clone(&self.index),
-                classifier,
-                upcalls: sender,
-                injected: std::mem::take(&mut self.inject_rx),
-                burst_size,
-                stats: Arc::new(PmdStats::default()),
-                stop: Arc::clone(&self.stop),
-            },
-            receiver,
-        ))
+    /// Every port, in port-number order.
+    pub fn ports(&self) -> impl Iterator<Item = &PortPlan> {
+        let mut all: Vec<&PortPlan> = self.slots.iter().flatten().map(|s| &s.plan).collect();
+        all.sort_by_key(|p| p.number);
+        all.into_iter()
     }
 
-    pub fn ports(&self) -> impl Iterator<Item = &PortPlan> {
-        self.ports.iter().map(|(plan, _)| plan)
+    /// The port with this vport name.
+    pub fn port_by_name(&self, name: &str) -> Option<&PortPlan> {
+        self.slots
+            .iter()
+            .flatten()
+            .map(|s| &s.plan)
+            .find(|p| p.name == name)
+    }
+
+    /// The port with this number.
+    pub fn port(&self, number: u32) -> Option<&PortPlan> {
+        let i = self.index.index(number)?;
+        self.slots.get(i)?.as_ref().map(|s| &s.plan)
     }
 
     /// Which lcore polls what, for the startup log.
     pub fn lcores(&self) -> impl Iterator<Item = u32> + '_ {
-        self.pmds.iter().map(|(lcore, _, _)| *lcore)
+        self.pmds.iter().map(|h| h.lcore)
     }
 
     /// Whether a datapath port has this number (for output validation).
@@ -280,22 +719,42 @@ impl Switch {
         self.index.index(number).map_or(0, |i| self.handlers.get(i))
     }
 
+    /// The port's `OVS_VPORT_ATTR_UPCALL_PID` array as last set.
+    pub fn upcall_pids(&self, number: u32) -> Vec<u32> {
+        self.index
+            .index(number)
+            .and_then(|i| self.slots[i].as_ref())
+            .map_or_else(Vec::new, |s| s.upcall_pids.clone())
+    }
+
+    /// Makes `pids` the handlers of port `number` (the first takes its
+    /// misses; 0: none); false when there is no such port or no pid.
+    pub fn set_upcall_pids(&mut self, number: u32, pids: &[u32]) -> bool {
+        let Some(i) = self.index.index(number) else {
+            return false;
+        };
+        let (Some(slot), Some(first)) = (self.slots[i].as_mut(), pids.first()) else {
+            return false;
+        };
+        slot.upcall_pids = pids.to_vec();
+        self.handlers.set(i, *first);
+        true
+    }
+
     /// Makes `pid` the handler of port `number`'s misses (0: none).
-    pub fn set_upcall_pid(&self, number: u32, pid: u32) -> bool {
-        match self.index.index(number) {
-            Some(i) => {
-                self.handlers.set(i, pid);
-                true
-            }
-            None => false,
-        }
+    pub fn set_upcall_pid(&mut self, number: u32, pid: u32) -> bool {
+        self.set_upcall_pids(number, &[pid])
     }
 
     /// Removes `pid` as the handler of every port it handled.
-    pub fn drop_upcall_handler(&self, pid: u32) {
-        for index in 0..self.ports.len() {
+    pub fn drop_upcall_handler(&mut self, pid: u32) {
+        for (index, slot) in self.slots.iter_mut().enumerate() {
+            let Some(slot) = slot.as_mut() else { continue };
             if self.handlers.get(index) == pid {
                 self.handlers.set(index, 0);
+                if let Some(first) = slot.upcall_pids.first_mut() {
+                    *first = 0;
+                }
             }
         }
     }
@@ -323,15 +782,19 @@ impl Switch {
             return None;
         }
         let Switch {
-            index, inject, rng, ..
+            index, slots, rng, ..
         } = self;
         let mut dropped = 0;
         let report = execute_with_upcalls(
             actions,
             mbuf,
             rng,
-            &mut |port, m| match index.index(port).and_then(|p| inject.get_mut(p)) {
-                Some(ring) => dropped += u64::from(ring.enqueue(m).is_err()),
+            &mut |port, m| match index
+                .index(port)
+                .and_then(|p| slots.get_mut(p))
+                .and_then(Option::as_mut)
+            {
+                Some(slot) => dropped += u64::from(slot.inject.enqueue(m).is_err()),
                 None => dropped += 1,
             },
             upcall,
@@ -360,7 +823,7 @@ impl Switch {
         let mut total = self
             .pmds
             .iter()
-            .fold(PmdCounters::default(), |acc, (_, _, s)| acc + s.read());
+            .fold(PmdCounters::default(), |acc, h| acc + h.stats.read());
         total.lost += self.mgmt_lost;
         total.cache_hit = self.table.datapath_stats().cache_hit;
         total
@@ -371,11 +834,16 @@ impl Switch {
         self.mgmt_lost += n;
     }
 
+    /// Every port with its counters, in port-number order.
     pub fn port_stats(&self) -> Vec<(PortPlan, PortStats)> {
-        self.ports
+        let mut all: Vec<_> = self
+            .slots
             .iter()
-            .map(|(plan, port)| (plan.clone(), port.stats().unwrap_or_default()))
-            .collect()
+            .flatten()
+            .map(|s| (s.plan.clone(), s.port.stats().unwrap_or_default()))
+            .collect();
+        all.sort_by_key(|(p, _)| p.number);
+        all
     }
 
     /// Stops the PMDs, takes their queues back, reads the counters, stops
@@ -384,12 +852,15 @@ impl Switch {
         self.stop.store(true, Ordering::Relaxed);
         let mut pmd = PmdCounters::default();
         let mut failed = Vec::new();
-        for (lcore, job, stats) in self.pmds {
-            match job.join() {
-                Ok(returned) => drop(returned), // its queue handles go back to the ports
-                Err(_) => failed.push(lcore),
+        for handle in self.pmds {
+            if let Some(job) = handle.job {
+                match job.join() {
+                    Ok(returned) => drop(returned), // its queue handles go back to the ports
+                    Err(_) => failed.push(handle.lcore),
+                }
             }
-            pmd = pmd + stats.read();
+            drop(handle.idle);
+            pmd = pmd + handle.stats.read();
         }
         if !failed.is_empty() {
             return Err(format!("PMD lcore(s) {failed:?} panicked"));
@@ -404,9 +875,6 @@ impl Switch {
             pmd.lost += receiver.drain(usize::MAX, |u| drop(u.packet.take())) as u64;
         }
         drop(upcalls);
-        // So do packets the management lcore queued and no PMD sent.
-        drop(self.inject);
-        drop(self.inject_rx);
         let now = tsc_cycles();
         let hz = tsc_hz().max(1) as f64;
         let flows = self
@@ -426,8 +894,13 @@ impl Switch {
             })
             .collect();
         let masks = self.table.mask_count();
-        let mut ports = Vec::with_capacity(self.ports.len());
-        for (plan, port) in self.ports {
+        let mut slots: Vec<PortSlot> = self.slots.into_iter().flatten().collect();
+        slots.sort_by_key(|s| s.plan.number);
+        let mut ports = Vec::with_capacity(slots.len());
+        for slot in slots {
+            // Packets the management lcore queued and no PMD sent go back.
+            drop(slot.inject);
+            let (plan, port) = (slot.plan, slot.port);
             let stats = port.stats().unwrap_or_default();
             port.stop()
                 .map_err(dpdk_err(format!("stop {}", plan.name)))?;
@@ -446,14 +919,13 @@ impl Switch {
     }
 }
 
-fn open_port(
-    eal: &Eal,
+fn configure_port(
+    port: &Port,
     plan: &PortPlan,
     tx_queues: u16,
     queue_size: u16,
     pool: &Mempool,
-) -> Result<Port, String> {
-    let port = Port::open(eal, plan.dpdk_id).map_err(dpdk_err(&plan.name))?;
+) -> Result<(), String> {
     let info = port.info().map_err(dpdk_err(&plan.name))?;
     if plan.rx_queues > info.max_rx_queues || tx_queues > info.max_tx_queues {
         return Err(format!(
@@ -478,5 +950,5 @@ fn open_port(
         .map_err(dpdk_err(format!("start {}", plan.name)))?;
     // A switch port takes every frame; some PMDs (net_null) have no such mode.
     let _ = port.set_promiscuous(true);
-    Ok(port)
+    Ok(())
 }

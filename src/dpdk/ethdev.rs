@@ -417,6 +417,21 @@ impl Port {
         check("rte_eth_promiscuous_enable/disable", ret).map(drop)
     }
 
+    /// Sets the link administratively up or down (for a port bound to a
+    /// kernel interface, such as net_tap, the interface's IFF_UP).
+    pub fn set_link(&self, up: bool) -> Result<(), DpdkError> {
+        // SAFETY: valid port (open handle); the driver changes its link
+        // state, which pollers of its queues may run alongside.
+        let ret = unsafe {
+            if up {
+                ffi::rte_eth_dev_set_link_up(self.inner.id)
+            } else {
+                ffi::rte_eth_dev_set_link_down(self.inner.id)
+            }
+        };
+        check("rte_eth_dev_set_link_up/down", ret).map(drop)
+    }
+
     /// Whether promiscuous mode is on.
     pub fn promiscuous(&self) -> Result<bool, DpdkError> {
         // SAFETY: valid port.

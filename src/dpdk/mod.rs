@@ -8,6 +8,7 @@
 
 mod burst;
 mod cycles;
+mod device;
 mod eal;
 mod error;
 mod ethdev;
@@ -29,6 +30,7 @@ mod ring;
 
 pub use burst::{Drain, MbufBurst, BURST_SIZE};
 pub use cycles::{tsc_cycles, tsc_hz};
+pub use device::{probe_device, remove_device};
 pub use eal::{init_attempted, Eal};
 pub use error::DpdkError;
 pub use ethdev::{

@@ -14,5 +14,6 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 #include <rte_malloc.h>
+#include <rte_dev.h>
 
 #include "shim.h"

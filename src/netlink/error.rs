@@ -13,10 +13,12 @@ pub mod errno {
     pub const ENODEV: i32 = 19;
     pub const EINVAL: i32 = 22;
     pub const EFBIG: i32 = 27;
+    pub const ENOSPC: i32 = 28;
     pub const ERANGE: i32 = 34;
     pub const EOVERFLOW: i32 = 75;
     pub const EMSGSIZE: i32 = 90;
     pub const EOPNOTSUPP: i32 = 95;
+    pub const EAFNOSUPPORT: i32 = 97;
 }
 
 /// A malformed or unrepresentable message. `context` says which part of the

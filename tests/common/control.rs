@@ -418,7 +418,8 @@ pub fn actions_text(actions: &str) -> Vec<Action> {
 }
 
 /// A daemon with two ports: port 0 replays one UDP frame forever
-/// ([`TRAFFIC_KEY`] matches it), port 1 is a sink; and a client.
+/// ([`TRAFFIC_KEY`] matches it), port 1 is a sink (numbers the config
+/// pins; the daemon runs without its local port); and a client.
 pub struct ControlDaemon {
     pub daemon: super::Daemon,
     pub ctl: Ctl,
@@ -463,7 +464,11 @@ impl ControlDaemon {
         let capture = dir.join("traffic.pcap");
         std::fs::write(&capture, super::pcap(&[frame])).unwrap();
         let conf = dir.join("dpswitch.toml");
-        std::fs::write(&conf, config).unwrap();
+        // The two ports keep numbers 0 and 1 (the config may say so: these
+        // daemons run without a local port), so flow texts stay short;
+        // more devices take the lowest free numbers, 2, 3, ...
+        let pinned = "\n[[port]]\nname = \"net_pcap0\"\nnumber = 0\n\n[[port]]\nname = \"net_null0\"\nnumber = 1\n";
+        std::fs::write(&conf, format!("{config}{pinned}")).unwrap();
         let socket = dir.join("dpswitch.sock");
         let mut vdevs = vec![
             format!("net_pcap0,rx_pcap={},infinite_rx=1", capture.display()),

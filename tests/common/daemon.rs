@@ -28,7 +28,8 @@ pub struct Daemon {
 }
 
 impl Daemon {
-    /// Starts `dpswitchd <eal> -- <app>` with lcores 0 (main) and 1 (PMD).
+    /// Starts `dpswitchd <eal> -- <app>` with lcores 0 (main) and 1 (PMD),
+    /// without the datapath's local port unless `app` has `--local-port`.
     /// Without `--socket` in `app`, it serves a socket of its own in a
     /// fresh directory, so daemons of different tests never meet.
     pub fn start(tag: &str, vdevs: &[String], app: &[&str]) -> Daemon {
@@ -38,6 +39,12 @@ impl Daemon {
         args.extend(vdevs.iter().map(|v| format!("--vdev={v}")));
         args.push("--".into());
         args.extend(app.iter().map(|s| s.to_string()));
+        // Tests run side by side: a local port (a tap named like the
+        // datapath, dp0) each would collide. Tests that want it say so.
+        if !app.contains(&"--local-port") {
+            args.push("--local-port".into());
+            args.push("no".into());
+        }
         let socket = match app.iter().position(|a| *a == "--socket") {
             Some(i) => PathBuf::from(app[i + 1]),
             None => {

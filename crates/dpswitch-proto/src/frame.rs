@@ -71,7 +71,7 @@ mod tests {
                 pid: 7,
             };
             datagram.extend_from_slice(&h.to_bytes());
-            datagram.extend(std::iter::repeat(0xaa).take(payload_len));
+            datagram.extend(std::iter::repeat_n(0xaa, payload_len));
             while datagram.len() % NLMSG_ALIGNTO != 0 {
                 datagram.push(0);
             }

@@ -131,6 +131,10 @@ impl ControlServer {
                 ),
             )));
         }
+        // A deleted datapath has no flows to change or packets to send.
+        if !self.dp.exists && matches!(family, FAMILY_FLOW | FAMILY_PACKET) {
+            return Err(Failure::quiet(CmdError::enodev()));
+        }
         let port_id = self.conns[index].port_id;
         let to = ReplyTo {
             seq: message.header.seq,
@@ -174,7 +178,14 @@ impl ControlServer {
                     flags: NLM_F_MULTI,
                     ..to
                 };
-                conn.queue(dp_cmd::datapath_message(&self.dp, switch, multi));
+                if self.dp.exists {
+                    conn.queue(dp_cmd::datapath_message(
+                        &self.dp,
+                        switch,
+                        OVS_DP_CMD_GET,
+                        multi,
+                    ));
+                }
                 conn.queue(encode_done(port_id, message.header.seq, 0));
                 Ok(None)
             }
@@ -183,8 +194,22 @@ impl ControlServer {
                     dp_cmd::get_datapath(&self.dp, switch, &msg, to).map_err(Failure::quiet)?;
                 Ok(Some(unicast(reply)))
             }
+            FAMILY_DATAPATH => {
+                let reply = match cmd {
+                    OVS_DP_CMD_NEW => dp_cmd::new_datapath(&mut self.dp, switch, &msg, to),
+                    OVS_DP_CMD_DEL => dp_cmd::del_datapath(&mut self.dp, switch, &msg, to),
+                    _ => dp_cmd::set_datapath(&mut self.dp, switch, &msg, to),
+                }
+                .map_err(Failure::quiet)?;
+                Ok(Some(changed(
+                    message,
+                    GROUP_DATAPATH,
+                    reply,
+                    cmd == OVS_DP_CMD_DEL,
+                )))
+            }
             FAMILY_VPORT if dump => {
-                if msg.dp_ifindex != self.dp.dp_ifindex {
+                if msg.dp_ifindex != self.dp.dp_ifindex || !self.dp.exists {
                     return Err(Failure::quiet(CmdError::enodev()));
                 }
                 let multi = ReplyTo {
@@ -203,29 +228,36 @@ impl ControlServer {
                     dp_cmd::get_vport(&self.dp, switch, &msg, to).map_err(Failure::quiet)?;
                 Ok(Some(unicast(reply)))
             }
-            FAMILY_VPORT if cmd == OVS_VPORT_CMD_SET => {
-                let reply =
-                    dp_cmd::set_vport(&self.dp, switch, &msg, to).map_err(Failure::quiet)?;
-                let echo = message.header.flags & NLM_F_ECHO != 0;
-                Ok(Some(Response {
-                    unicast: if echo {
-                        vec![reply.clone()]
-                    } else {
-                        Vec::new()
-                    },
-                    notify: Some((GROUP_VPORT, reply)),
-                    needs_sync: false,
-                }))
+            FAMILY_VPORT => {
+                let reply = match cmd {
+                    OVS_VPORT_CMD_NEW => dp_cmd::new_vport(&self.dp, switch, &msg, to),
+                    OVS_VPORT_CMD_DEL => dp_cmd::del_vport(&self.dp, switch, &msg, to),
+                    _ => dp_cmd::set_vport(&self.dp, switch, &msg, to),
+                }
+                .map_err(Failure::quiet)?;
+                Ok(Some(changed(message, GROUP_VPORT, reply, false)))
             }
             FAMILY_PACKET => self.execute(&msg, switch),
-            _ => Err(Failure::quiet(dp_cmd::refuse_change(
-                if family == FAMILY_DATAPATH {
-                    "ovs_datapath"
-                } else {
-                    "ovs_vport"
-                },
-                cmd,
+            _ => Err(Failure::quiet(CmdError::new(
+                errno::EOPNOTSUPP,
+                format!("family {family:#x} has no command {cmd}"),
             ))),
         }
+    }
+}
+
+/// A datapath or port change's reply: echoed to the requester when it
+/// asked (NLM_F_ECHO), and multicast to `group`, as the kernel's
+/// ovs_notify. `sync`: sent only after a grace period.
+fn changed(message: &RawMessage<'_>, group: u32, reply: Vec<u8>, sync: bool) -> Response {
+    let echo = message.header.flags & NLM_F_ECHO != 0;
+    Response {
+        unicast: if echo {
+            vec![reply.clone()]
+        } else {
+            Vec::new()
+        },
+        notify: Some((group, reply)),
+        needs_sync: sync,
     }
 }

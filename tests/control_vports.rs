@@ -1,0 +1,838 @@
+//! The datapath and its ports changed at run time over the control
+//! socket, as the kernel's ovs_dp_cmd_* and ovs_vport_cmd_* do them: user
+//! feature negotiation as Open vSwitch's dpif_netlink_open sends it, the
+//! datapath deleted and created again, ports added (`internal`: a tap the
+//! daemon creates; `netdev`: a veth attached through net_af_packet) and
+//! removed while traffic flows, with every mbuf back at exit, and every
+//! refusal with the kernel's errno and nothing changed.
+
+mod common;
+
+use common::{flow_text, nul_string_attr, plumb_addr, wait_for_link, Ctl, Daemon, Netns, Reply};
+use dpswitch::netlink::attr::AttrWriter;
+use dpswitch::netlink::consts::*;
+use dpswitch::netlink::error::errno::*;
+use std::process::Command;
+use std::time::Duration;
+
+const EBUSY: i32 = 16;
+const EAFNOSUPPORT: i32 = 97;
+const UNSUPPORTED_BIT: u32 = 1 << 31; // what dpif_netlink_open probes with
+
+fn id() -> u32 {
+    std::process::id() % 100_000
+}
+
+/// A daemon on `vdevs` whose datapath is `dp` and has its local port
+/// (unless `local` is false), and a client.
+fn start(tag: &str, dp: &str, vdevs: &[String], local: bool) -> (Daemon, Ctl) {
+    let socket = common::test_socket_path(tag);
+    let conf = socket.with_file_name("dpswitch.toml");
+    std::fs::write(&conf, format!("[datapath]\nname = \"{dp}\"\n")).unwrap();
+    let mut daemon = Daemon::start(
+        tag,
+        vdevs,
+        &[
+            "--config",
+            conf.to_str().unwrap(),
+            "--socket",
+            socket.to_str().unwrap(),
+            "--local-port",
+            if local { "yes" } else { "no" },
+        ],
+    );
+    daemon.wait_for("control socket listening", Duration::from_secs(30));
+    let ctl = Ctl::connect(&socket);
+    (daemon, ctl)
+}
+
+fn u32_of(b: &[u8]) -> u32 {
+    u32::from_ne_bytes(b[..4].try_into().unwrap())
+}
+
+fn link_exists(name: &str) -> bool {
+    Command::new("ip")
+        .args(["link", "show", name])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+/// OVS_DP_CMD_* on the datapath `name` with these attributes after the name.
+fn dp_cmd(ctl: &mut Ctl, cmd: u8, name: &str, more: &[u8]) -> Reply {
+    let mut attrs = nul_string_attr(OVS_DP_ATTR_NAME, name);
+    attrs.extend_from_slice(more);
+    ctl.ovs(ctl.dp_family, cmd, NLM_F_ECHO, 0, &attrs)
+}
+
+fn u32_attr(kind: u16, v: u32) -> Vec<u8> {
+    let mut w = AttrWriter::new();
+    w.put_u32(kind, v);
+    w.as_bytes().to_vec()
+}
+
+fn features(ctl: &mut Ctl, name: &str) -> (u32, u32) {
+    let r = dp_cmd(ctl, OVS_DP_CMD_GET, name, &[]);
+    assert_eq!(r.errno, 0, "GET {name}: {:?}", r.ext);
+    let m = &r.messages[0];
+    (
+        u32_of(&m.attr(OVS_DP_ATTR_USER_FEATURES).unwrap()),
+        u32_of(&m.attr(OVS_DP_ATTR_MASKS_CACHE_SIZE).unwrap()),
+    )
+}
+
+/// (number, name, type, upcall pids) of every port, by dump.
+fn vports(ctl: &mut Ctl) -> Vec<(u32, String, u32, Vec<u32>)> {
+    let r = ctl.ovs(
+        ctl.vport_family,
+        OVS_VPORT_CMD_GET,
+        NLM_F_DUMP,
+        ctl.dp_ifindex,
+        &[],
+    );
+    assert_eq!(r.errno, 0, "vport dump: {:?}", r.ext);
+    r.messages.iter().map(vport_of).collect()
+}
+
+fn vport_of(m: &common::Received) -> (u32, String, u32, Vec<u32>) {
+    let name = m.attr(OVS_VPORT_ATTR_NAME).unwrap();
+    let pids = m.attr(OVS_VPORT_ATTR_UPCALL_PID).unwrap();
+    (
+        u32_of(&m.attr(OVS_VPORT_ATTR_PORT_NO).unwrap()),
+        String::from_utf8_lossy(name.split(|b| *b == 0).next().unwrap()).into_owned(),
+        u32_of(&m.attr(OVS_VPORT_ATTR_TYPE).unwrap()),
+        pids.chunks(4).map(u32_of).collect(),
+    )
+}
+
+/// OVS_VPORT_CMD_NEW with the attributes given (None: left out).
+fn vport_new(
+    ctl: &mut Ctl,
+    name: Option<&str>,
+    kind: Option<u32>,
+    number: Option<u32>,
+    pids: Option<&[u32]>,
+) -> Reply {
+    let mut w = AttrWriter::new();
+    if let Some(n) = name {
+        w.put(OVS_VPORT_ATTR_NAME, format!("{n}\0").as_bytes());
+    }
+    if let Some(k) = kind {
+        w.put_u32(OVS_VPORT_ATTR_TYPE, k);
+    }
+    if let Some(n) = number {
+        w.put_u32(OVS_VPORT_ATTR_PORT_NO, n);
+    }
+    if let Some(p) = pids {
+        let bytes: Vec<u8> = p.iter().flat_map(|x| x.to_ne_bytes()).collect();
+        w.put(OVS_VPORT_ATTR_UPCALL_PID, &bytes);
+    }
+    let dp = ctl.dp_ifindex;
+    ctl.ovs(
+        ctl.vport_family,
+        OVS_VPORT_CMD_NEW,
+        NLM_F_ECHO,
+        dp,
+        w.as_bytes(),
+    )
+}
+
+fn vport_del(ctl: &mut Ctl, number: u32) -> Reply {
+    let dp = ctl.dp_ifindex;
+    ctl.ovs(
+        ctl.vport_family,
+        OVS_VPORT_CMD_DEL,
+        NLM_F_ECHO,
+        dp,
+        &u32_attr(OVS_VPORT_ATTR_PORT_NO, number),
+    )
+}
+
+fn assert_errno(r: &Reply, errno: i32, text: &str) {
+    assert_eq!(r.errno, errno, "{text}: {:?}", r.ext);
+    assert!(r.ext.is_some(), "{text}: a refusal carries a message");
+}
+
+#[test]
+fn datapath_features_negotiated_deleted_and_created_again() {
+    if !common::is_root() {
+        eprintln!("skipped: needs root (hugepages, taps)");
+        return;
+    }
+    let (dp, dp2) = (format!("dvf{}", id()), format!("dvg{}", id()));
+    let (daemon, mut ctl) = start("dpfeat", &dp, &["net_null0,no-rx=1".into()], true);
+    let mut monitor = Ctl::connect(&daemon.socket);
+    let group = monitor.group(OVS_DATAPATH_FAMILY, OVS_DATAPATH_MCGROUP);
+    assert_eq!(monitor.subscribe(group).errno, 0);
+
+    // The launch datapath has its local port 0, an internal port named
+    // like it, and the launch port from 1.
+    assert!(link_exists(&dp), "local port {dp} is a kernel interface");
+    let before = vports(&mut ctl);
+    assert_eq!(
+        before
+            .iter()
+            .map(|(n, name, t, _)| (*n, name.as_str(), *t))
+            .collect::<Vec<_>>(),
+        [
+            (0, dp.as_str(), OVS_VPORT_TYPE_INTERNAL),
+            (1, "net_null0", OVS_VPORT_TYPE_NETDEV)
+        ]
+    );
+    assert_eq!(features(&mut ctl, &dp), (0, 256));
+
+    // dpif_netlink_open(create=false): GET, then SET with UNALIGNED |
+    // VPORT_PIDS | a bit no kernel knows, which must fail ...
+    let pid0 = u32_attr(OVS_DP_ATTR_UPCALL_PID, 0);
+    let set = |ctl: &mut Ctl, f: u32| {
+        let mut a = pid0.clone();
+        a.extend(u32_attr(OVS_DP_ATTR_USER_FEATURES, f));
+        dp_cmd(ctl, OVS_DP_CMD_SET, &dp, &a)
+    };
+    let r = set(
+        &mut ctl,
+        OVS_DP_F_UNALIGNED | OVS_DP_F_VPORT_PIDS | UNSUPPORTED_BIT,
+    );
+    assert_errno(&r, EOPNOTSUPP, "bogus feature bit");
+    assert_eq!(
+        features(&mut ctl, &dp),
+        (0, 256),
+        "refused SET changed nothing"
+    );
+    // ... then per-CPU dispatch, refused as by a kernel without it ...
+    let r = set(
+        &mut ctl,
+        OVS_DP_F_UNALIGNED | OVS_DP_F_DISPATCH_UPCALL_PER_CPU,
+    );
+    assert_errno(&r, EOPNOTSUPP, "per-cpu upcall dispatch");
+    assert_eq!(features(&mut ctl, &dp), (0, 256));
+    // ... so per-vport pids, which hold; the echo reports them.
+    let r = set(&mut ctl, OVS_DP_F_UNALIGNED | OVS_DP_F_VPORT_PIDS);
+    assert_eq!(r.errno, 0, "{:?}", r.ext);
+    assert_eq!(r.messages[0].genl_cmd(), OVS_DP_CMD_SET);
+    let held = OVS_DP_F_UNALIGNED | OVS_DP_F_VPORT_PIDS;
+    assert_eq!(
+        u32_of(&r.messages[0].attr(OVS_DP_ATTR_USER_FEATURES).unwrap()),
+        held
+    );
+    assert_eq!(features(&mut ctl, &dp), (held, 256));
+    // dpif_netlink_set_features(TC_RECIRC_SHARING): refused, kept as was.
+    let r = set(&mut ctl, held | OVS_DP_F_TC_RECIRC_SHARING);
+    assert_errno(&r, EOPNOTSUPP, "tc recirc sharing");
+    assert_eq!(features(&mut ctl, &dp), (held, 256));
+    // The masks cache size: the kernel's range, then a power of two.
+    for (size, errno) in [(100, EINVAL), (8192, ERANGE)] {
+        let mut a = u32_attr(OVS_DP_ATTR_USER_FEATURES, held);
+        a.extend(u32_attr(OVS_DP_ATTR_MASKS_CACHE_SIZE, size));
+        assert_errno(
+            &dp_cmd(&mut ctl, OVS_DP_CMD_SET, &dp, &a),
+            errno,
+            "masks cache size",
+        );
+        assert_eq!(features(&mut ctl, &dp), (held, 256));
+    }
+    let mut a = u32_attr(OVS_DP_ATTR_USER_FEATURES, held);
+    a.extend(u32_attr(OVS_DP_ATTR_MASKS_CACHE_SIZE, 512));
+    assert_eq!(dp_cmd(&mut ctl, OVS_DP_CMD_SET, &dp, &a).errno, 0);
+    assert_eq!(features(&mut ctl, &dp), (held, 512));
+
+    // NEW: required attributes, then features, then existence.
+    let r = dp_cmd(&mut ctl, OVS_DP_CMD_NEW, &dp, &[]);
+    assert_errno(&r, EINVAL, "NEW without an upcall pid");
+    let r = dp_cmd(&mut ctl, OVS_DP_CMD_NEW, &dp, &pid0);
+    assert_errno(&r, EEXIST, "NEW of the existing datapath");
+    let r = dp_cmd(&mut ctl, OVS_DP_CMD_NEW, &dp2, &pid0);
+    assert_errno(&r, EBUSY, "NEW of a second datapath");
+    assert!(!link_exists(&dp2));
+    assert_eq!(vports(&mut ctl), before, "refused NEWs changed nothing");
+    assert_eq!(features(&mut ctl, &dp), (held, 512));
+
+    // A flow, then DEL: flows, ports and the local interface go.
+    let f = flow_text("in_port(1),eth(),eth_type(0x0806),arp()", Some("0"));
+    assert_eq!(ctl.flow(OVS_FLOW_CMD_NEW, NLM_F_CREATE, &f).errno, 0);
+    let r = dp_cmd(&mut ctl, OVS_DP_CMD_DEL, &dp, &[]);
+    assert_eq!(r.errno, 0, "{:?}", r.ext);
+    assert_eq!(r.messages[0].genl_cmd(), OVS_DP_CMD_DEL);
+    assert_errno(
+        &dp_cmd(&mut ctl, OVS_DP_CMD_GET, &dp, &[]),
+        ENODEV,
+        "GET after DEL",
+    );
+    let dpi = ctl.dp_ifindex;
+    let r = ctl.ovs(ctl.dp_family, OVS_DP_CMD_GET, 0, dpi, &[]);
+    assert_eq!(r.errno, ENODEV);
+    let r = ctl.ovs(ctl.vport_family, OVS_VPORT_CMD_GET, NLM_F_DUMP, dpi, &[]);
+    assert_eq!(r.errno, ENODEV, "no ports without a datapath");
+    assert_eq!(ctl.flow(OVS_FLOW_CMD_NEW, NLM_F_CREATE, &f).errno, ENODEV);
+    assert!(!link_exists(&dp), "the local port's interface is gone");
+    // The monitor saw the DEL on the ovs_datapath group.
+    let mut seen = std::mem::take(&mut monitor.unsolicited);
+    while !seen
+        .iter()
+        .any(|m| m.header.msg_type == monitor.dp_family && m.genl_cmd() == OVS_DP_CMD_DEL)
+    {
+        seen.extend(monitor.recv());
+    }
+
+    // NEW (as dpif_netlink_open(create=true) ends up sending it) creates
+    // it again, empty, with its local port and that port's upcall pid.
+    let mut a = u32_attr(OVS_DP_ATTR_UPCALL_PID, 77);
+    a.extend(u32_attr(OVS_DP_ATTR_USER_FEATURES, UNSUPPORTED_BIT | held));
+    assert_errno(
+        &dp_cmd(&mut ctl, OVS_DP_CMD_NEW, &dp2, &a),
+        EOPNOTSUPP,
+        "bogus bit on NEW",
+    );
+    assert_errno(
+        &dp_cmd(&mut ctl, OVS_DP_CMD_GET, &dp2, &[]),
+        ENODEV,
+        "refused NEW created nothing",
+    );
+    let mut a = u32_attr(OVS_DP_ATTR_UPCALL_PID, 77);
+    a.extend(u32_attr(OVS_DP_ATTR_USER_FEATURES, held));
+    let r = dp_cmd(&mut ctl, OVS_DP_CMD_NEW, &dp2, &a);
+    assert_eq!(r.errno, 0, "{:?}", r.ext);
+    assert_eq!(r.messages[0].genl_cmd(), OVS_DP_CMD_NEW);
+    assert_eq!(features(&mut ctl, &dp2), (held, 256));
+    assert!(
+        link_exists(&dp2),
+        "the new local port {dp2} is a kernel interface"
+    );
+    assert_eq!(
+        vports(&mut ctl),
+        [(0, dp2.clone(), OVS_VPORT_TYPE_INTERNAL, vec![77])]
+    );
+    assert!(ctl.dump_flows().is_empty(), "the new datapath has no flows");
+    drop(ctl);
+    drop(monitor);
+    let (status, lines) = daemon.stop();
+    assert!(status.success(), "dpswitchd exit: {status:?}");
+    assert!(
+        lines.iter().any(|l| l.contains("mbufs in use 0 of")),
+        "every mbuf back: {lines:?}"
+    );
+    assert!(!link_exists(&dp2));
+}
+
+#[test]
+fn vport_refusals_use_the_kernels_errno_and_change_nothing() {
+    if !common::is_root() {
+        eprintln!("skipped: needs root (hugepages, taps)");
+        return;
+    }
+    let dp = format!("dve{}", id());
+    let internal = format!("dvei{}", id());
+    let vdevs = [
+        "net_null0,no-rx=1".to_string(),
+        "net_null1,no-rx=1".to_string(),
+    ];
+    let (daemon, mut ctl) = start("vperr", &dp, &vdevs, true);
+    let base = vports(&mut ctl);
+    assert_eq!(base.len(), 3);
+    let cases: Vec<(Reply, i32, &str)> = vec![
+        (
+            vport_new(&mut ctl, Some(&internal), None, None, Some(&[1])),
+            EINVAL,
+            "no type",
+        ),
+        (
+            vport_new(
+                &mut ctl,
+                Some(&internal),
+                Some(OVS_VPORT_TYPE_INTERNAL),
+                None,
+                None,
+            ),
+            EINVAL,
+            "no upcall pid",
+        ),
+        (
+            vport_new(
+                &mut ctl,
+                None,
+                Some(OVS_VPORT_TYPE_INTERNAL),
+                None,
+                Some(&[1]),
+            ),
+            EINVAL,
+            "no name",
+        ),
+        (
+            vport_new(
+                &mut ctl,
+                Some(&internal),
+                Some(OVS_VPORT_TYPE_INTERNAL),
+                Some(65536),
+                Some(&[1]),
+            ),
+            EFBIG,
+            "number not below DP_MAX_PORTS",
+        ),
+        (
+            // The number is checked before the type, as in the kernel.
+            vport_new(
+                &mut ctl,
+                Some(&internal),
+                Some(OVS_VPORT_TYPE_VXLAN),
+                Some(65536),
+                Some(&[1]),
+            ),
+            EFBIG,
+            "number before type",
+        ),
+        (
+            vport_new(
+                &mut ctl,
+                Some(&internal),
+                Some(OVS_VPORT_TYPE_INTERNAL),
+                Some(1),
+                Some(&[1]),
+            ),
+            EBUSY,
+            "number taken",
+        ),
+        (
+            vport_new(
+                &mut ctl,
+                Some(&internal),
+                Some(OVS_VPORT_TYPE_VXLAN),
+                None,
+                Some(&[1]),
+            ),
+            EAFNOSUPPORT,
+            "vxlan",
+        ),
+        (
+            vport_new(
+                &mut ctl,
+                Some(&internal),
+                Some(OVS_VPORT_TYPE_GENEVE),
+                None,
+                Some(&[1]),
+            ),
+            EAFNOSUPPORT,
+            "geneve",
+        ),
+        (
+            vport_new(
+                &mut ctl,
+                Some(&internal),
+                Some(OVS_VPORT_TYPE_INTERNAL),
+                None,
+                Some(&[]),
+            ),
+            EINVAL,
+            "empty pid array",
+        ),
+        (
+            vport_new(
+                &mut ctl,
+                Some("net_null1"),
+                Some(OVS_VPORT_TYPE_NETDEV),
+                None,
+                Some(&[1]),
+            ),
+            EEXIST,
+            "a launch port's name",
+        ),
+        (
+            vport_new(
+                &mut ctl,
+                Some(&dp),
+                Some(OVS_VPORT_TYPE_INTERNAL),
+                None,
+                Some(&[1]),
+            ),
+            EEXIST,
+            "the local port's name",
+        ),
+        (
+            vport_new(
+                &mut ctl,
+                Some(&format!("nosuch{}", id())),
+                Some(OVS_VPORT_TYPE_NETDEV),
+                None,
+                Some(&[1]),
+            ),
+            ENODEV,
+            "netdev without its interface",
+        ),
+        (vport_del(&mut ctl, 0), EINVAL, "DEL of the local port"),
+        (vport_del(&mut ctl, 9), ENODEV, "DEL of no port"),
+        (vport_del(&mut ctl, 65536), EFBIG, "DEL of a number too big"),
+    ];
+    for (reply, errno, what) in &cases {
+        assert_errno(reply, *errno, what);
+        assert_eq!(vports(&mut ctl), base, "{what}: nothing changed");
+    }
+    let vx = &cases[6].0;
+    assert!(vx.ext.as_deref().unwrap().contains("vxlan"), "{:?}", vx.ext);
+    assert!(!link_exists(&internal), "no interface was created");
+    // Another datapath's dp_ifindex.
+    let mut w = AttrWriter::new();
+    w.put(OVS_VPORT_ATTR_NAME, format!("{internal}\0").as_bytes());
+    w.put_u32(OVS_VPORT_ATTR_TYPE, OVS_VPORT_TYPE_INTERNAL);
+    w.put_u32(OVS_VPORT_ATTR_UPCALL_PID, 1);
+    let other = ctl.dp_ifindex + 1;
+    let r = ctl.ovs(ctl.vport_family, OVS_VPORT_CMD_NEW, 0, other, w.as_bytes());
+    assert_errno(&r, ENODEV, "no such datapath");
+
+    // SET: type change, options, then a pid array kept whole.
+    let set = |ctl: &mut Ctl, extra: &[u8]| {
+        let mut a = u32_attr(OVS_VPORT_ATTR_PORT_NO, 2);
+        a.extend_from_slice(extra);
+        let dp = ctl.dp_ifindex;
+        ctl.ovs(ctl.vport_family, OVS_VPORT_CMD_SET, NLM_F_ECHO, dp, &a)
+    };
+    let r = set(
+        &mut ctl,
+        &u32_attr(OVS_VPORT_ATTR_TYPE, OVS_VPORT_TYPE_INTERNAL),
+    );
+    assert_errno(&r, EINVAL, "type change");
+    let mut w = AttrWriter::new();
+    w.put(OVS_VPORT_ATTR_OPTIONS, &[]);
+    w.put(OVS_VPORT_ATTR_UPCALL_PID, &9u32.to_ne_bytes());
+    assert_errno(&set(&mut ctl, w.as_bytes()), EOPNOTSUPP, "options");
+    let mut w = AttrWriter::new();
+    w.put(OVS_VPORT_ATTR_UPCALL_PID, &[1, 2, 3]);
+    assert_errno(&set(&mut ctl, w.as_bytes()), EINVAL, "pid array of 3 bytes");
+    assert_eq!(vports(&mut ctl), base, "refused SETs changed nothing");
+    let pids: Vec<u8> = [5u32, 6, 7].iter().flat_map(|p| p.to_ne_bytes()).collect();
+    let mut w = AttrWriter::new();
+    w.put(OVS_VPORT_ATTR_UPCALL_PID, &pids);
+    let r = set(&mut ctl, w.as_bytes());
+    assert_eq!(r.errno, 0, "{:?}", r.ext);
+    assert_eq!(
+        vport_of(&r.messages[0]).3,
+        [5, 6, 7],
+        "the echo has the whole array"
+    );
+    let now = vports(&mut ctl);
+    assert_eq!(now[2].3, [5, 6, 7]);
+    drop(ctl);
+    let (status, _) = daemon.stop();
+    assert!(status.success(), "dpswitchd exit: {status:?}");
+}
+
+/// Runs a command, ignoring failure (for cleanup).
+fn quietly(args: &[&str]) {
+    let _ = Command::new(args[0]).args(&args[1..]).output();
+}
+
+/// A veth pair made by the test, deleted by name at the end.
+struct Veth(String);
+
+impl Drop for Veth {
+    fn drop(&mut self) {
+        quietly(&["ip", "link", "del", &self.0]);
+    }
+}
+
+fn ping(ns: &Netns, dst: &str, count: u32) -> bool {
+    Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &ns.0,
+            "ping",
+            "-c",
+            &count.to_string(),
+            "-i",
+            "0.05",
+            "-W",
+            "1",
+            dst,
+        ])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+/// Pings until one answers (ARP and port setup take a moment).
+fn ping_until(ns: &Netns, dst: &str) -> bool {
+    (0..30).any(|_| ping(ns, dst, 1))
+}
+
+#[test]
+fn ports_added_and_removed_while_forwarding() {
+    if !common::can_run_netns_tests(false) {
+        return;
+    }
+    let id = id();
+    let (host, peer, tap) = (format!("dvh{id}"), format!("dvp{id}"), format!("dvi{id}"));
+    let (na, nb) = (
+        Netns::new(format!("dpswitch-vp{id}-a")),
+        Netns::new(format!("dpswitch-vp{id}-b")),
+    );
+    quietly(&["ip", "link", "del", &host]);
+    common::run(
+        "ip",
+        &["link", "add", &host, "type", "veth", "peer", "name", &peer],
+    );
+    let _veth = Veth(host.clone());
+    plumb_addr(&na, &peer, "10.78.0.1");
+    common::run("ip", &["link", "set", &host, "up"]);
+
+    // No port at all at launch: the PMD idles.
+    let (daemon, mut ctl) = start("vpfwd", &format!("dpv{id}"), &[], false);
+    assert!(vports(&mut ctl).is_empty());
+
+    // netdev: the veth, attached through net_af_packet, number 1.
+    let r = vport_new(
+        &mut ctl,
+        Some(&host),
+        Some(OVS_VPORT_TYPE_NETDEV),
+        None,
+        Some(&[0]),
+    );
+    assert_eq!(r.errno, 0, "{:?}", r.ext);
+    assert_eq!(vport_of(&r.messages[0]).0, 1);
+    // internal: a tap the daemon creates, at the number asked for.
+    let r = vport_new(
+        &mut ctl,
+        Some(&tap),
+        Some(OVS_VPORT_TYPE_INTERNAL),
+        Some(5),
+        Some(&[0]),
+    );
+    assert_eq!(r.errno, 0, "{:?}", r.ext);
+    assert_eq!(
+        vport_of(&r.messages[0]),
+        (5, tap.clone(), OVS_VPORT_TYPE_INTERNAL, vec![0])
+    );
+    wait_for_link(&tap);
+    plumb_addr(&nb, &tap, "10.78.0.2");
+    for (from, to) in [("1", "5"), ("5", "1")] {
+        let f = flow_text(&format!("in_port({from}),eth()"), Some(to));
+        assert_eq!(ctl.flow(OVS_FLOW_CMD_NEW, NLM_F_CREATE, &f).errno, 0);
+    }
+    assert!(
+        ping_until(&na, "10.78.0.2"),
+        "ping from the veth's namespace to the tap's"
+    );
+    assert!(ping(&nb, "10.78.0.1", 3), "and back");
+
+    // DEL of the tap while a ping flood runs through it.
+    let mut flood = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &na.0,
+            "ping",
+            "-i",
+            "0.002",
+            "-c",
+            "1500",
+            "-W",
+            "1",
+            "10.78.0.2",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("ping runs");
+    std::thread::sleep(Duration::from_millis(500));
+    let r = vport_del(&mut ctl, 5);
+    assert_eq!(r.errno, 0, "{:?}", r.ext);
+    assert_eq!(vport_of(&r.messages[0]).1, tap);
+    let after: Vec<u32> = vports(&mut ctl).iter().map(|p| p.0).collect();
+    assert_eq!(after, [1]);
+    let gone = Command::new("ip")
+        .args(["netns", "exec", &nb.0, "ip", "link", "show", &tap])
+        .output()
+        .unwrap();
+    assert!(!gone.status.success(), "the tap went with its port");
+    let _ = flood.wait();
+
+    // Its slot and number serve a new port: the same interface again.
+    let r = vport_new(
+        &mut ctl,
+        Some(&tap),
+        Some(OVS_VPORT_TYPE_INTERNAL),
+        Some(5),
+        Some(&[0]),
+    );
+    assert_eq!(r.errno, 0, "{:?}", r.ext);
+    wait_for_link(&tap);
+    plumb_addr(&nb, &tap, "10.78.0.2");
+    // The new tap has a new MAC: forget the old one rather than wait for
+    // the neighbour entry to go stale.
+    na.exec(&["ip", "neigh", "flush", "all"]);
+    assert!(
+        ping_until(&na, "10.78.0.2"),
+        "forwarding through the re-added port"
+    );
+    // And the veth's port goes while traffic still flows towards it.
+    let mut flood = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &nb.0,
+            "ping",
+            "-i",
+            "0.002",
+            "-c",
+            "1000",
+            "-W",
+            "1",
+            "10.78.0.1",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("ping runs");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(vport_del(&mut ctl, 1).errno, 0);
+    let _ = flood.wait();
+    assert!(!ping(&nb, "10.78.0.1", 1), "no port, no answer");
+    drop(ctl);
+    let (status, lines) = daemon.stop();
+    assert!(status.success(), "dpswitchd exit: {status:?}");
+    assert!(
+        lines.iter().any(|l| l.contains("mbufs in use 0 of")),
+        "every mbuf back after ports came and went: {lines:?}"
+    );
+}
+
+#[test]
+fn a_port_the_packet_pool_cannot_feed_is_refused_until_one_goes() {
+    if !common::is_root() {
+        eprintln!("skipped: needs root (hugepages, taps)");
+        return;
+    }
+    let id = id();
+    let (a, b) = (format!("dvma{id}"), format!("dvmb{id}"));
+    // One PMD: 64 + 256 + 64 (burst, cache, upcall queue) + 256 (the
+    // management lcore's cache) = 640 mbufs, and 2 x 256 per port (one rx
+    // ring, one tx ring): room for exactly one port.
+    let socket = common::test_socket_path("vpmem");
+    let conf = socket.with_file_name("dpswitch.toml");
+    std::fs::write(
+        &conf,
+        format!("[datapath]\nname = \"dvm{id}\"\nmempool_size = 1300\nqueue_size = 256\nupcall_queue = 64\n"),
+    )
+    .unwrap();
+    let mut daemon = Daemon::start(
+        "vpmem",
+        &[],
+        &[
+            "--config",
+            conf.to_str().unwrap(),
+            "--socket",
+            socket.to_str().unwrap(),
+        ],
+    );
+    daemon.wait_for("control socket listening", Duration::from_secs(30));
+    let mut ctl = Ctl::connect(&socket);
+    let internal = Some(OVS_VPORT_TYPE_INTERNAL);
+    assert_eq!(
+        vport_new(&mut ctl, Some(&a), internal, None, Some(&[0])).errno,
+        0
+    );
+    let before = vports(&mut ctl);
+    let r = vport_new(&mut ctl, Some(&b), internal, None, Some(&[0]));
+    assert_errno(&r, ENOMEM, "a port the pool cannot feed");
+    assert!(
+        r.ext.as_deref().unwrap().contains("mempool_size"),
+        "{:?}",
+        r.ext
+    );
+    assert_eq!(vports(&mut ctl), before, "nothing changed");
+    assert!(!link_exists(&b), "no interface was created");
+    // Once a port goes, its share of the pool serves the next one.
+    assert_eq!(vport_del(&mut ctl, 1).errno, 0);
+    assert!(!link_exists(&a));
+    let r = vport_new(&mut ctl, Some(&b), internal, None, Some(&[0]));
+    assert_eq!(r.errno, 0, "{:?}", r.ext);
+    assert_eq!(vport_of(&r.messages[0]).0, 1, "the freed number again");
+    assert!(link_exists(&b));
+    drop(ctl);
+    let (status, lines) = daemon.stop();
+    assert!(status.success(), "dpswitchd exit: {status:?}");
+    assert!(
+        lines.iter().any(|l| l.contains("mbufs in use 0 of 1300")),
+        "{lines:?}"
+    );
+}
+
+#[test]
+fn launch_ports_are_named_by_their_interface_and_numbered_from_one() {
+    if !common::is_root() {
+        eprintln!("skipped: needs root (hugepages, taps)");
+        return;
+    }
+    let id = id();
+    let (dp, tap) = (format!("dvl{id}"), format!("dvlt{id}"));
+    let socket = common::test_socket_path("vplaunch");
+    let conf = socket.with_file_name("dpswitch.toml");
+    // The config names the tap by its interface, not its DPDK name.
+    std::fs::write(
+        &conf,
+        format!("[datapath]\nname = \"{dp}\"\n\n[[port]]\nname = \"{tap}\"\nnumber = 7\n"),
+    )
+    .unwrap();
+    let vdevs = [
+        "net_null0,no-rx=1".to_string(),
+        format!("net_tap0,iface={tap}"),
+        "net_null1,no-rx=1".to_string(),
+    ];
+    let mut daemon = Daemon::start(
+        "vplaunch",
+        &vdevs,
+        &[
+            "--config",
+            conf.to_str().unwrap(),
+            "--socket",
+            socket.to_str().unwrap(),
+            "--local-port",
+            "yes",
+        ],
+    );
+    let running = daemon.wait_for(" running: ", Duration::from_secs(30));
+    assert!(
+        running.contains(&format!(
+            "port 0 = {dp}, port 1 = net_null0, port 2 = net_null1, port 7 = {tap}"
+        )),
+        "{running}"
+    );
+    daemon.wait_for("control socket listening", Duration::from_secs(30));
+    let mut ctl = Ctl::connect(&socket);
+    let got: Vec<(u32, String, u32)> = vports(&mut ctl)
+        .into_iter()
+        .map(|(n, name, t, _)| (n, name, t))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (0, dp.clone(), OVS_VPORT_TYPE_INTERNAL),
+            (1, "net_null0".into(), OVS_VPORT_TYPE_NETDEV),
+            (2, "net_null1".into(), OVS_VPORT_TYPE_NETDEV),
+            (7, tap.clone(), OVS_VPORT_TYPE_NETDEV),
+        ]
+    );
+    // The local port's interface starts down, as the kernel creates it.
+    let show = Command::new("ip")
+        .args(["link", "show", &dp])
+        .output()
+        .unwrap();
+    let show = String::from_utf8_lossy(&show.stdout);
+    assert!(show.contains("state DOWN"), "{show}");
+    // Launch ports are vports already: NEW by their name is EEXIST.
+    let r = vport_new(
+        &mut ctl,
+        Some(&tap),
+        Some(OVS_VPORT_TYPE_NETDEV),
+        None,
+        Some(&[0]),
+    );
+    assert_errno(&r, EEXIST, "a launch port's interface name");
+    drop(ctl);
+    let (status, lines) = daemon.stop();
+    assert!(status.success(), "dpswitchd exit: {status:?}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with(&format!("dpswitchd: exit: port 7 name={tap} "))),
+        "{lines:?}"
+    );
+}
