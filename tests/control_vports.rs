@@ -807,7 +807,8 @@ fn launch_ports_are_named_by_their_interface_and_numbered_from_one() {
             (0, dp.clone(), OVS_VPORT_TYPE_INTERNAL),
             (1, "net_null0".into(), OVS_VPORT_TYPE_NETDEV),
             (2, "net_null1".into(), OVS_VPORT_TYPE_NETDEV),
-            (7, tap.clone(), OVS_VPORT_TYPE_NETDEV),
+            // A tap is a kernel interface the switch made: internal.
+            (7, tap.clone(), OVS_VPORT_TYPE_INTERNAL),
         ]
     );
     // The local port's interface starts down, as the kernel creates it.

@@ -28,10 +28,11 @@ pub struct PortPlan {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PortKind {
     /// An existing kernel interface, attached through `net_af_packet`, or
-    /// any DPDK port given at launch (`OVS_VPORT_TYPE_NETDEV`).
+    /// a DPDK port given at launch other than a tap (`OVS_VPORT_TYPE_NETDEV`).
     Netdev,
-    /// A kernel interface the port creates, through `net_tap`
-    /// (`OVS_VPORT_TYPE_INTERNAL`, as the kernel's internal port).
+    /// A kernel interface the port creates, through `net_tap`, at run time
+    /// or at launch (`OVS_VPORT_TYPE_INTERNAL`, as the kernel's internal
+    /// port).
     Internal,
 }
 
@@ -100,10 +101,24 @@ pub fn plan_ports(probed: &[Probed], config: &Config) -> Result<Vec<PortPlan>, S
             device: device.clone(),
             number,
             rx_queues: configured.map_or(1, |p| p.rx_queues),
-            kind: PortKind::Netdev,
+            kind: launch_kind(device),
         });
     }
     Ok(plans)
+}
+
+/// The kind of a port given at launch. A `net_tap` port is a kernel
+/// interface the switch created and feeds, which is what the kernel's
+/// internal port is; Open vSwitch opens an internal port even when its
+/// interface has moved to another network namespace (as users move
+/// internal ports), where a netdev whose interface it cannot see fails.
+fn launch_kind(device: &str) -> PortKind {
+    // A virtual device's name starts with its driver's.
+    if device.starts_with("net_tap") {
+        PortKind::Internal
+    } else {
+        PortKind::Netdev
+    }
 }
 
 /// Assigns every (port, rx queue) to exactly one worker lcore: the ones the
