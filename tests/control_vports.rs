@@ -836,3 +836,62 @@ fn launch_ports_are_named_by_their_interface_and_numbered_from_one() {
         "{lines:?}"
     );
 }
+
+#[test]
+fn dpctl_adds_and_deletes_datapaths_and_ports() {
+    if !common::is_root() {
+        eprintln!("skipped: needs root (hugepages, taps)");
+        return;
+    }
+    let id = id();
+    let (dp, dp2, port) = (format!("dvc{id}"), format!("dvd{id}"), format!("dvci{id}"));
+    let (daemon, ctl) = start("vpdpctl", &dp, &[], false);
+    let dpctl = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_dpctl"))
+            .arg("--socket")
+            .arg(&daemon.socket)
+            .args(args)
+            .output()
+            .expect("dpctl runs");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, _, err) = dpctl(&["add-if", &dp, &format!("{port},type=internal,port_no=4")]);
+    assert!(ok, "{err}");
+    assert!(link_exists(&port));
+    let (ok, out, _) = dpctl(&["show", &dp]);
+    assert!(
+        ok && out.contains(&format!("port 4: {port} (internal)")),
+        "{out}"
+    );
+    let (ok, _, err) = dpctl(&["add-if", &dp, "x,type=geneve"]);
+    assert!(!ok && err.contains("EAFNOSUPPORT"), "{err}");
+    let (ok, _, err) = dpctl(&["add-dp", &dp2]);
+    assert!(!ok && err.contains("EBUSY"), "{err}");
+    let (ok, _, err) = dpctl(&["del-if", &dp, &port]);
+    assert!(ok, "{err}");
+    assert!(!link_exists(&port));
+    let (ok, _, err) = dpctl(&["del-dp", &dp]);
+    assert!(ok, "{err}");
+    let (ok, _, err) = dpctl(&["add-dp", &dp2, &format!("{port},type=internal")]);
+    assert!(ok, "{err}");
+    assert!(link_exists(&dp2) && link_exists(&port));
+    let (ok, out, _) = dpctl(&["show"]);
+    assert!(
+        ok && out.contains(&format!("system@{dp2}:"))
+            && out.contains(&format!("port 0: {dp2} (internal)"))
+            && out.contains(&format!("port 1: {port} (internal)")),
+        "{out}"
+    );
+    drop(ctl);
+    let (status, lines) = daemon.stop();
+    assert!(status.success(), "dpswitchd exit: {status:?}");
+    assert!(
+        lines.iter().any(|l| l.contains("mbufs in use 0 of")),
+        "{lines:?}"
+    );
+    assert!(!link_exists(&port) && !link_exists(&dp2));
+}
