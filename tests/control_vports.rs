@@ -329,6 +329,10 @@ fn vport_refusals_use_the_kernels_errno_and_change_nothing() {
     let (daemon, mut ctl) = start("vperr", &dp, &vdevs, true);
     let base = vports(&mut ctl);
     assert_eq!(base.len(), 3);
+    // A monitor of the ovs_vport group: refusals notify nobody.
+    let mut monitor = Ctl::connect(&daemon.socket);
+    let group = monitor.group(OVS_VPORT_FAMILY, OVS_VPORT_MCGROUP);
+    assert_eq!(monitor.subscribe(group).errno, 0);
     let cases: Vec<(Reply, i32, &str)> = vec![
         (
             vport_new(&mut ctl, Some(&internal), None, None, Some(&[1])),
@@ -509,6 +513,27 @@ fn vport_refusals_use_the_kernels_errno_and_change_nothing() {
     );
     let now = vports(&mut ctl);
     assert_eq!(now[2].3, [5, 6, 7]);
+    // The monitor saw the one change, a SET, and nothing else: a request
+    // of its own after them collects what was queued before its answer.
+    vports(&mut monitor);
+    let notes: Vec<u8> = monitor
+        .unsolicited
+        .iter()
+        .filter(|m| m.header.msg_type == monitor.vport_family)
+        .map(|m| m.genl_cmd())
+        .collect();
+    assert_eq!(notes, [OVS_VPORT_CMD_SET], "notifications: {notes:?}");
+    let note = monitor
+        .unsolicited
+        .iter()
+        .find(|m| m.header.msg_type == monitor.vport_family)
+        .unwrap();
+    assert_eq!(
+        vport_of(note).3,
+        [5, 6, 7],
+        "the notification has the array"
+    );
+    drop(monitor);
     drop(ctl);
     let (status, _) = daemon.stop();
     assert!(status.success(), "dpswitchd exit: {status:?}");
