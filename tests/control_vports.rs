@@ -329,6 +329,10 @@ fn vport_refusals_use_the_kernels_errno_and_change_nothing() {
     let (daemon, mut ctl) = start("vperr", &dp, &vdevs, true);
     let base = vports(&mut ctl);
     assert_eq!(base.len(), 3);
+    // A monitor of the ovs_vport group: refusals notify nobody.
+    let mut monitor = Ctl::connect(&daemon.socket);
+    let group = monitor.group(OVS_VPORT_FAMILY, OVS_VPORT_MCGROUP);
+    assert_eq!(monitor.subscribe(group).errno, 0);
     let cases: Vec<(Reply, i32, &str)> = vec![
         (
             vport_new(&mut ctl, Some(&internal), None, None, Some(&[1])),
@@ -509,6 +513,27 @@ fn vport_refusals_use_the_kernels_errno_and_change_nothing() {
     );
     let now = vports(&mut ctl);
     assert_eq!(now[2].3, [5, 6, 7]);
+    // The monitor saw the one change, a SET, and nothing else: a request
+    // of its own after them collects what was queued before its answer.
+    vports(&mut monitor);
+    let notes: Vec<u8> = monitor
+        .unsolicited
+        .iter()
+        .filter(|m| m.header.msg_type == monitor.vport_family)
+        .map(|m| m.genl_cmd())
+        .collect();
+    assert_eq!(notes, [OVS_VPORT_CMD_SET], "notifications: {notes:?}");
+    let note = monitor
+        .unsolicited
+        .iter()
+        .find(|m| m.header.msg_type == monitor.vport_family)
+        .unwrap();
+    assert_eq!(
+        vport_of(note).3,
+        [5, 6, 7],
+        "the notification has the array"
+    );
+    drop(monitor);
     drop(ctl);
     let (status, _) = daemon.stop();
     assert!(status.success(), "dpswitchd exit: {status:?}");
@@ -836,4 +861,63 @@ fn launch_ports_are_named_by_their_interface_and_numbered_from_one() {
             .any(|l| l.starts_with(&format!("dpswitchd: exit: port 7 name={tap} "))),
         "{lines:?}"
     );
+}
+
+#[test]
+fn dpctl_adds_and_deletes_datapaths_and_ports() {
+    if !common::is_root() {
+        eprintln!("skipped: needs root (hugepages, taps)");
+        return;
+    }
+    let id = id();
+    let (dp, dp2, port) = (format!("dvc{id}"), format!("dvd{id}"), format!("dvci{id}"));
+    let (daemon, ctl) = start("vpdpctl", &dp, &[], false);
+    let dpctl = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_dpctl"))
+            .arg("--socket")
+            .arg(&daemon.socket)
+            .args(args)
+            .output()
+            .expect("dpctl runs");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, _, err) = dpctl(&["add-if", &dp, &format!("{port},type=internal,port_no=4")]);
+    assert!(ok, "{err}");
+    assert!(link_exists(&port));
+    let (ok, out, _) = dpctl(&["show", &dp]);
+    assert!(
+        ok && out.contains(&format!("port 4: {port} (internal)")),
+        "{out}"
+    );
+    let (ok, _, err) = dpctl(&["add-if", &dp, "x,type=geneve"]);
+    assert!(!ok && err.contains("EAFNOSUPPORT"), "{err}");
+    let (ok, _, err) = dpctl(&["add-dp", &dp2]);
+    assert!(!ok && err.contains("EBUSY"), "{err}");
+    let (ok, _, err) = dpctl(&["del-if", &dp, &port]);
+    assert!(ok, "{err}");
+    assert!(!link_exists(&port));
+    let (ok, _, err) = dpctl(&["del-dp", &dp]);
+    assert!(ok, "{err}");
+    let (ok, _, err) = dpctl(&["add-dp", &dp2, &format!("{port},type=internal")]);
+    assert!(ok, "{err}");
+    assert!(link_exists(&dp2) && link_exists(&port));
+    let (ok, out, _) = dpctl(&["show"]);
+    assert!(
+        ok && out.contains(&format!("system@{dp2}:"))
+            && out.contains(&format!("port 0: {dp2} (internal)"))
+            && out.contains(&format!("port 1: {port} (internal)")),
+        "{out}"
+    );
+    drop(ctl);
+    let (status, lines) = daemon.stop();
+    assert!(status.success(), "dpswitchd exit: {status:?}");
+    assert!(
+        lines.iter().any(|l| l.contains("mbufs in use 0 of")),
+        "{lines:?}"
+    );
+    assert!(!link_exists(&port) && !link_exists(&dp2));
 }

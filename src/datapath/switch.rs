@@ -1,6 +1,19 @@
 //! Bringing the datapath up and down: the packet pool, the ports and the
 //! PMD lcores, in an order that never stops a port under a poller and
 //! proves at the end that every mbuf came back.
+//!
+//! Ports also come and go while the PMDs run (management lcore only):
+//! [`Switch::add_port`] probes a vdev (`net_af_packet` on an existing
+//! kernel interface, `net_tap` creating one), configures it with one rx
+//! queue and one tx queue per PMD, starts it, and hands each PMD its
+//! queues and the new port-number map through the PMD's mailbox;
+//! [`Switch::remove_port`] hands the PMDs the map without the port, waits
+//! until each has sent its queues back (having flushed what it held for
+//! the port: the grace period), then stops, closes and removes the device.
+//! Ports live in [`MAX_PORTS`] fixed slots (the port index of upcall
+//! handlers, injection rings and tx queues); a freed slot is reused. The
+//! packet pool is checked at each add: a port whose rings it cannot feed
+//! is refused.
 
 use super::actions::{execute_with_upcalls, Xorshift32};
 pub use super::plan::PortKind;
@@ -118,8 +131,6 @@ pub struct Switch {
     index: Arc<PortIndex>,
     table: FlowTable,
     pmds: Vec<PmdHandle>,
-    /// Which lcore polls what, from the plan at open.
-    launched: bool,
     stop: Arc<AtomicBool>,
     /// Upcall handler of each port, by port index.
     handlers: Arc<UpcallHandlers>,
@@ -305,7 +316,6 @@ impl Switch {
             index: empty,
             table,
             pmds,
-            launched: false,
             stop,
             handlers,
             upcalls,
@@ -362,7 +372,6 @@ impl Switch {
                 .map_err(dpdk_err(format!("launch lcore {}", handle.lcore)))?;
             handle.job = Some(job);
         }
-        self.launched = true;
         Ok(())
     }
 

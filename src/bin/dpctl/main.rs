@@ -9,6 +9,7 @@ mod args;
 mod flows;
 mod learn;
 mod offline;
+mod ports;
 mod show;
 
 use clap::{ArgAction, Parser, Subcommand};
@@ -53,6 +54,27 @@ enum Command {
     Show {
         #[arg(value_name = "DP")]
         dps: Vec<String>,
+    },
+    /// Create a datapath (with its local port) and add the interfaces given.
+    AddDp {
+        dp: String,
+        #[arg(value_name = "NETDEV[,type=TYPE][,port_no=N]")]
+        ifaces: Vec<String>,
+    },
+    /// Delete a datapath with its flows and ports.
+    DelDp { dp: String },
+    /// Add ports: TYPE system (default: attach the kernel interface) or
+    /// internal (create it).
+    AddIf {
+        dp: String,
+        #[arg(value_name = "NETDEV[,type=TYPE][,port_no=N]", required = true)]
+        ifaces: Vec<String>,
+    },
+    /// Delete ports by name.
+    DelIf {
+        dp: String,
+        #[arg(value_name = "NETDEV", required = true)]
+        ifaces: Vec<String>,
     },
     /// Add a flow: [DP] FLOW ACTIONS (FLOW may start with ufid:UFID).
     #[command(override_usage = "dpctl add-flow [OPTIONS] [DP] FLOW ACTIONS")]
@@ -132,6 +154,10 @@ fn main() -> ExitCode {
         Command::ParseWcKeys => return offline::run(Offline::WcKeys),
         Command::ParseActions => return offline::run(Offline::Actions),
         Command::Show { .. } => "show",
+        Command::AddDp { .. } => "add-dp",
+        Command::DelDp { .. } => "del-dp",
+        Command::AddIf { .. } => "add-if",
+        Command::DelIf { .. } => "del-if",
         Command::AddFlow { .. } => "add-flow",
         Command::ModFlow { .. } => "mod-flow",
         Command::GetFlow { .. } => "get-flow",
@@ -160,6 +186,10 @@ fn main() -> ExitCode {
 fn run(client: &mut Client, command: &Command, options: &Options) -> Result<(), String> {
     match command {
         Command::Show { dps } => show::show(client, dps, options),
+        Command::AddDp { dp, ifaces } => ports::add_dp(client, dp, ifaces),
+        Command::DelDp { dp } => ports::del_dp(client, dp),
+        Command::AddIf { dp, ifaces } => ports::add_if(client, dp, ifaces),
+        Command::DelIf { dp, ifaces } => ports::del_if(client, dp, ifaces),
         Command::AddFlow { args } => flows::add_flow(client, args, options),
         Command::ModFlow { args } => flows::mod_flow(client, args, options),
         Command::GetFlow { args } => flows::get_flow(client, args, options),

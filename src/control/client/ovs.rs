@@ -122,6 +122,98 @@ impl Client {
         self.dump(&req)?.map(|reply| parse_vport(&reply?)).collect()
     }
 
+    /// `OVS_DP_CMD_NEW`: creates datapath `name` (its local port handled by
+    /// `upcall_pid`) with `features`, as ovs-dpctl's add-dp does.
+    pub fn new_datapath(
+        &mut self,
+        name: &str,
+        upcall_pid: u32,
+        features: u32,
+    ) -> Result<Datapath, ClientError> {
+        let family = self.family_id(OVS_DATAPATH_FAMILY)?;
+        let mut w = AttrWriter::new();
+        w.put(OVS_DP_ATTR_NAME, &nul_terminated(name));
+        w.put_u32(OVS_DP_ATTR_UPCALL_PID, upcall_pid);
+        w.put_u32(OVS_DP_ATTR_USER_FEATURES, features);
+        let mut req = Request::ovs(
+            family,
+            OVS_DP_CMD_NEW,
+            OVS_DATAPATH_VERSION,
+            0,
+            w.as_bytes(),
+        );
+        req.flags |= NLM_F_ECHO;
+        let replies = self.request(&req)?;
+        let reply = replies
+            .first()
+            .ok_or_else(|| ClientError::protocol("no reply describes the datapath"))?;
+        parse_datapath(reply)
+    }
+
+    /// `OVS_DP_CMD_DEL`: deletes datapath `name` with its flows and ports.
+    pub fn del_datapath(&mut self, name: &str) -> Result<(), ClientError> {
+        let family = self.family_id(OVS_DATAPATH_FAMILY)?;
+        let mut w = AttrWriter::new();
+        w.put(OVS_DP_ATTR_NAME, &nul_terminated(name));
+        let req = Request::ovs(
+            family,
+            OVS_DP_CMD_DEL,
+            OVS_DATAPATH_VERSION,
+            0,
+            w.as_bytes(),
+        );
+        self.request(&req).map(drop)
+    }
+
+    /// `OVS_VPORT_CMD_NEW`: adds port `name` of `port_type` to datapath
+    /// `dp_ifindex` (number `port_no`, or the lowest free one when None),
+    /// its misses for `upcall_pid`; returns the port as added.
+    pub fn new_vport(
+        &mut self,
+        dp_ifindex: i32,
+        name: &str,
+        port_type: u32,
+        port_no: Option<u32>,
+        upcall_pid: u32,
+    ) -> Result<Vport, ClientError> {
+        let family = self.family_id(OVS_VPORT_FAMILY)?;
+        let mut w = AttrWriter::new();
+        w.put(OVS_VPORT_ATTR_NAME, &nul_terminated(name));
+        w.put_u32(OVS_VPORT_ATTR_TYPE, port_type);
+        if let Some(n) = port_no {
+            w.put_u32(OVS_VPORT_ATTR_PORT_NO, n);
+        }
+        w.put_u32(OVS_VPORT_ATTR_UPCALL_PID, upcall_pid);
+        let mut req = Request::ovs(
+            family,
+            OVS_VPORT_CMD_NEW,
+            OVS_VPORT_VERSION,
+            dp_ifindex,
+            w.as_bytes(),
+        );
+        req.flags |= NLM_F_ECHO;
+        let replies = self.request(&req)?;
+        let reply = replies
+            .first()
+            .ok_or_else(|| ClientError::protocol("no reply describes the port"))?;
+        parse_vport(reply)
+    }
+
+    /// `OVS_VPORT_CMD_DEL` of the port called `name` in `dp_ifindex`.
+    pub fn del_vport(&mut self, dp_ifindex: i32, name: &str) -> Result<(), ClientError> {
+        let family = self.family_id(OVS_VPORT_FAMILY)?;
+        let mut w = AttrWriter::new();
+        w.put(OVS_VPORT_ATTR_NAME, &nul_terminated(name));
+        let req = Request::ovs(
+            family,
+            OVS_VPORT_CMD_DEL,
+            OVS_VPORT_VERSION,
+            dp_ifindex,
+            w.as_bytes(),
+        );
+        self.request(&req).map(drop)
+    }
+
     /// An `ovs_flow` request with `attrs`; the UFID flags are always sent,
     /// 0 included, so a reply's contents never depend on a default.
     pub fn flow_request(
