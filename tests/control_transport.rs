@@ -10,7 +10,7 @@ use common::{flow_text, Ctl};
 use dpswitch::netlink::attr::AttrWriter;
 use dpswitch::netlink::consts::*;
 use dpswitch::netlink::error::errno::*;
-use dpswitch::netlink::msg::{messages, GenlHeader, GenlMessage, NlMsgHeader};
+use dpswitch::netlink::msg::{messages, NlMsgHeader};
 use dpswitch_proto::channel::{Token, CTRL_CMD_ATTACH, CTRL_CMD_SUBSCRIBE, TOKEN_LEN};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::socket::{
@@ -19,7 +19,7 @@ use nix::sys::socket::{
 use std::io::{IoSlice, Read};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// A flow NEW with NLM_F_ACK for the ARP flow from MAC `02:00:00:00:x:y`.
 fn arp_flow(ctl: &mut Ctl, n: u16) -> Vec<u8> {
@@ -55,24 +55,24 @@ fn errno_of(payload: &[u8]) -> i32 {
     -i32::from_ne_bytes(payload[..4].try_into().unwrap())
 }
 
-fn genl_request(cmd: u8, seq: u32, payload: &[u8]) -> Vec<u8> {
-    GenlMessage {
-        header: NlMsgHeader {
-            len: 0,
-            msg_type: GENL_ID_CTRL,
-            flags: NLM_F_REQUEST,
-            seq,
-            pid: 0,
-        },
-        genl: GenlHeader {
-            cmd,
-            version: 1,
-            reserved: 0,
-        },
-        payload,
-    }
-    .encode()
-    .unwrap()
+/// An `nlctrl` request without NLM_F_ACK.
+fn ctrl_request(cmd: u8, seq: u32, payload: &[u8]) -> Vec<u8> {
+    common::genl_request(GENL_ID_CTRL, cmd, NLM_F_REQUEST, seq, payload)
+}
+
+/// A subscribe request for `group`.
+fn subscribe_request(group: u32, seq: u32) -> Vec<u8> {
+    let mut w = AttrWriter::new();
+    w.put_u32(CTRL_ATTR_MCAST_GRP_ID, group);
+    ctrl_request(CTRL_CMD_SUBSCRIBE, seq, w.as_bytes())
+}
+
+/// A daemon, its control socket and the `ovs_flow` group's id.
+fn start(tag: &str) -> Option<(common::ControlDaemon, PathBuf, u32)> {
+    let mut d = common::ControlDaemon::start_if_root(tag, "")?;
+    let socket = d.socket();
+    let flow_group = d.ctl.group(OVS_FLOW_FAMILY, OVS_FLOW_MCGROUP);
+    Some((d, socket, flow_group))
 }
 
 /// A connection with a completion channel, as the adapter opens one.
@@ -92,7 +92,7 @@ impl Attached {
             SockFlag::SOCK_CLOEXEC,
         )
         .unwrap();
-        let request = genl_request(CTRL_CMD_ATTACH, 1, &[]);
+        let request = ctrl_request(CTRL_CMD_ATTACH, 1, &[]);
         let fds = [theirs.as_raw_fd()];
         sendmsg::<()>(
             stream.as_raw_fd(),
@@ -145,11 +145,9 @@ impl Attached {
 
 #[test]
 fn t1_one_reply_per_datagram_in_request_order() {
-    let Some(mut d) = common::ControlDaemon::start_if_root("t1", "") else {
+    let Some((mut d, socket, flow_group)) = start("t1") else {
         return;
     };
-    let socket = d.socket();
-    let flow_group = d.ctl.group(OVS_FLOW_FAMILY, OVS_FLOW_MCGROUP);
     let mut listener = Ctl::connect(&socket);
     assert_eq!(listener.subscribe(flow_group).errno, 0);
 
@@ -202,11 +200,9 @@ fn t1_one_reply_per_datagram_in_request_order() {
 
 #[test]
 fn t2_replies_are_readable_when_the_token_arrives() {
-    let Some(mut d) = common::ControlDaemon::start_if_root("t2", "") else {
+    let Some((mut d, socket, flow_group)) = start("t2") else {
         return;
     };
-    let socket = d.socket();
-    let flow_group = d.ctl.group(OVS_FLOW_FAMILY, OVS_FLOW_MCGROUP);
     let ctl = &mut d.ctl;
     let (family, dp) = (ctl.flow_family, ctl.dp_ifindex);
     // A flow for the batch below to collide with.
@@ -246,18 +242,8 @@ fn t2_replies_are_readable_when_the_token_arrives() {
     assert_eq!(recv_now(&a.stream).unwrap_err(), nix::errno::Errno::EAGAIN);
 
     // Membership: the outcome is in the token, and no reply is queued.
-    let mut w = AttrWriter::new();
-    w.put_u32(CTRL_ATTR_MCAST_GRP_ID, flow_group);
-    assert_eq!(
-        a.send(&genl_request(CTRL_CMD_SUBSCRIBE, 7, w.as_bytes())),
-        0
-    );
-    let mut bad = AttrWriter::new();
-    bad.put_u32(CTRL_ATTR_MCAST_GRP_ID, 999);
-    assert_eq!(
-        a.send(&genl_request(CTRL_CMD_SUBSCRIBE, 8, bad.as_bytes())),
-        EINVAL
-    );
+    assert_eq!(a.send(&subscribe_request(flow_group, 7)), 0);
+    assert_eq!(a.send(&subscribe_request(999, 8)), EINVAL);
     assert_eq!(recv_now(&a.stream).unwrap_err(), nix::errno::Errno::EAGAIN);
     // Joined: another client's change arrives, one per datagram.
     let request = arp_flow(ctl, 40);
@@ -299,18 +285,11 @@ fn t2_replies_are_readable_when_the_token_arrives() {
 /// (its adapter's ENOBUFS).
 #[test]
 fn t2_overrun_is_reported_where_notifications_were_dropped() {
-    let Some(mut d) = common::ControlDaemon::start_if_root("t2overrun", "") else {
+    let Some((mut d, socket, flow_group)) = start("t2overrun") else {
         return;
     };
-    let socket = d.socket();
-    let flow_group = d.ctl.group(OVS_FLOW_FAMILY, OVS_FLOW_MCGROUP);
     let mut a = Attached::connect(&socket);
-    let mut w = AttrWriter::new();
-    w.put_u32(CTRL_ATTR_MCAST_GRP_ID, flow_group);
-    assert_eq!(
-        a.send(&genl_request(CTRL_CMD_SUBSCRIBE, 2, w.as_bytes())),
-        0
-    );
+    assert_eq!(a.send(&subscribe_request(flow_group, 2)), 0);
     // Far more notifications than the daemon keeps for a client.
     let ctl = &mut d.ctl;
     const FLOWS: u16 = 12_000;

@@ -26,9 +26,14 @@ fn id() -> u32 {
 /// A daemon on `vdevs` whose datapath is `dp` and has its local port
 /// (unless `local` is false), and a client.
 fn start(tag: &str, dp: &str, vdevs: &[String], local: bool) -> (Daemon, Ctl) {
+    start_with(tag, &format!("[datapath]\nname = \"{dp}\"\n"), vdevs, local)
+}
+
+/// A daemon on `vdevs` with the config `toml`, and a client.
+fn start_with(tag: &str, toml: &str, vdevs: &[String], local: bool) -> (Daemon, Ctl) {
     let socket = common::test_socket_path(tag);
     let conf = socket.with_file_name("dpswitch.toml");
-    std::fs::write(&conf, format!("[datapath]\nname = \"{dp}\"\n")).unwrap();
+    std::fs::write(&conf, toml).unwrap();
     let mut daemon = Daemon::start(
         tag,
         vdevs,
@@ -44,6 +49,22 @@ fn start(tag: &str, dp: &str, vdevs: &[String], local: bool) -> (Daemon, Ctl) {
     daemon.wait_for("control socket listening", Duration::from_secs(30));
     let ctl = Ctl::connect(&socket);
     (daemon, ctl)
+}
+
+/// Stops the daemon and checks it exited cleanly with every mbuf of its
+/// pool (`of` mbufs, when given) back; its output.
+fn stop_clean(daemon: Daemon, of: Option<u32>) -> Vec<String> {
+    let (status, lines) = daemon.stop();
+    assert!(status.success(), "dpswitchd exit: {status:?}");
+    let back = match of {
+        Some(n) => format!("mbufs in use 0 of {n}"),
+        None => "mbufs in use 0 of".to_string(),
+    };
+    assert!(
+        lines.iter().any(|l| l.contains(&back)),
+        "every mbuf back after ports came and went: {lines:?}"
+    );
+    lines
 }
 
 fn u32_of(b: &[u8]) -> u32 {
@@ -305,12 +326,7 @@ fn datapath_features_negotiated_deleted_and_created_again() {
     assert!(ctl.dump_flows().is_empty(), "the new datapath has no flows");
     drop(ctl);
     drop(monitor);
-    let (status, lines) = daemon.stop();
-    assert!(status.success(), "dpswitchd exit: {status:?}");
-    assert!(
-        lines.iter().any(|l| l.contains("mbufs in use 0 of")),
-        "every mbuf back: {lines:?}"
-    );
+    stop_clean(daemon, None);
     assert!(!link_exists(&dp2));
 }
 
@@ -711,12 +727,7 @@ fn ports_added_and_removed_while_forwarding() {
     let _ = flood.wait();
     assert!(!ping(&nb, "10.78.0.1", 1), "no port, no answer");
     drop(ctl);
-    let (status, lines) = daemon.stop();
-    assert!(status.success(), "dpswitchd exit: {status:?}");
-    assert!(
-        lines.iter().any(|l| l.contains("mbufs in use 0 of")),
-        "every mbuf back after ports came and went: {lines:?}"
-    );
+    stop_clean(daemon, None);
 }
 
 #[test]
@@ -730,25 +741,12 @@ fn a_port_the_packet_pool_cannot_feed_is_refused_until_one_goes() {
     // One PMD: 64 + 256 + 64 (burst, cache, upcall queue) + 256 (the
     // management lcore's cache) = 640 mbufs, and 2 x 256 per port (one rx
     // ring, one tx ring): room for exactly one port.
-    let socket = common::test_socket_path("vpmem");
-    let conf = socket.with_file_name("dpswitch.toml");
-    std::fs::write(
-        &conf,
-        format!("[datapath]\nname = \"dvm{id}\"\nmempool_size = 1300\nqueue_size = 256\nupcall_queue = 64\n"),
-    )
-    .unwrap();
-    let mut daemon = Daemon::start(
+    let (daemon, mut ctl) = start_with(
         "vpmem",
+        &format!("[datapath]\nname = \"dvm{id}\"\nmempool_size = 1300\nqueue_size = 256\nupcall_queue = 64\n"),
         &[],
-        &[
-            "--config",
-            conf.to_str().unwrap(),
-            "--socket",
-            socket.to_str().unwrap(),
-        ],
+        false,
     );
-    daemon.wait_for("control socket listening", Duration::from_secs(30));
-    let mut ctl = Ctl::connect(&socket);
     let internal = Some(OVS_VPORT_TYPE_INTERNAL);
     assert_eq!(
         vport_new(&mut ctl, Some(&a), internal, None, Some(&[0])).errno,
@@ -772,12 +770,7 @@ fn a_port_the_packet_pool_cannot_feed_is_refused_until_one_goes() {
     assert_eq!(vport_of(&r.messages[0]).0, 1, "the freed number again");
     assert!(link_exists(&b));
     drop(ctl);
-    let (status, lines) = daemon.stop();
-    assert!(status.success(), "dpswitchd exit: {status:?}");
-    assert!(
-        lines.iter().any(|l| l.contains("mbufs in use 0 of 1300")),
-        "{lines:?}"
-    );
+    stop_clean(daemon, Some(1300));
 }
 
 #[test]
@@ -788,40 +781,29 @@ fn launch_ports_are_named_by_their_interface_and_numbered_from_one() {
     }
     let id = id();
     let (dp, tap) = (format!("dvl{id}"), format!("dvlt{id}"));
-    let socket = common::test_socket_path("vplaunch");
-    let conf = socket.with_file_name("dpswitch.toml");
-    // The config names the tap by its interface, not its DPDK name.
-    std::fs::write(
-        &conf,
-        format!("[datapath]\nname = \"{dp}\"\n\n[[port]]\nname = \"{tap}\"\nnumber = 7\n"),
-    )
-    .unwrap();
     let vdevs = [
         "net_null0,no-rx=1".to_string(),
         format!("net_tap0,iface={tap}"),
         "net_null1,no-rx=1".to_string(),
     ];
-    let mut daemon = Daemon::start(
+    // The config names the tap by its interface, not its DPDK name.
+    let (daemon, mut ctl) = start_with(
         "vplaunch",
+        &format!("[datapath]\nname = \"{dp}\"\n\n[[port]]\nname = \"{tap}\"\nnumber = 7\n"),
         &vdevs,
-        &[
-            "--config",
-            conf.to_str().unwrap(),
-            "--socket",
-            socket.to_str().unwrap(),
-            "--local-port",
-            "yes",
-        ],
+        true,
     );
-    let running = daemon.wait_for(" running: ", Duration::from_secs(30));
+    let running = daemon
+        .seen
+        .iter()
+        .find(|l| l.contains(" running: "))
+        .expect("the daemon says what runs");
     assert!(
         running.contains(&format!(
             "port 0 = {dp}, port 1 = net_null0, port 2 = net_null1, port 7 = {tap}"
         )),
         "{running}"
     );
-    daemon.wait_for("control socket listening", Duration::from_secs(30));
-    let mut ctl = Ctl::connect(&socket);
     let got: Vec<(u32, String, u32)> = vports(&mut ctl)
         .into_iter()
         .map(|(n, name, t, _)| (n, name, t))
@@ -853,8 +835,7 @@ fn launch_ports_are_named_by_their_interface_and_numbered_from_one() {
     );
     assert_errno(&r, EEXIST, "a launch port's interface name");
     drop(ctl);
-    let (status, lines) = daemon.stop();
-    assert!(status.success(), "dpswitchd exit: {status:?}");
+    let lines = stop_clean(daemon, None);
     assert!(
         lines
             .iter()
@@ -913,11 +894,6 @@ fn dpctl_adds_and_deletes_datapaths_and_ports() {
         "{out}"
     );
     drop(ctl);
-    let (status, lines) = daemon.stop();
-    assert!(status.success(), "dpswitchd exit: {status:?}");
-    assert!(
-        lines.iter().any(|l| l.contains("mbufs in use 0 of")),
-        "{lines:?}"
-    );
+    stop_clean(daemon, None);
     assert!(!link_exists(&port) && !link_exists(&dp2));
 }

@@ -191,18 +191,13 @@ impl Ctl {
     /// A generic netlink request with NLM_F_ACK (dumps: without).
     pub fn genl(&mut self, family: u16, cmd: u8, flags: u16, payload: &[u8]) -> Reply {
         let seq = self.next_seq();
-        let bytes = GenlMessage {
-            header: header(family, request_flags(flags), seq),
-            genl: GenlHeader {
-                cmd,
-                version: 1,
-                reserved: 0,
-            },
+        self.send(&genl_request(
+            family,
+            cmd,
+            request_flags(flags),
+            seq,
             payload,
-        }
-        .encode()
-        .unwrap();
-        self.send(&bytes);
+        ));
         self.collect(seq)
     }
 
@@ -302,6 +297,21 @@ impl Ctl {
             })
             .collect()
     }
+}
+
+/// A generic netlink request's bytes, flags as given.
+pub fn genl_request(family: u16, cmd: u8, flags: u16, seq: u32, payload: &[u8]) -> Vec<u8> {
+    GenlMessage {
+        header: header(family, flags, seq),
+        genl: GenlHeader {
+            cmd,
+            version: 1,
+            reserved: 0,
+        },
+        payload,
+    }
+    .encode()
+    .unwrap()
 }
 
 /// An `ovs_*` request's bytes.
