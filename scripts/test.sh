@@ -9,6 +9,10 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 cargo fmt --all -- --check
 cargo clippy --all-targets -- -D warnings
+# The netlink adapter's launcher and library, beside dpswitchd, for the
+# tests that run real netlink programs through them (a test run alone
+# builds the library only under deps/).
+cargo build -p dpswitch-run
 cargo test --all-targets
 cargo test --doc
 # A short bounded fuzz run of the netlink decoder and the packet parser.
