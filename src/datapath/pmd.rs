@@ -64,6 +64,49 @@ pub struct Mailbox {
     pub outbox: RingProducer<Box<PortChange>>,
 }
 
+/// The port indexes with a tx queue, in a fixed array: the loop's flush
+/// walks these, not all [`MAX_PORTS`] slots.
+struct ActivePorts {
+    list: [u16; MAX_PORTS],
+    len: usize,
+}
+
+impl Default for ActivePorts {
+    fn default() -> ActivePorts {
+        ActivePorts {
+            list: [0; MAX_PORTS],
+            len: 0,
+        }
+    }
+}
+
+impl ActivePorts {
+    fn as_slice(&self) -> &[u16] {
+        &self.list[..self.len]
+    }
+
+    fn insert(&mut self, index: usize) {
+        let Ok(index) = u16::try_from(index) else {
+            return;
+        };
+        if !self.as_slice().contains(&index) && self.len < MAX_PORTS {
+            self.list[self.len] = index;
+            self.len += 1;
+        }
+    }
+
+    fn remove(&mut self, index: usize) {
+        if let Some(k) = self
+            .as_slice()
+            .iter()
+            .position(|&i| usize::from(i) == index)
+        {
+            self.len -= 1;
+            self.list[k] = self.list[self.len];
+        }
+    }
+}
+
 /// One rx queue a PMD polls, and the datapath number of its port.
 pub struct RxPoll {
     pub queue: RxQueue,
@@ -133,6 +176,8 @@ pub struct Pmd {
     pub injected: Box<[Option<RingConsumer<Mbuf>>]>,
     /// Port changes from the management lcore.
     pub mailbox: Mailbox,
+    /// The indexes of the ports this PMD has a tx queue on.
+    active: ActivePorts,
     pub burst_size: usize,
     pub stats: Arc<PmdStats>,
     pub stop: Arc<AtomicBool>,
@@ -189,6 +234,7 @@ impl Pmd {
             upcalls,
             injected: (0..MAX_PORTS).map(|_| None).collect(),
             mailbox,
+            active: ActivePorts::default(),
             burst_size,
             stats: Arc::new(PmdStats::default()),
             stop,
@@ -210,6 +256,9 @@ impl Pmd {
             if change.inject.is_some() {
                 std::mem::swap(&mut self.injected[i], &mut change.inject);
             }
+            if self.tx[i].is_some() {
+                self.active.insert(i);
+            }
         } else {
             let mut lost = 0;
             if let (Some(ring), Some(tx)) = (self.injected[i].as_mut(), self.tx[i].as_mut()) {
@@ -223,6 +272,7 @@ impl Pmd {
             }
             std::mem::swap(&mut self.tx[i], &mut change.tx);
             std::mem::swap(&mut self.injected[i], &mut change.inject);
+            self.active.remove(i);
             let mut k = 0;
             while k < self.rx.len() {
                 if self.rx[k].port_index == i && change.rx.len() < change.rx.capacity() {
@@ -270,14 +320,18 @@ impl Pmd {
                 self.process(&mut burst, &mut keys[..n], port, &mut rng);
             }
             let mut lost = 0;
-            for (ring, tx) in self.injected.iter_mut().zip(self.tx.iter_mut()) {
-                if let (Some(ring), Some(tx)) = (ring.as_mut(), tx.as_mut()) {
+            // Only the ports there are: walking every slot would touch a
+            // cache line per slot on each loop.
+            for &i in self.active.as_slice() {
+                let i = usize::from(i);
+                let Some(tx) = self.tx[i].as_mut() else {
+                    continue;
+                };
+                if let Some(ring) = self.injected[i].as_mut() {
                     if !ring.is_empty() {
                         lost += tx.send_from(ring);
                     }
                 }
-            }
-            for tx in self.tx.iter_mut().flatten() {
                 lost += tx.flush();
             }
             if lost != 0 {
@@ -392,5 +446,28 @@ impl Pmd {
         if lost != 0 {
             stats.lost(lost);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn active_ports_hold_each_index_once_and_forget_removed_ones() {
+        let mut a = ActivePorts::default();
+        for i in [3, 0, 3, 63] {
+            a.insert(i);
+        }
+        assert_eq!(a.as_slice(), [3, 0, 63]);
+        a.remove(3);
+        assert_eq!(a.as_slice(), [63, 0]);
+        a.remove(7);
+        assert_eq!(a.as_slice(), [63, 0]);
+        a.insert(MAX_PORTS * 1024); // not a u16-sized slot: ignored
+        for i in 0..MAX_PORTS {
+            a.insert(i);
+        }
+        assert_eq!(a.as_slice().len(), MAX_PORTS);
     }
 }
