@@ -449,22 +449,22 @@ fn vport_refusals_use_the_kernels_errno_and_change_nothing() {
                 &mut ctl,
                 Some("net_null1"),
                 Some(OVS_VPORT_TYPE_NETDEV),
-                None,
+                Some(9),
                 Some(&[1]),
             ),
-            EEXIST,
-            "a launch port's name",
+            EBUSY,
+            "a launch port's name under another number",
         ),
         (
             vport_new(
                 &mut ctl,
                 Some(&dp),
                 Some(OVS_VPORT_TYPE_INTERNAL),
-                None,
+                Some(9),
                 Some(&[1]),
             ),
-            EEXIST,
-            "the local port's name",
+            EBUSY,
+            "the local port's name under another number",
         ),
         (
             vport_new(
@@ -825,15 +825,33 @@ fn launch_ports_are_named_by_their_interface_and_numbered_from_one() {
         .unwrap();
     let show = String::from_utf8_lossy(&show.stdout);
     assert!(show.contains("state DOWN"), "{show}");
-    // Launch ports are vports already: NEW by their name is EEXIST.
+    // NEW by a launch port's name binds to it: no second device, the
+    // request's upcall pids; under another number it is EBUSY.
+    let before = vports(&mut ctl);
+    let r = vport_new(
+        &mut ctl,
+        Some(&tap),
+        Some(OVS_VPORT_TYPE_NETDEV),
+        Some(9),
+        Some(&[42]),
+    );
+    assert_errno(&r, EBUSY, "a launch port under another number");
+    assert_eq!(vports(&mut ctl), before, "nothing changed");
     let r = vport_new(
         &mut ctl,
         Some(&tap),
         Some(OVS_VPORT_TYPE_NETDEV),
         None,
-        Some(&[0]),
+        Some(&[42]),
     );
-    assert_errno(&r, EEXIST, "a launch port's interface name");
+    assert_eq!(r.errno, 0, "{:?}", r.ext);
+    assert_eq!(
+        vport_of(&r.messages[0]),
+        (7, tap.clone(), OVS_VPORT_TYPE_INTERNAL, vec![42])
+    );
+    let after = vports(&mut ctl);
+    assert_eq!(after.len(), before.len(), "no port was added");
+    assert!(after.contains(&(7, tap.clone(), OVS_VPORT_TYPE_INTERNAL, vec![42])));
     drop(ctl);
     let lines = stop_clean(daemon, None);
     assert!(

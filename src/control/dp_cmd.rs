@@ -9,9 +9,10 @@
 //! One datapath at most: `OVS_DP_CMD_NEW` creates it only when none
 //! exists (after `OVS_DP_CMD_DEL`). Its local port 0 is an internal port
 //! named like the datapath (a `net_tap`). Ports given at launch are vports
-//! of the datapath from the start, so `OVS_VPORT_CMD_NEW` naming one is
-//! EEXIST as for any duplicate name (a client adopts them from a dump, as
-//! ovs-vswitchd adopts the ports it finds in a kernel datapath).
+//! of the datapath from the start (a client can adopt them from a dump, as
+//! ovs-vswitchd adopts the ports it finds in a kernel datapath), and
+//! `OVS_VPORT_CMD_NEW` naming a port dpswitch has binds to that port
+//! instead of attaching a second device to its interface.
 
 use super::families::{FAMILY_DATAPATH, FAMILY_VPORT};
 use super::request::CmdError;
@@ -415,7 +416,7 @@ fn upcall_pids(p: &[u8]) -> Result<Vec<u32>, CmdError> {
 /// taken: EBUSY (absent or 0: the lowest free from 1, none: EFBIG); a type
 /// other than netdev and internal: EAFNOSUPPORT (the kernel's answer when
 /// no module provides the type); a bad pid array: EINVAL; a name that is a
-/// port already: EEXIST. `netdev` attaches the kernel interface NAME
+/// port already binds to it ([`bind_vport`]). `netdev` attaches the kernel interface NAME
 /// through net_af_packet (ENODEV when there is none), `internal` creates
 /// it with net_tap (EEXIST when it exists).
 pub fn new_vport(
@@ -457,19 +458,6 @@ pub fn new_vport(
     if !dp.exists || msg.dp_ifindex != dp.dp_ifindex {
         return Err(CmdError::new(errno::ENODEV, "no such datapath"));
     }
-    let number = if number != 0 {
-        if switch.has_port(number) {
-            return Err(CmdError::new(
-                errno::EBUSY,
-                format!("port number {number} is taken"),
-            ));
-        }
-        number
-    } else {
-        (1..DP_MAX_PORTS)
-            .find(|n| !switch.has_port(*n))
-            .ok_or_else(|| CmdError::new(errno::EFBIG, "no free port number"))?
-    };
     let kind = match kind {
         OVS_VPORT_TYPE_NETDEV => PortKind::Netdev,
         OVS_VPORT_TYPE_INTERNAL => PortKind::Internal,
@@ -484,12 +472,25 @@ pub fn new_vport(
         }
     };
     let pids = upcall_pids(pids)?;
-    if switch.port_by_name(&name).is_some() {
-        return Err(CmdError::new(
-            errno::EEXIST,
-            format!("{name} is a port of the datapath already"),
-        ));
+    // A name that is a port already (one given at launch, or added
+    // before) binds to that port rather than attaching a second device.
+    if let Some(port) = switch.port_by_name(&name) {
+        let port = port.clone();
+        return bind_vport(dp, switch, port, number, &pids, to);
     }
+    let number = if number != 0 {
+        if switch.has_port(number) {
+            return Err(CmdError::new(
+                errno::EBUSY,
+                format!("port number {number} is taken"),
+            ));
+        }
+        number
+    } else {
+        (1..DP_MAX_PORTS)
+            .find(|n| !switch.has_port(*n))
+            .ok_or_else(|| CmdError::new(errno::EFBIG, "no free port number"))?
+    };
     let plan = switch
         .add_port(&PortSpec {
             kind,
@@ -503,6 +504,40 @@ pub fn new_vport(
         dp,
         switch,
         &plan,
+        &stats,
+        OVS_VPORT_CMD_NEW,
+        to,
+    ))
+}
+
+/// NEW naming a port dpswitch has: the request binds to it. A port number
+/// other than the port's is EBUSY (that port is elsewhere); otherwise the
+/// port takes the request's upcall pids and is answered as created.
+fn bind_vport(
+    dp: &DatapathInfo,
+    switch: &mut Switch,
+    port: PortPlan,
+    number: u32,
+    pids: &[u32],
+    to: ReplyTo,
+) -> Result<Vec<u8>, CmdError> {
+    if number != 0 && number != port.number {
+        return Err(CmdError::new(
+            errno::EBUSY,
+            format!("{} is port {}, not {number}", port.name, port.number),
+        ));
+    }
+    switch.set_upcall_pids(port.number, pids);
+    let stats = switch
+        .port_stats()
+        .into_iter()
+        .find(|(p, _)| p.number == port.number)
+        .map(|(_, s)| s)
+        .unwrap_or_default();
+    Ok(vport_message(
+        dp,
+        switch,
+        &port,
         &stats,
         OVS_VPORT_CMD_NEW,
         to,
