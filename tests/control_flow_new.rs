@@ -17,8 +17,8 @@ use std::time::Duration;
 const ARP: &str = "in_port(1),eth(),eth_type(0x0806),arp()";
 const CREATE: u16 = NLM_F_CREATE;
 
-fn start(tag: &str) -> Option<ControlDaemon> {
-    ControlDaemon::start_if_root(tag, "")
+fn start(tag: &str) -> ControlDaemon {
+    ControlDaemon::start(tag, "")
 }
 
 fn ufid(n: u8) -> Vec<u8> {
@@ -27,7 +27,7 @@ fn ufid(n: u8) -> Vec<u8> {
 
 #[test]
 fn n1_no_key_is_einval_and_logged() {
-    let Some(mut d) = start("n1") else { return };
+    let mut d = start("n1");
     let before = d.ctl.dump_flows();
     let attrs = FlowAttrs {
         actions: Some(vec![Action::Output(1)]),
@@ -45,7 +45,7 @@ fn n1_no_key_is_einval_and_logged() {
 
 #[test]
 fn n2_no_actions_is_einval_and_logged() {
-    let Some(mut d) = start("n2") else { return };
+    let mut d = start("n2");
     let r = d.ctl.flow(OVS_FLOW_CMD_NEW, CREATE, &flow_text(ARP, None));
     assert_fails(
         &r,
@@ -62,7 +62,7 @@ fn n2_no_actions_is_einval_and_logged() {
 
 #[test]
 fn n3_no_mask_is_exact_and_omitted_mask_fields_are_wildcards() {
-    let Some(mut d) = start("n3") else { return };
+    let mut d = start("n3");
     // No MASK: every bit exact, so a key differing only in eth src is
     // another flow.
     let exact = FlowAttrs {
@@ -112,7 +112,7 @@ fn n3_no_mask_is_exact_and_omitted_mask_fields_are_wildcards() {
 
 #[test]
 fn n4_malformed_matches_are_einval_and_change_nothing() {
-    let Some(mut d) = start("n4") else { return };
+    let mut d = start("n4");
     assert_eq!(
         d.ctl
             .flow(OVS_FLOW_CMD_NEW, CREATE, &flow_text(ARP, Some("0")))
@@ -211,7 +211,7 @@ fn n4_malformed_matches_are_einval_and_change_nothing() {
 
 #[test]
 fn n5_ufid_identifies_empty_is_erange_long_is_ignored() {
-    let Some(mut d) = start("n5") else { return };
+    let mut d = start("n5");
     let mut f = flow_text(ARP, Some("0"));
     f.ufid = Some(ufid(5));
     assert_eq!(d.ctl.flow(OVS_FLOW_CMD_NEW, CREATE, &f).errno, 0);
@@ -265,7 +265,7 @@ fn n5_ufid_identifies_empty_is_erange_long_is_ignored() {
 
 #[test]
 fn n6_the_stored_key_is_masked() {
-    let Some(mut d) = start("n6") else { return };
+    let mut d = start("n6");
     let mut f = flow_text(
         "in_port(0),eth(),eth_type(0x0800),ipv4(src=10.9.8.7/255.255.255.0,dst=10.1.2.3/255.255.0.0,proto=17,frag=no),udp()",
         Some("1"),
@@ -296,7 +296,7 @@ fn n6_the_stored_key_is_masked() {
 
 #[test]
 fn n7_unsafe_actions_are_refused_and_logged() {
-    let Some(mut d) = start("n7") else { return };
+    let mut d = start("n7");
     let ip = "in_port(0),eth(),eth_type(0x0800),ipv4(proto=17,frag=no),udp()";
     let cases: Vec<(&str, FlowAttrs, i32)> = vec![
         (
@@ -358,7 +358,7 @@ fn n7_unsafe_actions_are_refused_and_logged() {
 
 #[test]
 fn n8_unknown_dp_ifindex_is_enodev_after_parsing() {
-    let Some(mut d) = start("n8") else { return };
+    let mut d = start("n8");
     let family = d.ctl.flow_family;
     let good = flow_text(ARP, Some("0")).encode().unwrap();
     let r = d.ctl.ovs(family, OVS_FLOW_CMD_NEW, CREATE, 4242, &good);
@@ -376,7 +376,7 @@ fn n8_unknown_dp_ifindex_is_enodev_after_parsing() {
 
 #[test]
 fn n9_duplicates_are_found_by_ufid_then_as_a_packet_would_be() {
-    let Some(mut d) = start("n9") else { return };
+    let mut d = start("n9");
     let mut wide = flow_text(
         "in_port(0),eth(),eth_type(0x0800),ipv4(src=10.0.0.0/255.0.0.0,proto=17,frag=no),udp()",
         Some("1"),
@@ -405,9 +405,7 @@ fn n9_duplicates_are_found_by_ufid_then_as_a_packet_would_be() {
 
 #[test]
 fn n10_inserts_share_masks_and_a_full_table_is_efbig() {
-    if !common::is_root() {
-        return;
-    }
+    common::require_root("hugepages, DPDK devices");
     let mut d = ControlDaemon::start("n10", "[datapath]\nflow_limit = 3\n");
     for n in 1..=3u8 {
         let f = flow_text(
@@ -449,7 +447,7 @@ fn n10_inserts_share_masks_and_a_full_table_is_efbig() {
 
 #[test]
 fn n11_existing_flow_with_create_or_excl_is_eexist() {
-    let Some(mut d) = start("n11") else { return };
+    let mut d = start("n11");
     let f = flow_text(ARP, Some("0"));
     assert_eq!(d.ctl.flow(OVS_FLOW_CMD_NEW, CREATE, &f).errno, 0);
     let g = flow_text(ARP, Some("drop"));
@@ -461,7 +459,7 @@ fn n11_existing_flow_with_create_or_excl_is_eexist() {
 
 #[test]
 fn n12_a_duplicate_with_another_identity_is_enoent() {
-    let Some(mut d) = start("n12") else { return };
+    let mut d = start("n12");
     // Key-identified wide flow; a NEW for another key inside it.
     let wide = flow_text(
         "in_port(0),eth(),eth_type(0x0800),ipv4(src=10.0.0.0/255.0.0.0,proto=17,frag=no),udp()",
@@ -494,7 +492,7 @@ fn n12_a_duplicate_with_another_identity_is_enoent() {
 
 #[test]
 fn n13_new_without_create_replaces_actions_and_keeps_stats() {
-    let Some(mut d) = start("n13") else { return };
+    let mut d = start("n13");
     let mut f = flow_text(TRAFFIC_KEY, Some("1"));
     f.ufid = Some(ufid(13));
     assert_eq!(d.ctl.flow(OVS_FLOW_CMD_NEW, CREATE, &f).errno, 0);
@@ -525,7 +523,7 @@ fn n13_new_without_create_replaces_actions_and_keeps_stats() {
 
 #[test]
 fn n14_echo_and_subscribers_get_the_flow_with_omit_flags_honoured() {
-    let Some(mut d) = start("n14") else { return };
+    let mut d = start("n14");
     let mut monitor = common::Ctl::connect(&d.socket());
     let group = monitor.group(OVS_FLOW_FAMILY, OVS_FLOW_MCGROUP);
     assert_eq!(monitor.subscribe(group).errno, 0);
@@ -565,7 +563,7 @@ fn n14_echo_and_subscribers_get_the_flow_with_omit_flags_honoured() {
 
 #[test]
 fn n15_probe_failures_are_not_logged() {
-    let Some(mut d) = start("n15") else { return };
+    let mut d = start("n15");
     let probe = FlowAttrs {
         probe: true,
         actions: Some(vec![Action::Output(0)]),
@@ -590,7 +588,7 @@ fn n15_probe_failures_are_not_logged() {
 
 #[test]
 fn n16_every_failure_leaves_the_table_as_it_was() {
-    let Some(mut d) = start("n16") else { return };
+    let mut d = start("n16");
     for (n, key) in [ARP, TRAFFIC_KEY].iter().enumerate() {
         let mut f = flow_text(key, Some("1"));
         f.ufid = Some(ufid(160 + n as u8));

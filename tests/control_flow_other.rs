@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 const ARP: &str = "in_port(1),eth(),eth_type(0x0806),arp()";
 const CREATE: u16 = NLM_F_CREATE;
 
-fn start(tag: &str) -> Option<ControlDaemon> {
-    ControlDaemon::start_if_root(tag, "")
+fn start(tag: &str) -> ControlDaemon {
+    ControlDaemon::start(tag, "")
 }
 
 fn by_ufid(n: u8) -> FlowAttrs {
@@ -56,7 +56,7 @@ fn dp_hits(d: &mut ControlDaemon) -> u64 {
 
 #[test]
 fn s1_set_finds_by_ufid_or_exact_match_and_keeps_or_clears_stats() {
-    let Some(mut d) = start("s1") else { return };
+    let mut d = start("s1");
     traffic_flow(&mut d, 1);
     // Neither KEY nor UFID.
     let r = d.ctl.flow(OVS_FLOW_CMD_SET, 0, &FlowAttrs::default());
@@ -126,7 +126,7 @@ fn s1_set_finds_by_ufid_or_exact_match_and_keeps_or_clears_stats() {
 
 #[test]
 fn d1_del_without_key_or_ufid_flushes() {
-    let Some(mut d) = start("d1") else { return };
+    let mut d = start("d1");
     traffic_flow(&mut d, 1);
     for key in [
         ARP,
@@ -165,7 +165,7 @@ fn d1_del_without_key_or_ufid_flushes() {
 
 #[test]
 fn d2_del_by_ufid_or_key_returns_final_stats_and_the_flow_is_gone() {
-    let Some(mut d) = start("d2") else { return };
+    let mut d = start("d2");
     traffic_flow(&mut d, 1);
     assert_eq!(d.ctl.flow(OVS_FLOW_CMD_DEL, 0, &by_ufid(9)).errno, ENOENT);
     let last_seen = packets(&mut d, 1);
@@ -203,7 +203,7 @@ fn d2_del_by_ufid_or_key_returns_final_stats_and_the_flow_is_gone() {
 
 #[test]
 fn g1_get_needs_key_or_ufid_and_finds_exactly() {
-    let Some(mut d) = start("g1") else { return };
+    let mut d = start("g1");
     let r = d.ctl.flow(OVS_FLOW_CMD_GET, 0, &FlowAttrs::default());
     assert_eq!(r.errno, EINVAL);
     assert_eq!(
@@ -238,7 +238,7 @@ fn g1_get_needs_key_or_ufid_and_finds_exactly() {
 
 #[test]
 fn g2_dump_lists_every_flow_once_across_parts_while_the_table_changes() {
-    let Some(mut d) = start("g2") else { return };
+    let mut d = start("g2");
     let key = |n: u32| {
         let [_, a, b, c] = n.to_be_bytes();
         format!("in_port(1),eth(),eth_type(0x0800),ipv4(dst=10.{a}.{b}.{c},proto=17,frag=no),udp()")

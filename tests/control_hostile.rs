@@ -31,11 +31,8 @@ fn mutations() -> usize {
 /// The daemon's receive buffer: a longer datagram is refused.
 const DAEMON_RECV_BUFFER: usize = 256 * 1024;
 
-fn start(tag: &str) -> Option<(ControlDaemon, Ids)> {
-    if !common::is_root() {
-        eprintln!("skipped: needs root (hugepages, DPDK devices, SO_SNDBUFFORCE)");
-        return None;
-    }
+fn start(tag: &str) -> (ControlDaemon, Ids) {
+    common::require_root("hugepages, DPDK devices, SO_SNDBUFFORCE");
     let mut d = ControlDaemon::start(tag, "");
     let ids = Ids {
         flow: d.ctl.flow_family,
@@ -44,7 +41,7 @@ fn start(tag: &str) -> Option<(ControlDaemon, Ids)> {
         dp_ifindex: d.ctl.dp_ifindex,
     };
     install_baseline(&mut d.ctl);
-    Some((d, ids))
+    (d, ids)
 }
 
 /// Empties the table (D1) and installs `corpus::baseline()`.
@@ -136,9 +133,7 @@ fn getfamily(seq: u32) -> Vec<u8> {
 // message cannot be framed: the connection is closed, the daemon goes on.
 #[test]
 fn a2_unframeable_datagrams_close_the_connection() {
-    let Some((mut d, ids)) = start("hostile-framing") else {
-        return;
-    };
+    let (mut d, ids) = start("hostile-framing");
     let before = table(&mut d.ctl);
     let valid = new_flow(ids, [10, 60, 0, 1], 1);
     let mut cases: Vec<(String, Vec<u8>)> = (1..NLMSG_HDRLEN)
@@ -180,9 +175,7 @@ fn a2_unframeable_datagrams_close_the_connection() {
 // ovs_header, whole or in part, is answered EINVAL.
 #[test]
 fn a2_missing_headers_are_einval() {
-    let Some((mut d, ids)) = start("hostile-headers") else {
-        return;
-    };
+    let (mut d, ids) = start("hostile-headers");
     let before = table(&mut d.ctl);
     let mut wire = Wire::connect(&d.socket());
     let header_only = |msg_type: u16, len: usize, seq: u32| {
@@ -234,9 +227,7 @@ const FAMILY_PACKET_ID: u16 = 0x23;
 // table is as it was.
 #[test]
 fn a2_bad_attribute_lengths_are_einval() {
-    let Some((mut d, ids)) = start("hostile-attrs") else {
-        return;
-    };
+    let (mut d, ids) = start("hostile-attrs");
     let before = table(&mut d.ctl);
     let mut wire = Wire::connect(&d.socket());
     let valid = new_flow(ids, [10, 61, 0, 1], 0);
@@ -315,9 +306,7 @@ fn next_attr_of(message: &[u8], mut at: usize, kind: u16) -> usize {
 // between two.
 #[test]
 fn a2_oversized_datagrams_are_refused_whole() {
-    let Some((mut d, ids)) = start("hostile-huge") else {
-        return;
-    };
+    let (mut d, ids) = start("hostile-huge");
     let before = table(&mut d.ctl);
     let mut wire = Wire::connect(&d.socket());
     wire.force_send_buffer(4 << 20);
@@ -408,9 +397,7 @@ fn pad_message(m: &mut Vec<u8>, size: usize) {
 // it runs.
 #[test]
 fn a2_one_bad_message_among_many() {
-    let Some((mut d, ids)) = start("hostile-batch") else {
-        return;
-    };
+    let (mut d, ids) = start("hostile-batch");
     let mut wire = Wire::connect(&d.socket());
     let before = table(&mut d.ctl);
     let mut bad = new_flow(ids, [10, 64, 0, 2], 3);
@@ -484,9 +471,7 @@ struct Tally {
 // forwards at the end, and the daemon exits cleanly.
 #[test]
 fn a2_random_mutations() {
-    let Some((mut d, ids)) = start("hostile-fuzz") else {
-        return;
-    };
+    let (mut d, ids) = start("hostile-fuzz");
     let seed = rng::seed();
     println!("control_hostile: seed {seed} (HOSTILE_SEED={seed} replays this run)");
     let mut rng = Rng::new(seed);

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{is_root, Daemon};
+use common::Daemon;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -24,16 +24,11 @@ fn python3_available() -> bool {
 
 #[test]
 fn python_client_checks_the_flow_commands() {
-    if !python3_available() {
-        eprintln!("skipped: python3 not found (scripts/setup.sh installs it)");
-        return;
-    }
-    if !is_root() {
-        // The checks install and delete flows, which the daemon allows
-        // only to root or its admin group (A1); DPDK wants root as well.
-        eprintln!("skipped: needs root (flow changes over the control socket, DPDK)");
-        return;
-    }
+    assert!(
+        python3_available(),
+        "python3 is not installed (scripts/setup.sh installs it)"
+    );
+    common::require_root("flow changes over the control socket, DPDK");
     let dir = std::env::temp_dir().join(format!("dpswitch-pyclient-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();

@@ -303,9 +303,7 @@ fn write_config(path: &std::path::Path) {
 
 #[test]
 fn flows_added_swapped_and_deleted_under_traffic() {
-    if !common::can_run_netns_tests(false) {
-        return;
-    }
+    common::require_netns_tests(false);
     let id = std::process::id() % 100_000;
     let ifaces: Vec<String> = (1..=4).map(|n| format!("dpt{id}p{n}")).collect();
     let conf = std::env::temp_dir().join(format!("dpswitch-traffic-{id}.toml"));

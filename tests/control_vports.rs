@@ -176,10 +176,7 @@ fn assert_errno(r: &Reply, errno: i32, text: &str) {
 
 #[test]
 fn datapath_features_negotiated_deleted_and_created_again() {
-    if !common::is_root() {
-        eprintln!("skipped: needs root (hugepages, taps)");
-        return;
-    }
+    common::require_root("hugepages, taps");
     let (dp, dp2) = (format!("dvf{}", id()), format!("dvg{}", id()));
     let (daemon, mut ctl) = start("dpfeat", &dp, &["net_null0,no-rx=1".into()], true);
     let mut monitor = Ctl::connect(&daemon.socket);
@@ -332,10 +329,7 @@ fn datapath_features_negotiated_deleted_and_created_again() {
 
 #[test]
 fn vport_refusals_use_the_kernels_errno_and_change_nothing() {
-    if !common::is_root() {
-        eprintln!("skipped: needs root (hugepages, taps)");
-        return;
-    }
+    common::require_root("hugepages, taps");
     let dp = format!("dve{}", id());
     let internal = format!("dvei{}", id());
     let vdevs = [
@@ -596,9 +590,7 @@ fn ping_until(ns: &Netns, dst: &str) -> bool {
 
 #[test]
 fn ports_added_and_removed_while_forwarding() {
-    if !common::can_run_netns_tests(false) {
-        return;
-    }
+    common::require_netns_tests(false);
     let id = id();
     let (host, peer, tap) = (format!("dvh{id}"), format!("dvp{id}"), format!("dvi{id}"));
     let (na, nb) = (
@@ -732,10 +724,7 @@ fn ports_added_and_removed_while_forwarding() {
 
 #[test]
 fn a_port_the_packet_pool_cannot_feed_is_refused_until_one_goes() {
-    if !common::is_root() {
-        eprintln!("skipped: needs root (hugepages, taps)");
-        return;
-    }
+    common::require_root("hugepages, taps");
     let id = id();
     let (a, b) = (format!("dvma{id}"), format!("dvmb{id}"));
     // One PMD: 64 + 256 + 64 (burst, cache, upcall queue) + 256 (the
@@ -775,10 +764,7 @@ fn a_port_the_packet_pool_cannot_feed_is_refused_until_one_goes() {
 
 #[test]
 fn launch_ports_are_named_by_their_interface_and_numbered_from_one() {
-    if !common::is_root() {
-        eprintln!("skipped: needs root (hugepages, taps)");
-        return;
-    }
+    common::require_root("hugepages, taps");
     let id = id();
     let (dp, tap) = (format!("dvl{id}"), format!("dvlt{id}"));
     let vdevs = [
@@ -864,10 +850,7 @@ fn launch_ports_are_named_by_their_interface_and_numbered_from_one() {
 
 #[test]
 fn dpctl_adds_and_deletes_datapaths_and_ports() {
-    if !common::is_root() {
-        eprintln!("skipped: needs root (hugepages, taps)");
-        return;
-    }
+    common::require_root("hugepages, taps");
     let id = id();
     let (dp, dp2, port) = (format!("dvc{id}"), format!("dvd{id}"), format!("dvci{id}"));
     let (daemon, ctl) = start("vpdpctl", &dp, &[], false);

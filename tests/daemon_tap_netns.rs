@@ -23,9 +23,7 @@ fn settled_tx(a: &Netns, ia: &str, b: &Netns, ib: &str) -> (u64, u64) {
 
 #[test]
 fn taps_in_namespaces_are_received_and_counted() {
-    if !common::can_run_netns_tests(false) {
-        return;
-    }
+    common::require_netns_tests(false);
     let id = std::process::id() % 100_000;
     let (ia, ib) = (format!("dpt{id}a"), format!("dpt{id}b"));
     let vdevs = [

@@ -98,9 +98,7 @@ fn flow_packets(lines: &[String], prefix: &str) -> u64 {
 
 #[test]
 fn ping_tcp_and_rewrites_through_megaflows() {
-    if !common::can_run_netns_tests(true) {
-        return;
-    }
+    common::require_netns_tests(true);
     let id = std::process::id() % 100_000;
     let (ia, ib) = (format!("dpf{id}a"), format!("dpf{id}b"));
     let conf = std::env::temp_dir().join(format!("dpswitch-e2e-{id}.toml"));

@@ -14,9 +14,7 @@ use std::time::Duration;
 
 #[test]
 fn tagged_frames_leave_untagged_through_pop_vlan() {
-    if !common::can_run_netns_tests(true) {
-        return;
-    }
+    common::require_netns_tests(true);
     let id = std::process::id() % 100_000;
     let dir = std::env::temp_dir().join(format!("dpswitch-pop-{id}"));
     std::fs::create_dir_all(&dir).unwrap();

@@ -247,9 +247,7 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 #[test]
 fn hosts_reach_each_other_through_learned_flows_and_a_moved_mac_follows() {
-    if !common::can_run_netns_tests(false) {
-        return;
-    }
+    common::require_netns_tests(false);
     let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let (daemon, hosts) = switch_with_hosts("m", 3);
     let socket = socket_of(&daemon);
@@ -372,9 +370,7 @@ fn hosts_reach_each_other_through_learned_flows_and_a_moved_mac_follows() {
 
 #[test]
 fn macs_age_out_only_once_their_flows_go_unused() {
-    if !common::can_run_netns_tests(false) {
-        return;
-    }
+    common::require_netns_tests(false);
     let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let (daemon, hosts) = switch_with_hosts("a", 2);
     let socket = socket_of(&daemon);

@@ -57,14 +57,10 @@ fn assert_share(what: &str, part: u64, whole: u64, expected: f64) {
 
 #[test]
 fn testpmd_traffic_is_received_dropped_by_flow_or_lost_exactly() {
-    let Some(testpmd) = testpmd_path() else {
-        eprintln!("skipped: dpdk-testpmd not installed (Debian package dpdk-dev)");
-        return;
-    };
-    if !is_root() {
-        eprintln!("skipped: needs root (hugepages, vhost-user)");
-        return;
-    }
+    let testpmd = testpmd_path().expect(
+        "dpdk-testpmd is not installed (Debian package dpdk-dev; scripts/setup.sh installs it)",
+    );
+    common::require_root("hugepages, vhost-user");
     let dir = test_socket_path("testpmd-flows")
         .parent()
         .unwrap()

@@ -60,11 +60,8 @@ struct StormDaemon {
 }
 
 impl StormDaemon {
-    fn start(tag: &str, datapath: &str) -> Option<StormDaemon> {
-        if !is_root() {
-            eprintln!("skipped: needs root (hugepages, DPDK devices)");
-            return None;
-        }
+    fn start(tag: &str, datapath: &str) -> StormDaemon {
+        common::require_root("hugepages, DPDK devices");
         let capture_dir = test_socket_path(&format!("{tag}-pcap"))
             .parent()
             .unwrap()
@@ -97,12 +94,12 @@ impl StormDaemon {
         let reply = daemon.ctl.flow(OVS_FLOW_CMD_NEW, NLM_F_CREATE, &known);
         assert_eq!(reply.errno, 0, "known flow: {:?}", reply.ext);
         let packet_family = daemon.ctl.family(OVS_PACKET_FAMILY);
-        Some(StormDaemon {
+        StormDaemon {
             daemon,
             capture_dir,
             frames: frames.into_iter().collect(),
             packet_family,
-        })
+        }
     }
 
     fn ctl(&mut self) -> &mut Ctl {
@@ -288,9 +285,7 @@ fn rss_kib(pid: u32) -> u64 {
 #[test]
 fn miss_storm_without_a_reading_controller_keeps_known_flows_forwarding() {
     let _one = ONE_DAEMON.lock().unwrap_or_else(|e| e.into_inner());
-    let Some(mut d) = StormDaemon::start("storm", "") else {
-        return;
-    };
+    let mut d = StormDaemon::start("storm", "");
     d.set_storm(false);
     // The controller registers for port 2, then never reads.
     let mut controller = Ctl::connect(&d.daemon.socket());
@@ -388,9 +383,7 @@ fn upcall_rate_limits_the_misses_a_reading_handler_gets() {
     const RATE: f64 = 1000.0;
     const BURST: f64 = RATE / 10.0;
     let _one = ONE_DAEMON.lock().unwrap_or_else(|e| e.into_inner());
-    let Some(mut d) = StormDaemon::start("uprate", "upcall_rate = 1000\n") else {
-        return;
-    };
+    let mut d = StormDaemon::start("uprate", "upcall_rate = 1000\n");
     let mut handler = Ctl::connect(&d.daemon.socket());
     let handler_pid = handler.port_id;
 

@@ -451,16 +451,6 @@ pub fn traffic_frame() -> Vec<u8> {
 pub const TRAFFIC_KEY: &str = "in_port(0),eth(src=02:00:00:00:00:01,dst=02:00:00:00:00:02),eth_type(0x0800),ipv4(src=10.0.0.1,dst=10.0.0.2,proto=17,tos=0,ttl=64,frag=no),udp(src=1000,dst=2000)";
 
 impl ControlDaemon {
-    /// Starts one when the test can (as root: hugepages and DPDK devices),
-    /// else says it skipped.
-    pub fn start_if_root(tag: &str, config: &str) -> Option<ControlDaemon> {
-        if !super::is_root() {
-            eprintln!("skipped: needs root (hugepages, DPDK devices)");
-            return None;
-        }
-        Some(ControlDaemon::start(tag, config))
-    }
-
     /// `config` is extra TOML for the daemon (e.g. a `[datapath]` table).
     pub fn start(tag: &str, config: &str) -> ControlDaemon {
         ControlDaemon::start_with_vdevs(tag, config, &[])
@@ -469,6 +459,7 @@ impl ControlDaemon {
     /// Like [`ControlDaemon::start`], with more devices after the two
     /// (their ports are numbered 2, 3, ... in the order given).
     pub fn start_with_vdevs(tag: &str, config: &str, more: &[String]) -> ControlDaemon {
+        super::require_root("hugepages, DPDK devices");
         let dir = super::test_socket_path(tag).parent().unwrap().to_path_buf();
         let frame = traffic_frame();
         let capture = dir.join("traffic.pcap");

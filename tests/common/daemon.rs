@@ -8,6 +8,15 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{channel, Receiver};
 use std::time::{Duration, Instant};
 
+/// Tests that start DPDK or make taps and namespaces need root: without
+/// it they fail saying so, never pass without having run.
+pub fn require_root(what: &str) {
+    assert!(
+        is_root(),
+        "this test needs root ({what}): run it as root, as scripts/test.sh does"
+    );
+}
+
 pub fn is_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
         .map(|s| {

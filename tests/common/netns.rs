@@ -93,19 +93,17 @@ pub fn plumb(ns: &Netns, iface: &str, addr: &str, peer: &str, peer_mac: &str) {
     ]);
 }
 
-/// Whether the namespace tests can run here: they need root, and those
-/// that capture need tcpdump. Says why when they cannot.
-pub fn can_run_netns_tests(needs_tcpdump: bool) -> bool {
-    if !super::is_root() {
-        eprintln!("skipped: needs root for network namespaces");
-        return false;
+/// The namespace tests need root, and those that capture need tcpdump:
+/// without them they fail saying so.
+pub fn require_netns_tests(needs_tcpdump: bool) {
+    super::require_root("network namespaces");
+    if needs_tcpdump {
+        let tcpdump = std::process::Command::new("tcpdump")
+            .arg("--version")
+            .output();
+        assert!(
+            tcpdump.is_ok(),
+            "tcpdump is not installed (scripts/setup.sh installs it)"
+        );
     }
-    let tcpdump = std::process::Command::new("tcpdump")
-        .arg("--version")
-        .output();
-    if needs_tcpdump && tcpdump.is_err() {
-        eprintln!("skipped: tcpdump not installed (scripts/setup.sh installs it)");
-        return false;
-    }
-    true
 }
