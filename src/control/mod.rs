@@ -18,5 +18,6 @@ pub mod ratelog;
 pub mod request;
 pub mod server;
 pub mod ufid;
+pub mod vport_cmd;
 
 pub use server::{ControlServer, ServerConfig};

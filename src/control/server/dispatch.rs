@@ -217,7 +217,7 @@ impl ControlServer {
                     ..to
                 };
                 let conn = &mut self.conns[index];
-                for m in dp_cmd::vport_messages(&self.dp, switch, multi) {
+                for m in vport_cmd::vport_messages(&self.dp, switch, multi) {
                     conn.queue(m);
                 }
                 conn.queue(encode_done(port_id, message.header.seq, 0));
@@ -225,14 +225,14 @@ impl ControlServer {
             }
             FAMILY_VPORT if cmd == OVS_VPORT_CMD_GET => {
                 let reply =
-                    dp_cmd::get_vport(&self.dp, switch, &msg, to).map_err(Failure::quiet)?;
+                    vport_cmd::get_vport(&self.dp, switch, &msg, to).map_err(Failure::quiet)?;
                 Ok(Some(unicast(reply)))
             }
             FAMILY_VPORT => {
                 let reply = match cmd {
-                    OVS_VPORT_CMD_NEW => dp_cmd::new_vport(&self.dp, switch, &msg, to),
-                    OVS_VPORT_CMD_DEL => dp_cmd::del_vport(&self.dp, switch, &msg, to),
-                    _ => dp_cmd::set_vport(&self.dp, switch, &msg, to),
+                    OVS_VPORT_CMD_NEW => vport_cmd::new_vport(&self.dp, switch, &msg, to),
+                    OVS_VPORT_CMD_DEL => vport_cmd::del_vport(&self.dp, switch, &msg, to),
+                    _ => vport_cmd::set_vport(&self.dp, switch, &msg, to),
                 }
                 .map_err(Failure::quiet)?;
                 Ok(Some(changed(message, GROUP_VPORT, reply, false)))

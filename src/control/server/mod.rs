@@ -13,6 +13,7 @@ use super::listener::Listener;
 use super::packet_cmd;
 use super::ratelog::RateLog;
 use super::request::{CmdError, Response};
+use super::vport_cmd;
 use crate::datapath::upcall::UpcallKind;
 use crate::datapath::Switch;
 use crate::netlink::consts::*;
