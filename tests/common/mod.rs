@@ -8,6 +8,7 @@ mod eal;
 mod netns;
 mod pcap;
 mod testpmd;
+pub mod vports;
 
 pub use control::*;
 pub use daemon::*;
