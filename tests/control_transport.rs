@@ -39,6 +39,18 @@ fn arp_flow(ctl: &mut Ctl, n: u16) -> Vec<u8> {
     )
 }
 
+/// A flow dump request (the next sequence number).
+fn flow_dump_request(ctl: &mut Ctl) -> Vec<u8> {
+    let (family, dp) = (ctl.flow_family, ctl.dp_ifindex);
+    ctl.ovs_bytes(
+        family,
+        OVS_FLOW_CMD_GET,
+        NLM_F_REQUEST | NLM_F_DUMP,
+        dp,
+        &[],
+    )
+}
+
 /// The headers of one datagram's messages, read without waiting.
 fn recv_now(fd: &impl AsRawFd) -> nix::Result<Vec<(NlMsgHeader, Vec<u8>)>> {
     let mut buf = vec![0u8; 1 << 17];
@@ -176,14 +188,8 @@ fn t1_one_reply_per_datagram_in_request_order() {
     }
     // Only a dump's parts carry several messages: nine flows and the
     // NLMSG_DONE fit in one part.
-    let (family, dp) = (ctl.flow_family, ctl.dp_ifindex);
-    let dump = ctl.ovs_bytes(
-        family,
-        OVS_FLOW_CMD_GET,
-        NLM_F_REQUEST | NLM_F_DUMP,
-        dp,
-        &[],
-    );
+    let family = ctl.flow_family;
+    let dump = flow_dump_request(ctl);
     ctl.send(&dump);
     let part = ctl.recv();
     assert_eq!(part.len(), 10, "one part: nine flows and NLMSG_DONE");
@@ -200,7 +206,7 @@ fn t1_one_reply_per_datagram_in_request_order() {
 fn t2_replies_are_readable_when_the_token_arrives() {
     let (mut d, socket, flow_group) = start("t2");
     let ctl = &mut d.ctl;
-    let (family, dp) = (ctl.flow_family, ctl.dp_ifindex);
+    let family = ctl.flow_family;
     // A flow for the batch below to collide with.
     let first = arp_flow(ctl, 1);
     ctl.send(&first);
@@ -252,13 +258,7 @@ fn t2_replies_are_readable_when_the_token_arrives() {
     assert_eq!((note.len(), note[0].0.seq), (1, seq));
 
     // A dump's first part is readable at the token; the rest follows.
-    let dump = ctl.ovs_bytes(
-        family,
-        OVS_FLOW_CMD_GET,
-        NLM_F_REQUEST | NLM_F_DUMP,
-        dp,
-        &[],
-    );
+    let dump = flow_dump_request(ctl);
     assert_eq!(a.send(&dump), 0);
     let first = recv_now(&a.stream).expect("the first part is there");
     let mut flows = first.iter().filter(|(h, _)| h.msg_type == family).count();

@@ -53,6 +53,25 @@ fn upcall_pids(p: &[u8]) -> Result<Vec<u32>, CmdError> {
         .collect())
 }
 
+/// A port number must be below DP_MAX_PORTS (EFBIG).
+fn check_number(number: u32) -> Result<(), CmdError> {
+    if number >= DP_MAX_PORTS {
+        return Err(CmdError::new(
+            errno::EFBIG,
+            format!("port number {number} is not below {DP_MAX_PORTS}"),
+        ));
+    }
+    Ok(())
+}
+
+/// The request's `dp_ifindex` names the datapath, which exists (ENODEV).
+fn check_datapath(dp: &DatapathInfo, msg: &OvsMessage<'_>) -> Result<(), CmdError> {
+    if !dp.exists || msg.dp_ifindex != dp.dp_ifindex {
+        return Err(CmdError::new(errno::ENODEV, "no such datapath"));
+    }
+    Ok(())
+}
+
 /// `OVS_VPORT_CMD_NEW` (ovs_vport_cmd_new): NAME, TYPE and UPCALL_PID
 /// required (EINVAL); IFINDEX only for internal ports (EOPNOTSUPP); a
 /// PORT_NO not below DP_MAX_PORTS: EFBIG; no datapath: ENODEV; PORT_NO
@@ -92,15 +111,8 @@ pub fn new_vport(
         ));
     }
     let number = number.unwrap_or(0);
-    if number >= DP_MAX_PORTS {
-        return Err(CmdError::new(
-            errno::EFBIG,
-            format!("port number {number} is not below {DP_MAX_PORTS}"),
-        ));
-    }
-    if !dp.exists || msg.dp_ifindex != dp.dp_ifindex {
-        return Err(CmdError::new(errno::ENODEV, "no such datapath"));
-    }
+    check_number(number)?;
+    check_datapath(dp, msg)?;
     let kind = match kind {
         OVS_VPORT_TYPE_NETDEV => PortKind::Netdev,
         OVS_VPORT_TYPE_INTERNAL => PortKind::Internal,
@@ -321,15 +333,8 @@ fn find_vport(
         }
         ports.iter().find(|(p, _)| p.name.as_bytes() == name)
     } else if let Some(number) = number {
-        if number >= DP_MAX_PORTS {
-            return Err(CmdError::new(
-                errno::EFBIG,
-                format!("port number {number} is not below {DP_MAX_PORTS}"),
-            ));
-        }
-        if !dp.exists || msg.dp_ifindex != dp.dp_ifindex {
-            return Err(CmdError::new(errno::ENODEV, "no such datapath"));
-        }
+        check_number(number)?;
+        check_datapath(dp, msg)?;
         ports.iter().find(|(p, _)| p.number == number)
     } else {
         return Err(CmdError::einval(
