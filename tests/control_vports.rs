@@ -270,6 +270,18 @@ fn ping(ns: &Netns, dst: &str, count: u32) -> bool {
         .unwrap_or(false)
 }
 
+/// `count` pings 2 ms apart from `ns` to `dst`, running in the background
+/// (for a port to go while traffic flows).
+fn ping_flood(ns: &Netns, dst: &str, count: u32) -> std::process::Child {
+    Command::new("ip")
+        .args(["netns", "exec", &ns.0, "ping", "-i", "0.002", "-W", "1"])
+        .args(["-c", &count.to_string(), dst])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("ping runs")
+}
+
 /// Pings until one answers (ARP and port setup take a moment).
 fn ping_until(ns: &Netns, dst: &str) -> bool {
     (0..30).any(|_| ping(ns, dst, 1))
@@ -333,24 +345,7 @@ fn ports_added_and_removed_while_forwarding() {
     assert!(ping(&nb, "10.78.0.1", 3), "and back");
 
     // DEL of the tap while a ping flood runs through it.
-    let mut flood = Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            &na.0,
-            "ping",
-            "-i",
-            "0.002",
-            "-c",
-            "1500",
-            "-W",
-            "1",
-            "10.78.0.2",
-        ])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("ping runs");
+    let mut flood = ping_flood(&na, "10.78.0.2", 1500);
     std::thread::sleep(Duration::from_millis(500));
     let r = vport_del(&mut ctl, 5);
     assert_eq!(r.errno, 0, "{:?}", r.ext);
@@ -383,24 +378,7 @@ fn ports_added_and_removed_while_forwarding() {
         "forwarding through the re-added port"
     );
     // And the veth's port goes while traffic still flows towards it.
-    let mut flood = Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            &nb.0,
-            "ping",
-            "-i",
-            "0.002",
-            "-c",
-            "1000",
-            "-W",
-            "1",
-            "10.78.0.1",
-        ])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("ping runs");
+    let mut flood = ping_flood(&nb, "10.78.0.1", 1000);
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(vport_del(&mut ctl, 1).errno, 0);
     let _ = flood.wait();
