@@ -441,6 +441,14 @@ fn kind_names(bits: u32) -> String {
 /// cover layers whose announcing field is matched exactly (N4).
 fn validate(k: &FlowKey, m: &FlowMask, key_attrs: u32, mask_attrs: u32) -> Result<(), MatchError> {
     use KeyAttrKind as K;
+    // Refused as a kernel without recirculation refuses it, so that Open
+    // vSwitch's probe finds out and never emits a recirc action.
+    if k.recirc_id() & m.recirc_id() != 0 {
+        return err(format!(
+            "recirc_id({}) is never matched: dpswitch does not recirculate",
+            k.recirc_id()
+        ));
+    }
     let mut expected = 0u32;
     let l3_l4 = bit(K::Ipv4)
         | bit(K::Ipv6)

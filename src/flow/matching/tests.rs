@@ -296,3 +296,18 @@ fn dumped_key_and_mask_parse_back_to_the_same_match() {
     assert_eq!(again.mask, m.mask);
     assert_eq!(again.masked_key(), stored);
 }
+
+#[test]
+fn only_recirc_id_zero_can_match() {
+    // dpswitch never recirculates: a flow for recirc_id 1 could never be
+    // hit, and accepting it would tell Open vSwitch's recirculation probe
+    // that recirc actions work. Refused as a kernel without them refuses.
+    let mut key = vec![KeyAttr::RecircId(1), KeyAttr::DpHash(1)];
+    key.extend(tcp_key());
+    assert!(error_of(&key, None).contains("does not recirculate"));
+    let mut wildcarded = super::all_ones(&key);
+    wildcarded.retain(|a| !matches!(a, KeyAttr::RecircId(_)));
+    assert!(match_from_attrs(&key, Some(&wildcarded)).is_ok());
+    key[0] = KeyAttr::RecircId(0);
+    assert!(match_from_attrs(&key, None).is_ok());
+}
