@@ -7,6 +7,7 @@
 
 mod common;
 
+use common::ovs::dpswitch_run;
 use common::{plumb, wait_for_link, Daemon, Netns};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -14,19 +15,6 @@ use std::time::Duration;
 
 const OVS_DPCTL: &str = "/usr/bin/ovs-dpctl";
 const UFID: &str = "5c1c6d55-0f3e-4bd6-9c1b-3d09b1a1e2f0";
-
-/// The adapter's launcher, built beside dpswitchd by `cargo build` or
-/// `cargo test` of the workspace.
-fn dpswitch_run() -> PathBuf {
-    let dir = Path::new(env!("CARGO_BIN_EXE_dpswitchd")).parent().unwrap();
-    let launcher = dir.join("dpswitch-run");
-    assert!(
-        launcher.exists(),
-        "{} is missing: build the whole workspace (cargo test at the top level builds it)",
-        launcher.display()
-    );
-    launcher
-}
 
 struct Dpctl {
     socket: PathBuf,
@@ -98,18 +86,7 @@ fn mac_of(iface: &str) -> String {
 
 /// `count` pings from `ns` to `to`; how many were answered.
 fn ping(ns: &Netns, to: &str, count: u32) -> u32 {
-    let out = Command::new("ip")
-        .args([
-            "netns", "exec", &ns.0, "ping", "-n", "-q", "-W", "1", "-i", "0.2",
-        ])
-        .args(["-c", &count.to_string(), to])
-        .output()
-        .expect("ping runs");
-    let text = String::from_utf8_lossy(&out.stdout);
-    text.split(',')
-        .find_map(|part| part.trim().strip_suffix(" received"))
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or_else(|| panic!("ping output: {text}"))
+    common::ping_answered(ns, to, count, "0.2")
 }
 
 fn ip4_flow(from: u32) -> String {

@@ -6,6 +6,7 @@ mod control;
 mod daemon;
 mod eal;
 mod netns;
+pub mod ovs;
 mod pcap;
 mod testpmd;
 pub mod vports;

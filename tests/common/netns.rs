@@ -55,6 +55,21 @@ impl Drop for Netns {
     }
 }
 
+/// Sends `count` pings from `ns` to `to`, `interval` seconds apart, each
+/// waited for up to a second; how many were answered.
+pub fn ping_answered(ns: &Netns, to: &str, count: u32, interval: &str) -> u32 {
+    let out = std::process::Command::new("ip")
+        .args(["netns", "exec", &ns.0, "ping", "-n", "-q", "-W", "1"])
+        .args(["-i", interval, "-c", &count.to_string(), to])
+        .output()
+        .expect("ping runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.split(',')
+        .find_map(|part| part.trim().strip_suffix(" received"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("ping output: {text}"))
+}
+
 pub fn wait_for_link(iface: &str) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while !std::path::Path::new(&format!("/sys/class/net/{iface}")).exists() {
