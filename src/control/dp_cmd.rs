@@ -368,6 +368,7 @@ pub(super) fn port_error(e: crate::datapath::switch::PortError) -> CmdError {
         PortErrorKind::NoDevice => errno::ENODEV,
         PortErrorKind::NoMemory => errno::ENOMEM,
         PortErrorKind::NoSpace => errno::ENOSPC,
+        PortErrorKind::Unsupported => errno::EAFNOSUPPORT,
         PortErrorKind::Failed => errno::EINVAL,
     };
     CmdError::new(code, e.message)

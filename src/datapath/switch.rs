@@ -35,6 +35,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod link_kind;
 mod run_time;
 pub use run_time::{PortError, PortErrorKind, PortSpec};
 

@@ -7,7 +7,7 @@ use super::{is_root, run, Daemon, Netns};
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 const OVS_VSWITCHD: &str = "/usr/lib/openvswitch-switch/ovs-vswitchd";
@@ -127,17 +127,21 @@ impl OvsBridge {
 
     /// An OVS program with this bridge's run directory, which must succeed.
     fn ovs(&self, program: &str, args: &[&str]) -> String {
-        let out = self
-            .ovs_command(program)
-            .args(args)
-            .output()
-            .expect(program);
+        let out = self.ovs_output(program, args);
         assert!(
             out.status.success(),
             "{program} {args:?} failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
         String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// An OVS program with this bridge's run directory, which may fail.
+    pub fn ovs_output(&self, program: &str, args: &[&str]) -> Output {
+        self.ovs_command(program)
+            .args(args)
+            .output()
+            .expect(program)
     }
 
     fn ovs_command(&self, program: &str) -> Command {
@@ -217,6 +221,18 @@ impl OvsBridge {
         let mut all = vec!["--socket", socket.as_str()];
         all.extend_from_slice(args);
         run(env!("CARGO_BIN_EXE_dpctl"), &all)
+    }
+
+    /// The datapath port number of port `name`, from `dpctl show`.
+    pub fn port_number(&self, name: &str) -> u32 {
+        let show = self.dpctl(&["show"]);
+        show.lines()
+            .filter_map(|l| l.trim().strip_prefix("port "))
+            .find_map(|l| {
+                let (number, rest) = l.split_once(": ")?;
+                (rest.split_whitespace().next() == Some(name)).then(|| number.parse().ok())?
+            })
+            .unwrap_or_else(|| panic!("no port {name} in {show}"))
     }
 
     /// The megaflows as `key actions:...`, without their statistics, as

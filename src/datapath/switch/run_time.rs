@@ -31,6 +31,8 @@ pub enum PortErrorKind {
     NoMemory,
     /// Every port slot is taken.
     NoSpace,
+    /// An interface dpswitch cannot carry (a tunnel in metadata mode).
+    Unsupported,
     /// Anything else (the driver refused).
     Failed,
 }
@@ -254,13 +256,25 @@ impl Switch {
                     format!("no kernel interface {:?} to attach", spec.name),
                 ))
             }
+            PortKind::Netdev => match super::link_kind::metadata_tunnel(&spec.name) {
+                Some(kind) => {
+                    return Err(PortError::new(
+                        Unsupported,
+                        format!(
+                            "{:?} is a {kind} tunnel device in metadata mode, which carries only \
+                             what a kernel datapath's tunnel actions give it; dpswitch has none",
+                            spec.name
+                        ),
+                    ))
+                }
+                None => "net_af_packet",
+            },
             PortKind::Internal if exists => {
                 return Err(PortError::new(
                     Exists,
                     format!("a kernel interface {:?} exists already", spec.name),
                 ))
             }
-            PortKind::Netdev => "net_af_packet",
             PortKind::Internal => "net_tap",
         };
         let device = format!("{driver}_dpsw{}", self.next_device);
