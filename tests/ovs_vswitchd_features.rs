@@ -13,8 +13,47 @@ mod common;
 
 use common::ovs::OvsBridge;
 use std::io::Read;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+
+/// tcpdump in `ns` on eth0 for the first frame `filter` takes (for up
+/// to 10 s), once it listens.
+fn tcpdump(ns: &common::Netns, filter: &str) -> Child {
+    let mut child = Command::new("ip")
+        .args([
+            "netns", "exec", &ns.0, "timeout", "10", "tcpdump", "-c", "1", "-l", "-nei", "eth0",
+            filter,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("tcpdump starts");
+    // tcpdump says "listening on eth0" on stderr once it captures.
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("listening on") {
+        line.clear();
+        if std::io::BufRead::read_line(&mut stderr, &mut line).unwrap_or(0) == 0 {
+            break;
+        }
+    }
+    // Its closing summary goes to stderr too: read it, or tcpdump dies of SIGPIPE.
+    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    child
+}
+
+/// What a `tcpdump` child printed.
+fn captured(mut child: Child) -> String {
+    let mut seen = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut seen)
+        .unwrap();
+    let _ = child.wait();
+    seen
+}
 
 #[test]
 fn openflow_features_on_dpswitch_work_or_are_refused_cleanly() {
@@ -32,42 +71,37 @@ fn openflow_features_on_dpswitch_work_or_are_refused_cleanly() {
     for port in [&p1, &p2] {
         bridge.vsctl(&["set", "port", port, "tag=10"]);
     }
-    let mut capture = Command::new("ip")
-        .args(["netns", "exec", &bridge.hosts[2].ns.0])
-        .args([
-            "timeout",
-            "10",
-            "tcpdump",
-            "-c",
-            "1",
-            "-l",
-            "-nei",
-            "eth0",
-            "vlan 10 and arp",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("tcpdump starts");
-    std::thread::sleep(Duration::from_secs(1));
+    let capture = tcpdump(&bridge.hosts[2].ns, "vlan 10 and arp");
     assert_eq!(
         bridge.ping(1, "10.97.4.2", 3),
         3,
         "access ports of one VLAN"
     );
-    let mut seen = String::new();
-    capture
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut seen)
-        .unwrap();
-    let _ = capture.wait();
+    let seen = captured(capture);
     assert!(seen.contains("vlan 10"), "the trunk sees the tag: {seen:?}");
     let flows = bridge.dpswitch_megaflows();
     assert!(
         flows.iter().any(|f| f.contains("push_vlan(vid=10")),
         "{flows:#?}"
+    );
+    // And a frame the trunk sends tagged reaches the access port bare.
+    let capture = tcpdump(&bridge.hosts[0].ns, "ether proto 0x88b5");
+    let tagged = "import socket\n\
+        s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW); s.bind(('eth0', 0))\n\
+        s.send(b'\\xff' * 6 + bytes.fromhex('020000000003') + b'\\x81\\x00\\x00\\x0a\\x88\\xb5' + bytes(46))\n";
+    bridge.hosts[2].ns.exec(&["python3", "-c", tagged]);
+    let seen = captured(capture);
+    assert!(
+        seen.contains("0x88b5") && !seen.contains("vlan"),
+        "untagged: {seen:?}"
+    );
+    assert!(
+        bridge
+            .dpswitch_megaflows()
+            .iter()
+            .any(|f| f.contains("pop_vlan")),
+        "{:#?}",
+        bridge.dpswitch_megaflows()
     );
     for port in [&p1, &p2] {
         bridge.vsctl(&["remove", "port", port, "tag", "10"]);
