@@ -299,7 +299,7 @@ fn dumped_key_and_mask_parse_back_to_the_same_match() {
 
 #[test]
 fn only_recirc_id_zero_can_match() {
-    // dpswitch never recirculates: a flow for recirc_id 1 could never be
+    // N4: dpswitch never recirculates: a flow for recirc_id 1 could never be
     // hit, and accepting it would tell Open vSwitch's recirculation probe
     // that recirc actions work. Refused as a kernel without them refuses.
     let mut key = vec![KeyAttr::RecircId(1), KeyAttr::DpHash(1)];
