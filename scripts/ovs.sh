@@ -13,8 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/setup.sh
-cargo build --quiet --release --bin dpswitchd --bin dpctl
-cargo build --quiet --release -p dpswitch-run
+cargo build --quiet --release # dpswitchd, dpctl, dpswitch-run and its library
 
 hosts=3
 run=$(mktemp -d /tmp/dpswitch-ovs.XXXXXX)
