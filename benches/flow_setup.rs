@@ -19,18 +19,13 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use common::{is_root, pcap, Daemon};
+use common::{install_pipelined, is_root, pcap, Daemon};
 use dpswitch::control::client::{Client, Request};
 use dpswitch::flow::text::{parse_actions, parse_match};
 use dpswitch::netlink::consts::*;
 use dpswitch::netlink::FlowAttrs;
-use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-/// Requests submitted and not yet answered. Their acks (36 bytes each)
-/// stay far below the 1 MiB of unread replies at which the daemon stops
-/// reading a connection.
-const WINDOW: usize = 8192;
 /// The pcap port's number (the first vdev, numbered from 1); the sink is
 /// port 2.
 const SOURCE_PORT: u32 = 1;
@@ -101,7 +96,7 @@ fn main() {
         let pps_before = forwarding_rate(&mut stats, dp, Duration::from_secs(seconds));
 
         let (sent_before, started) = (sent(&mut stats, dp), Instant::now());
-        install(&mut client, &requests);
+        install_pipelined(&mut client, &requests);
         let elapsed = started.elapsed();
         let pps_during = (sent(&mut stats, dp) - sent_before) as f64 / elapsed.as_secs_f64();
         let table = client.only_datapath().expect("datapath");
@@ -200,29 +195,6 @@ fn flow_attrs(key: &str, actions: &str) -> FlowAttrs {
         mask: Some(mask),
         actions: Some(parse_actions(actions).unwrap_or_else(|e| panic!("{actions}: {e}"))),
         ..FlowAttrs::default()
-    }
-}
-
-/// Sends every request from one connection, `WINDOW` at most unanswered:
-/// submitted requests go out packed many to a datagram, and acks are
-/// collected half a window at a time.
-fn install(client: &mut Client, requests: &[Request]) {
-    let mut unanswered = VecDeque::with_capacity(WINDOW);
-    let collect = |client: &mut Client, seq: u32| {
-        client
-            .collect(seq)
-            .unwrap_or_else(|e| panic!("flow NEW {seq}: {e}"));
-    };
-    for req in requests {
-        unanswered.push_back(client.submit(req).expect("submit"));
-        if unanswered.len() >= WINDOW {
-            for seq in unanswered.drain(..WINDOW / 2).collect::<Vec<_>>() {
-                collect(client, seq);
-            }
-        }
-    }
-    for seq in unanswered {
-        collect(client, seq);
     }
 }
 

@@ -229,9 +229,11 @@ fn run(
         if stats_interval > 0 && now >= next_stats {
             next_stats += interval;
             print_counters("stats", &switch.port_stats(), &switch.counters());
+            print_memory("stats", &switch);
         }
     }
     drop(server);
+    print_memory("exit", &switch);
     println!("dpswitchd: stopping");
     let report = match switch.shutdown() {
         Ok(r) => r,
@@ -267,6 +269,24 @@ fn print_counters(
         pmd.cache_hit,
         pmd.cycles_per_packet().unwrap_or(0.0)
     );
+}
+
+/// Where the memory is: the resident set (what the kernel charges the
+/// process, hugepages aside), DPDK's heaps, the process heap in use.
+fn print_memory(what: &str, switch: &Switch) {
+    let (dpdk_heap, process_heap) = switch.heap_bytes();
+    println!(
+        "dpswitchd: {what}: memory rss_kib={} dpdk_heap_bytes={dpdk_heap} process_heap_bytes={process_heap} flows={}",
+        resident_kib().unwrap_or(0),
+        switch.flow_count()
+    );
+}
+
+/// VmRSS from /proc/self/status.
+fn resident_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 fn print_report(report: &Report) -> ExitCode {

@@ -459,6 +459,19 @@ impl FlowTable {
         self.domain.reclaim()
     }
 
+    /// Gives back the spare room of the writer's indexes after the table
+    /// shrank: a map that held a million UFIDs keeps its buckets through
+    /// a flush otherwise.
+    pub fn shrink_indexes(&mut self) {
+        if self.ufids.len() * 4 < self.ufids.capacity() {
+            self.ufids.shrink_to_fit();
+        }
+        if self.masks.len() * 4 < self.masks.capacity() {
+            self.masks.shrink_to_fit();
+        }
+        self.domain.shrink_to_fit();
+    }
+
     /// Retired objects still waiting for readers to quiesce.
     pub fn pending_reclaim(&self) -> usize {
         self.domain.pending()

@@ -2,6 +2,7 @@
 //! (to come) the flow table writer side.
 
 pub mod actions;
+mod heap_trim;
 pub mod plan;
 pub mod pmd;
 pub mod ports;

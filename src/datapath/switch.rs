@@ -16,6 +16,7 @@
 //! is refused.
 
 use super::actions::{execute_with_upcalls, Xorshift32};
+use super::heap_trim::HeapTrim;
 pub use super::plan::PortKind;
 use super::plan::{plan_lcores, plan_ports, PortPlan, Probed};
 use super::pmd::{Mailbox, Pmd, PortChange, RxPoll, TxPort, MAX_BURST, MAX_RX_POLLS};
@@ -99,6 +100,7 @@ pub struct Switch {
     committed: u32,
     /// Suffix of the next run-time device's DPDK name.
     next_device: u32,
+    heap_trim: HeapTrim,
 }
 
 /// What became of a packet the management lcore executed.
@@ -269,6 +271,7 @@ impl Switch {
             upcalls,
             rng: Xorshift32::new(0x2545_f491),
             mgmt_lost: 0,
+            heap_trim: HeapTrim::default(),
             queue_size: dp.queue_size,
             mempool_size: dp.mempool_size,
             committed: lcore_share,
@@ -467,6 +470,16 @@ impl Switch {
             self.table.rerank();
         }
         self.table.reclaim();
+        let (flows, pending) = (self.table.flow_count(), self.table.pending_reclaim());
+        if self.heap_trim.after_reclaim(flows, pending) {
+            self.table.shrink_indexes();
+            dpdk::return_free_heap();
+        }
+    }
+
+    /// Bytes allocated from DPDK's heaps and from the process heap.
+    pub fn heap_bytes(&self) -> (u64, u64) {
+        (dpdk::dpdk_heap_bytes(&self.eal), dpdk::process_heap_bytes())
     }
 
     pub fn flow_count(&self) -> usize {

@@ -43,6 +43,7 @@ struct Mallinfo2 {
 
 extern "C" {
     fn mallinfo2() -> Mallinfo2;
+    fn malloc_trim(pad: usize) -> i32;
 }
 
 /// Bytes in use on the process heap: small blocks in the main arena plus
@@ -52,4 +53,14 @@ pub fn process_heap_bytes() -> u64 {
     // SAFETY: mallinfo2 only reads the allocator's statistics (glibc >= 2.33).
     let info = unsafe { mallinfo2() };
     (info.uordblks + info.hblkhd) as u64
+}
+
+/// Hands the process heap's free memory back to the kernel. glibc keeps
+/// what was freed for reuse, so a table that grew to a million flows and
+/// was flushed would otherwise hold its resident size for good. Costs a
+/// walk over the heap: call it after many frees, not per free.
+pub fn return_free_heap() {
+    // SAFETY: malloc_trim only releases free pages of glibc's arenas,
+    // under their locks; it touches no allocation in use.
+    unsafe { malloc_trim(0) };
 }

@@ -73,6 +73,12 @@ impl RcuDomain {
         freed
     }
 
+    /// Gives back the spare room of the retired list (it grows to hold
+    /// every flow of a flush).
+    pub fn shrink_to_fit(&mut self) {
+        self.retired.get_mut().shrink_to_fit();
+    }
+
     /// Retired objects not freed yet.
     pub fn pending(&self) -> usize {
         self.retired.borrow().len()

@@ -8,6 +8,7 @@ mod eal;
 mod netns;
 pub mod ovs;
 mod pcap;
+mod pipeline;
 mod testpmd;
 pub mod vports;
 
@@ -16,4 +17,5 @@ pub use daemon::*;
 pub use eal::*;
 pub use netns::*;
 pub use pcap::*;
+pub use pipeline::*;
 pub use testpmd::*;
