@@ -16,7 +16,7 @@ use common::*;
 use dpswitch::netlink::attr::{attrs_lenient, AttrWriter};
 use dpswitch::netlink::consts::*;
 use dpswitch::netlink::msg::messages;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -158,6 +158,27 @@ impl StormDaemon {
     }
 }
 
+/// The storm port's upcall losses by reason, from its exit line.
+fn storm_port_losses(exit: &ExitCounters) -> HashMap<String, u64> {
+    exit.storm_port
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix("upcall_lost_")?.to_string(), *v)))
+        .collect()
+}
+
+/// Upcall losses of every port, every reason, from the exit lines.
+fn all_port_losses(lines: &[String]) -> u64 {
+    lines
+        .iter()
+        .filter(|l| l.starts_with("dpswitchd: exit: port "))
+        .flat_map(|l| l.split_whitespace())
+        .filter(|kv| kv.starts_with("upcall_lost_"))
+        .filter_map(|kv| kv.split_once('=')?.1.parse::<u64>().ok())
+        .sum()
+}
+
+impl StormDaemon {}
+
 /// Of `OVS_DP_ATTR_STATS` (hit, missed, lost, flows): missed and lost.
 #[derive(Clone, Copy, Debug)]
 struct DpStats {
@@ -188,13 +209,17 @@ fn set_handler(ctl: &mut Ctl, port: u32, pid: u32) {
     assert_eq!(reply.errno, 0, "vport set: {:?}", reply.ext);
 }
 
-/// The datapath's counters from the daemon's exit lines.
+/// The datapath's counters from the daemon's exit lines, and the storm
+/// port's.
 #[derive(Debug)]
 struct ExitCounters {
     received: u64,
     hit: u64,
     missed: u64,
     lost: u64,
+    storm_port: HashMap<String, u64>,
+    /// Upcalls lost at every port, for every reason.
+    all_ports_lost: u64,
 }
 
 impl ExitCounters {
@@ -211,6 +236,8 @@ impl ExitCounters {
             hit: field("hit"),
             missed: field("missed"),
             lost: field("lost"),
+            storm_port: common::port_exit_counters(lines, STORM_PORT),
+            all_ports_lost: all_port_losses(lines),
         }
     }
 }
@@ -373,6 +400,11 @@ fn miss_storm_without_a_reading_controller_keeps_known_flows_forwarding() {
         delivered + exit.lost,
         "every miss was delivered or counted lost"
     );
+    // And each loss is counted at its port, with its reason; at the storm
+    // port, the handler not reading, then the rate once it was gone.
+    assert_eq!(exit.all_ports_lost, exit.lost, "{exit:?}");
+    let by_reason = storm_port_losses(&exit);
+    assert!(by_reason["unread"] > 10_000, "{by_reason:?}");
 }
 
 /// U1's rate limit: a handler that reads gets at most `upcall_rate` misses
@@ -418,4 +450,9 @@ fn upcall_rate_limits_the_misses_a_reading_handler_gets() {
         received + exit.lost,
         "every miss over the rate was counted lost"
     );
+    // At the port, by reason: over the rate while the handler was set,
+    // without a handler before and after.
+    assert_eq!(exit.all_ports_lost, exit.lost, "{exit:?}");
+    let by_reason = storm_port_losses(&exit);
+    assert!(by_reason["rate"] > 10 * received, "{by_reason:?}");
 }

@@ -16,6 +16,7 @@ use dpswitch::control::dp_cmd::DatapathInfo;
 use dpswitch::control::dump::{format_flow, DumpStats};
 use dpswitch::control::preload::preload_flows;
 use dpswitch::control::{ControlServer, ServerConfig};
+use dpswitch::datapath::upcall_losses::{REASONS, REASON_NAMES};
 use dpswitch::datapath::{Report, Switch};
 use dpswitch::dpdk::{DpdkError, Eal};
 use std::path::PathBuf;
@@ -228,7 +229,12 @@ fn run(
         switch.maintain(rerank);
         if stats_interval > 0 && now >= next_stats {
             next_stats += interval;
-            print_counters("stats", &switch.port_stats(), &switch.counters());
+            print_counters(
+                "stats",
+                &switch.port_stats(),
+                &switch.upcall_losses(),
+                &switch.counters(),
+            );
             print_memory("stats", &switch);
         }
     }
@@ -251,11 +257,22 @@ fn print_counters(
         dpswitch::datapath::plan::PortPlan,
         dpswitch::dpdk::PortStats,
     )],
+    losses: &[(u32, [u64; REASONS])],
     pmd: &dpswitch::datapath::stats::PmdCounters,
 ) {
     for (plan, s) in ports {
+        // Upcalls from this port that no handler got, by reason.
+        let lost = losses
+            .iter()
+            .find(|(number, _)| *number == plan.number)
+            .map_or([0; REASONS], |(_, l)| *l);
+        let lost: String = REASON_NAMES
+            .iter()
+            .zip(lost)
+            .map(|(name, n)| format!(" upcall_lost_{name}={n}"))
+            .collect();
         println!(
-            "dpswitchd: {what}: port {} name={} rx_packets={} rx_bytes={} tx_packets={} tx_bytes={} rx_missed={} rx_errors={} tx_errors={} rx_nombuf={}",
+            "dpswitchd: {what}: port {} name={} rx_packets={} rx_bytes={} tx_packets={} tx_bytes={} rx_missed={} rx_errors={} tx_errors={} rx_nombuf={}{lost}",
             plan.number, plan.name, s.ipackets, s.ibytes, s.opackets, s.obytes, s.imissed, s.ierrors, s.oerrors, s.rx_nombuf
         );
     }
@@ -290,7 +307,7 @@ fn resident_kib() -> Option<u64> {
 }
 
 fn print_report(report: &Report) -> ExitCode {
-    print_counters("exit", &report.ports, &report.pmd);
+    print_counters("exit", &report.ports, &report.upcall_losses, &report.pmd);
     println!(
         "dpswitchd: exit: flows={} masks={}",
         report.flows.len(),

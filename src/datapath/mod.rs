@@ -9,5 +9,6 @@ pub mod ports;
 pub mod stats;
 pub mod switch;
 pub mod upcall;
+pub mod upcall_losses;
 
 pub use switch::{Report, Switch};

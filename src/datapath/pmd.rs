@@ -429,7 +429,7 @@ impl Pmd {
                 },
                 &mut |action, m| {
                     let userdata = action.userdata.as_deref();
-                    if !upcalls.action(in_port, action.pid, userdata, m) {
+                    if !upcalls.action(in_index, in_port, action.pid, userdata, m) {
                         upcall_lost += 1;
                     }
                 },

@@ -23,6 +23,7 @@ use super::pmd::{Mailbox, Pmd, PortChange, RxPoll, TxPort, MAX_BURST, MAX_RX_POL
 use super::ports::{PortIndex, MAX_PORTS};
 use super::stats::{PmdCounters, PmdStats};
 use super::upcall::{upcall_channel, Upcall, UpcallHandlers, UpcallLimit, UpcallReceiver};
+use super::upcall_losses::{LossReason, UpcallLosses, REASONS};
 use crate::classifier::{FlowId, FlowStats, FlowTable, TableConfig, TableError};
 use crate::config::Config;
 use crate::dpdk::{
@@ -94,6 +95,10 @@ pub struct Switch {
     /// Packets the management lcore dropped on their way up (no handler
     /// connection, or one not reading) or on their way out.
     mgmt_lost: u64,
+    /// Upcalls lost by port and reason: each PMD's, and the management
+    /// lcore's (handlers gone or not reading).
+    pmd_losses: Vec<Arc<UpcallLosses>>,
+    mgmt_losses: UpcallLosses,
     queue_size: u16,
     mempool_size: u32,
     /// mbufs the lcores and the ports' rings may hold.
@@ -129,6 +134,8 @@ pub struct Report {
     pub pmd: PmdCounters,
     pub flows: Vec<FlowReport>,
     pub masks: usize,
+    /// Upcalls lost by port number and reason (`LossReason` order).
+    pub upcall_losses: Vec<(u32, [u64; REASONS])>,
     pub mbufs_in_use: u32,
     pub mbufs_total: u32,
 }
@@ -215,6 +222,7 @@ impl Switch {
         };
         let mut pmds = Vec::with_capacity(lcores.len());
         let mut upcalls = Vec::with_capacity(lcores.len());
+        let mut pmd_losses = Vec::with_capacity(lcores.len());
         for (i, plan) in lcores.iter().enumerate() {
             let classifier = table
                 .reader(i as u32)
@@ -227,6 +235,7 @@ impl Switch {
                 tsc_hz(),
                 MAX_PORTS,
             )?;
+            pmd_losses.push(sender.losses());
             let (to, inbox) = ring::<Box<PortChange>>(
                 &format!("dpsw_mbox{}", plan.lcore),
                 MAILBOX_RING,
@@ -271,6 +280,8 @@ impl Switch {
             upcalls,
             rng: Xorshift32::new(0x2545_f491),
             mgmt_lost: 0,
+            pmd_losses,
+            mgmt_losses: UpcallLosses::new(MAX_PORTS),
             heap_trim: HeapTrim::default(),
             queue_size: dp.queue_size,
             mempool_size: dp.mempool_size,
@@ -502,6 +513,20 @@ impl Switch {
         self.mgmt_lost += n;
     }
 
+    /// Counts an upcall from port `in_port` the management lcore could
+    /// not deliver, and why.
+    pub fn count_upcall_lost(&mut self, in_port: u32, reason: LossReason) {
+        self.mgmt_lost += 1;
+        if let Some(i) = self.index.index(in_port) {
+            self.mgmt_losses.count(i, reason);
+        }
+    }
+
+    /// Upcalls lost, by port number and reason (`LossReason` order).
+    pub fn upcall_losses(&self) -> Vec<(u32, [u64; REASONS])> {
+        losses_by_port(&self.slots, &self.pmd_losses, &self.mgmt_losses)
+    }
+
     /// Every port with its counters, in port-number order.
     pub fn port_stats(&self) -> Vec<(PortPlan, PortStats)> {
         let mut all: Vec<_> = self
@@ -539,10 +564,17 @@ impl Switch {
         pmd.lost += self.mgmt_lost;
         pmd.cache_hit = self.table.datapath_stats().cache_hit;
         let mut upcalls = self.upcalls;
+        let (index, mgmt_losses) = (&self.index, &self.mgmt_losses);
         for receiver in upcalls.iter_mut() {
-            pmd.lost += receiver.drain(usize::MAX, |u| drop(u.packet.take())) as u64;
+            pmd.lost += receiver.drain(usize::MAX, |u| {
+                if let Some(i) = index.index(u.in_port) {
+                    mgmt_losses.count(i, LossReason::Unread);
+                }
+                drop(u.packet.take())
+            }) as u64;
         }
         drop(upcalls);
+        let upcall_losses = losses_by_port(&self.slots, &self.pmd_losses, &self.mgmt_losses);
         let now = tsc_cycles();
         let hz = tsc_hz().max(1) as f64;
         let flows = self
@@ -581,10 +613,34 @@ impl Switch {
             pmd,
             flows,
             masks,
+            upcall_losses,
             mbufs_in_use: self.pool.in_use_count(),
             mbufs_total: self.pool.capacity(),
         })
     }
+}
+
+/// The losses of every port in `slots`, summed over `pmd` and `mgmt`.
+fn losses_by_port(
+    slots: &[Option<PortSlot>],
+    pmd: &[Arc<UpcallLosses>],
+    mgmt: &UpcallLosses,
+) -> Vec<(u32, [u64; REASONS])> {
+    let mut all: Vec<_> = slots
+        .iter()
+        .enumerate()
+        .filter_map(|(i, slot)| {
+            let mut sum = mgmt.read(i);
+            for losses in pmd {
+                for (total, n) in sum.iter_mut().zip(losses.read(i)) {
+                    *total += n;
+                }
+            }
+            Some((slot.as_ref()?.plan.number, sum))
+        })
+        .collect();
+    all.sort_by_key(|(number, _)| *number);
+    all
 }
 
 fn configure_port(

@@ -9,6 +9,7 @@
 //! rate, or a port without a handler: the packet is dropped and the caller
 //! counts it as lost.
 
+use super::upcall_losses::{LossReason, UpcallLosses};
 use crate::dpdk::{ring, Mbuf, RingConsumer, RingProducer, RingSync};
 use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 use std::sync::Arc;
@@ -98,6 +99,8 @@ pub struct UpcallSender {
     /// Cycles per token and the bucket depth, in tokens.
     cycles_per_token: u64,
     burst: u64,
+    /// This PMD's losses, by port and reason (it is their one writer).
+    losses: Arc<UpcallLosses>,
 }
 
 /// The management end.
@@ -139,6 +142,7 @@ pub fn upcall_channel(
                 .collect(),
             cycles_per_token: tsc_hz / u64::from(limit.per_second.max(1)),
             burst,
+            losses: Arc::new(UpcallLosses::new(ports)),
         },
         UpcallReceiver {
             full: full_rx,
@@ -149,28 +153,47 @@ pub fn upcall_channel(
 
 impl UpcallSender {
     /// Sends a missed packet up to its port's handler; false (the packet
-    /// dropped) without a handler, over the port's rate or without room.
+    /// dropped, and counted by reason) without a handler, over the port's
+    /// rate or without room.
     #[inline]
     pub fn miss(&mut self, port_index: usize, in_port: u32, packet: Mbuf, now: u64) -> bool {
-        if self.handlers.get(port_index) == 0 || !self.take_token(port_index, now) {
-            return false;
-        }
-        self.send(packet, in_port, UpcallKind::Miss, None)
+        let lost = if self.handlers.get(port_index) == 0 {
+            LossReason::NoHandler
+        } else if !self.take_token(port_index, now) {
+            LossReason::RateLimit
+        } else if self.send(packet, in_port, UpcallKind::Miss, None) {
+            return true;
+        } else {
+            LossReason::QueueFull
+        };
+        self.losses.count(port_index, lost);
+        false
     }
 
     /// Sends a packet a `userspace` action names up to `pid`.
     #[inline]
     pub fn action(
         &mut self,
+        port_index: usize,
         in_port: u32,
         pid: u32,
         userdata: Option<&[u8]>,
         packet: Mbuf,
     ) -> bool {
-        if userdata.is_some_and(|u| u.len() > USERDATA_MAX) {
-            return false;
-        }
-        self.send(packet, in_port, UpcallKind::Action { pid }, userdata)
+        let lost = if userdata.is_some_and(|u| u.len() > USERDATA_MAX) {
+            LossReason::Userdata
+        } else if self.send(packet, in_port, UpcallKind::Action { pid }, userdata) {
+            return true;
+        } else {
+            LossReason::QueueFull
+        };
+        self.losses.count(port_index, lost);
+        false
+    }
+
+    /// The losses this sender counts, for the management lcore to read.
+    pub fn losses(&self) -> Arc<UpcallLosses> {
+        Arc::clone(&self.losses)
     }
 
     fn take_token(&mut self, port_index: usize, now: u64) -> bool {

@@ -2,6 +2,7 @@
 //! delivered to their handlers.
 
 use super::*;
+use crate::datapath::upcall_losses::LossReason;
 
 impl ControlServer {
     /// `OVS_PACKET_CMD_EXECUTE` (U2): runs the actions on the packet from
@@ -36,7 +37,7 @@ impl ControlServer {
                 userdata.as_deref(),
             );
             if !self.send_upcall(pid, message) {
-                switch.count_lost(1);
+                switch.count_upcall_lost(request.in_port, LossReason::Unread);
             }
         }
         Ok(Some(Response::default()))
@@ -46,7 +47,6 @@ impl ControlServer {
     /// to their handlers; what no connection takes is lost.
     pub(super) fn deliver_upcalls(&mut self, switch: &mut Switch) {
         let dp_ifindex = self.dp.dp_ifindex;
-        let mut lost = 0;
         let mut pending = Vec::new();
         switch.drain_upcalls(UPCALLS_PER_ROUND, |upcall| {
             let Some(packet) = upcall.packet.take() else {
@@ -69,10 +69,9 @@ impl ControlServer {
             // A miss goes to whoever handles its port now.
             let pid = pid.unwrap_or_else(|| switch.upcall_pid(in_port));
             if !self.send_upcall(pid, message) {
-                lost += 1;
+                switch.count_upcall_lost(in_port, LossReason::Unread);
             }
         }
-        switch.count_lost(lost);
     }
 
     /// Queues an upcall for the connection with netlink port id `pid`;

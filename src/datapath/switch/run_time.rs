@@ -142,6 +142,10 @@ impl Switch {
             RingSync::default(),
         )
         .map_err(|e| failed(format!("injection ring: {e}")))?;
+        // The slot's loss counters start over for its new port, before
+        // any PMD hears of it.
+        self.mgmt_losses.reset(slot);
+        self.pmd_losses.iter().for_each(|l| l.reset(slot));
         let index = self.index_with(Some((plan.number, slot)), None);
         let mut changes = Vec::with_capacity(self.pmds.len());
         let mut inject_rx = Some(inject_rx);
