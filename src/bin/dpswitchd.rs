@@ -12,10 +12,11 @@
 use clap::Parser;
 use dpswitch::config::Config;
 use dpswitch::control::access::group_id;
+use dpswitch::control::admission::Limits;
 use dpswitch::control::dp_cmd::DatapathInfo;
 use dpswitch::control::dump::{format_flow, DumpStats};
 use dpswitch::control::preload::preload_flows;
-use dpswitch::control::{ControlServer, ServerConfig};
+use dpswitch::control::{ControlCounters, ControlServer, ServerConfig};
 use dpswitch::datapath::{Report, Switch};
 use dpswitch::dpdk::{DpdkError, Eal};
 use std::path::PathBuf;
@@ -179,6 +180,12 @@ fn run(
         socket_group: groups.socket,
         admin_group: groups.admin,
         datapath: DatapathInfo::new(&config.datapath.name, config.datapath.index as i32),
+        limits: Limits {
+            total: config.datapath.max_connections as usize,
+            per_uid: config.datapath.max_connections_per_uid as usize,
+            admin_reserved: config.datapath.admin_reserved_connections as usize,
+            idle_after: Duration::from_secs(config.datapath.reclaim_idle_secs),
+        },
     });
     let mut server = match server {
         Ok(s) => s,
@@ -229,8 +236,11 @@ fn run(
         if stats_interval > 0 && now >= next_stats {
             next_stats += interval;
             print_counters("stats", &switch.port_stats(), &switch.counters());
+            print_control("stats", &server.counters());
         }
     }
+    // Read before the server goes: its connections close with it.
+    let control = server.counters();
     drop(server);
     println!("dpswitchd: stopping");
     let report = match switch.shutdown() {
@@ -240,7 +250,7 @@ fn run(
             return ExitCode::from(EXIT_FAILURE);
         }
     };
-    print_report(&report)
+    print_report(&report, &control)
 }
 
 fn print_counters(
@@ -269,8 +279,14 @@ fn print_counters(
     );
 }
 
-fn print_report(report: &Report) -> ExitCode {
+/// A line of its own, so the datapath line keeps its fields.
+fn print_control(what: &str, counters: &ControlCounters) {
+    println!("dpswitchd: {what}: control {counters}");
+}
+
+fn print_report(report: &Report, control: &ControlCounters) -> ExitCode {
     print_counters("exit", &report.ports, &report.pmd);
+    print_control("exit", control);
     println!(
         "dpswitchd: exit: flows={} masks={}",
         report.flows.len(),

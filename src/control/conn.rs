@@ -17,6 +17,7 @@ use std::collections::VecDeque;
 use std::io::Write;
 use std::os::fd::OwnedFd;
 use std::os::unix::net::UnixStream;
+use std::time::Instant;
 
 /// Dump parts hold at most this many bytes (a message larger than this
 /// goes alone), so a client reading with a 16 KiB buffer or more never
@@ -52,6 +53,12 @@ pub struct Connection {
     /// The peer is gone or the socket failed: drop the connection.
     pub dead: bool,
     pub notifications_dropped: u64,
+    /// A command that changes state passed the admin check on it: closing
+    /// it to make room could lose what its client relies on (an upcall
+    /// handler, a pending change).
+    pub changed_state: bool,
+    /// When it connected or last sent a request.
+    pub active_at: Instant,
     /// The completion channel of a client standing in for a netlink
     /// socket (dpswitch_proto::channel).
     pub channel: Option<OwnedFd>,
@@ -85,6 +92,8 @@ impl Connection {
             closing: false,
             dead: false,
             notifications_dropped: 0,
+            changed_state: false,
+            active_at: Instant::now(),
             channel: None,
             token_after_part: None,
             overrun_queued: false,
@@ -98,6 +107,24 @@ impl Connection {
     /// replies is waiting for the client.
     pub fn wants_requests(&self) -> bool {
         !self.closing && !self.dead && self.dump.is_none() && self.out_bytes < READ_PAUSE_BYTES
+    }
+
+    /// Whether closing it to make room for another peer loses nothing but
+    /// the connection (docs/control-socket.md, "Connections and limits");
+    /// how long it has been idle is the admission's to weigh.
+    pub fn reclaimable(&self) -> bool {
+        !self.changed_state
+            && self.groups == 0
+            && self.channel.is_none()
+            && self.dump.is_none()
+            && self.out.is_empty()
+            && !self.closing
+            && !self.dead
+    }
+
+    /// Open and not on its way out.
+    pub fn open(&self) -> bool {
+        !self.closing && !self.dead
     }
 
     pub fn has_output(&self) -> bool {
