@@ -277,6 +277,23 @@ fn a_user_past_its_per_uid_limit_is_refused_with_eusers_and_the_reason() {
     assert!(other.refusal().is_none());
     // Counted while it runs, in the periodic stats.
     d.wait_for("stats: control connections_refused=1 ", WAIT);
+    // dpctl run by that user says why, rather than a broken pipe.
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(env!("CARGO_BIN_EXE_dpctl"))
+        .arg("--socket")
+        .arg(&socket)
+        .arg("dump-flows")
+        .output()
+        .expect("setpriv runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(
+            "EUSERS (Too many users): dpswitchd: too many connections from uid 65534 (limit 4)"
+        ),
+        "{stderr}"
+    );
     user.leave();
     other.leave();
     let c = stop(d, &socket);
@@ -286,7 +303,7 @@ fn a_user_past_its_per_uid_limit_is_refused_with_eusers_and_the_reason() {
             c["refused_per_uid"],
             c["reclaimed"]
         ),
-        (1, 1, 0),
+        (2, 2, 0),
         "{c:?}"
     );
 }
