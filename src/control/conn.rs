@@ -237,3 +237,53 @@ impl Connection {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::netlink::consts::NLMSG_ERROR;
+
+    /// A connection and the client's end, kept open for it to write to.
+    fn connection() -> (Connection, UnixStream) {
+        let (ours, theirs) = UnixStream::pair().unwrap();
+        let peer = Peer {
+            pid: 1,
+            uid: 1000,
+            gid: 1000,
+            admin: false,
+        };
+        (Connection::new(ours, peer, 7), theirs)
+    }
+
+    #[test]
+    fn only_quiet_read_only_connections_are_reclaimable() {
+        let (mut c, _client) = connection();
+        assert!(c.reclaimable());
+        c.groups = 1 << 4;
+        assert!(!c.reclaimable(), "a subscriber");
+        c.groups = 0;
+        c.changed_state = true;
+        assert!(!c.reclaimable(), "it changed state");
+        c.changed_state = false;
+        c.dump = Some(FlowDump {
+            seq: 1,
+            ufid_flags: 0,
+            after: None,
+        });
+        assert!(!c.reclaimable(), "a dump in progress");
+        c.dump = None;
+        let reply = Header {
+            len: NLMSG_HDRLEN as u32,
+            msg_type: NLMSG_ERROR,
+            flags: 0,
+            seq: 1,
+            pid: 7,
+        };
+        c.queue(reply.to_bytes().to_vec());
+        assert!(!c.reclaimable(), "a reply not read yet");
+        c.flush();
+        assert!(c.reclaimable());
+        c.closing = true;
+        assert!(!c.reclaimable() && !c.open(), "already on its way out");
+    }
+}
