@@ -7,9 +7,10 @@
 //!   and the admin group) only: a non-admin is admitted only while fewer
 //!   than `total - admin_reserved` connections are open.
 //! - When there is no slot for the newcomer, the connection idle longest
-//!   among the reclaimable ones makes room: a connection that never
-//!   changed state, has no subscription, completion channel, dump or
-//!   unsent reply, and read no request for `idle_after`. A non-admin
+//!   among the reclaimable ones makes room: a connection that never sent
+//!   a command that changes state, has no subscription, completion
+//!   channel, dump or unsent reply, and sent no request for `idle_after`.
+//!   Closing it loses its client nothing but the connection. A non-admin
 //!   newcomer only reclaims non-admins' connections.
 //! - Otherwise the newcomer is refused, with the reason.
 
