@@ -82,6 +82,17 @@ pub struct DatapathConfig {
     /// does: an internal port (a `net_tap` whose interface is named like
     /// the datapath). `--local-port no` turns it off.
     pub local_port: bool,
+    /// Control socket connections open at once; a peer past it is refused
+    /// with EUSERS (docs/control-socket.md, "Connections and limits").
+    pub max_connections: u32,
+    /// Connections one non-admin uid may hold (admins: only the total).
+    pub max_connections_per_uid: u32,
+    /// The last slots of `max_connections`, which only admins may take.
+    pub admin_reserved_connections: u32,
+    /// Seconds without a request after which a read-only connection (no
+    /// state changed, no subscription, no completion channel) may be
+    /// closed to make room when the server is full.
+    pub reclaim_idle_secs: u64,
 }
 
 impl Default for DatapathConfig {
@@ -99,6 +110,10 @@ impl Default for DatapathConfig {
             upcall_rate: 20_000,
             upcall_queue: 1024,
             local_port: true,
+            max_connections: 256,
+            max_connections_per_uid: 64,
+            admin_reserved_connections: 16,
+            reclaim_idle_secs: 30,
         }
     }
 }
@@ -182,6 +197,17 @@ impl Config {
         }
         if dp.flow_limit == 0 {
             return Err("datapath.flow_limit must be at least 1".into());
+        }
+        if dp.max_connections == 0 || dp.max_connections_per_uid == 0 {
+            return Err(
+                "datapath.max_connections and max_connections_per_uid must be at least 1".into(),
+            );
+        }
+        if dp.admin_reserved_connections > dp.max_connections {
+            return Err(format!(
+                "datapath.admin_reserved_connections ({}) is more than max_connections ({})",
+                dp.admin_reserved_connections, dp.max_connections
+            ));
         }
         let mut numbers = std::collections::HashSet::new();
         let mut names = std::collections::HashSet::new();
@@ -298,6 +324,32 @@ mod tests {
         assert!(Config::parse(twice).unwrap_err().contains("number 1"));
         let shared = "[[pmd]]\nlcore = 1\nrx = [{port = \"a\"}]\n[[pmd]]\nlcore = 2\nrx = [{port = \"a\"}]\n";
         assert!(Config::parse(shared).unwrap_err().contains("two lcores"));
+    }
+
+    #[test]
+    fn connection_limits_have_defaults_and_are_checked() {
+        let d = Config::parse("").unwrap().datapath;
+        assert_eq!(
+            (
+                d.max_connections,
+                d.max_connections_per_uid,
+                d.admin_reserved_connections,
+                d.reclaim_idle_secs
+            ),
+            (256, 64, 16, 30)
+        );
+        let c = Config::parse(
+            "[datapath]\nmax_connections = 8\nmax_connections_per_uid = 4\nadmin_reserved_connections = 2\nreclaim_idle_secs = 1\n",
+        )
+        .unwrap();
+        assert_eq!(c.datapath.max_connections, 8);
+        assert_eq!(c.datapath.reclaim_idle_secs, 1);
+        let e = Config::parse("[datapath]\nmax_connections = 4\nadmin_reserved_connections = 5\n")
+            .unwrap_err();
+        assert!(e.contains("admin_reserved_connections"), "{e}");
+        assert!(Config::parse("[datapath]\nmax_connections_per_uid = 0\n").is_err());
+        let e = Config::parse("[datapath]\nmax_conections = 4\n").unwrap_err();
+        assert!(e.contains("line 2") && e.contains("max_conections"), "{e}");
     }
 
     #[test]

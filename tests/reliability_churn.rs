@@ -38,7 +38,7 @@ const MARKED: &str = "set(ipv4(ttl=44)),set(udp(src=4002)),2";
 /// one it matches (its ports are outside them), and no two overlap, or
 /// the table would refuse it as a duplicate (N9).
 fn churned(i: usize) -> FlowAttrs {
-    let key = if i % 2 == 0 {
+    let key = if i.is_multiple_of(2) {
         format!(
             "in_port(1),eth(),eth_type(0x0800),ipv4(dst=10.63.0.2,proto=17,frag=no),udp(dst={})",
             6000 + i % 50_000
@@ -190,7 +190,7 @@ fn flow_churn_under_traffic_never_misdelivers_duplicates_or_mixes() {
                 .expect("request");
             batch.push(del);
         }
-        let swapped = if (next / ROUND) % 2 == 0 {
+        let swapped = if (next / ROUND).is_multiple_of(2) {
             PLAIN
         } else {
             MARKED

@@ -12,10 +12,11 @@
 use clap::Parser;
 use dpswitch::config::Config;
 use dpswitch::control::access::group_id;
+use dpswitch::control::admission::Limits;
 use dpswitch::control::dp_cmd::DatapathInfo;
 use dpswitch::control::dump::{format_flow, DumpStats};
 use dpswitch::control::preload::preload_flows;
-use dpswitch::control::{ControlServer, ServerConfig};
+use dpswitch::control::{ControlCounters, ControlServer, ServerConfig};
 use dpswitch::datapath::upcall_losses::{REASONS, REASON_NAMES};
 use dpswitch::datapath::{Report, Switch};
 use dpswitch::dpdk::{DpdkError, Eal};
@@ -180,6 +181,12 @@ fn run(
         socket_group: groups.socket,
         admin_group: groups.admin,
         datapath: DatapathInfo::new(&config.datapath.name, config.datapath.index as i32),
+        limits: Limits {
+            total: config.datapath.max_connections as usize,
+            per_uid: config.datapath.max_connections_per_uid as usize,
+            admin_reserved: config.datapath.admin_reserved_connections as usize,
+            idle_after: Duration::from_secs(config.datapath.reclaim_idle_secs),
+        },
     });
     let mut server = match server {
         Ok(s) => s,
@@ -235,9 +242,12 @@ fn run(
                 &switch.upcall_losses(),
                 &switch.counters(),
             );
+            print_control("stats", &server.counters());
             print_memory("stats", &switch);
         }
     }
+    // Read before the server goes: its connections close with it.
+    let control = server.counters();
     drop(server);
     print_memory("exit", &switch);
     println!("dpswitchd: stopping");
@@ -248,7 +258,7 @@ fn run(
             return ExitCode::from(EXIT_FAILURE);
         }
     };
-    print_report(&report)
+    print_report(&report, &control)
 }
 
 fn print_counters(
@@ -306,8 +316,14 @@ fn resident_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-fn print_report(report: &Report) -> ExitCode {
+/// A line of its own, so the datapath line keeps its fields.
+fn print_control(what: &str, counters: &ControlCounters) {
+    println!("dpswitchd: {what}: control {counters}");
+}
+
+fn print_report(report: &Report, control: &ControlCounters) -> ExitCode {
     print_counters("exit", &report.ports, &report.upcall_losses, &report.pmd);
+    print_control("exit", control);
     println!(
         "dpswitchd: exit: flows={} masks={}",
         report.flows.len(),

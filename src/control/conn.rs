@@ -17,6 +17,7 @@ use std::collections::VecDeque;
 use std::io::Write;
 use std::os::fd::OwnedFd;
 use std::os::unix::net::UnixStream;
+use std::time::Instant;
 
 /// Dump parts hold at most this many bytes (a message larger than this
 /// goes alone), so a client reading with a 16 KiB buffer or more never
@@ -52,6 +53,12 @@ pub struct Connection {
     /// The peer is gone or the socket failed: drop the connection.
     pub dead: bool,
     pub notifications_dropped: u64,
+    /// A command that changes state passed the admin check on it: closing
+    /// it to make room could lose what its client relies on (an upcall
+    /// handler, a pending change).
+    pub changed_state: bool,
+    /// When it connected or last sent a request.
+    pub active_at: Instant,
     /// The completion channel of a client standing in for a netlink
     /// socket (dpswitch_proto::channel).
     pub channel: Option<OwnedFd>,
@@ -85,6 +92,8 @@ impl Connection {
             closing: false,
             dead: false,
             notifications_dropped: 0,
+            changed_state: false,
+            active_at: Instant::now(),
             channel: None,
             token_after_part: None,
             overrun_queued: false,
@@ -98,6 +107,24 @@ impl Connection {
     /// replies is waiting for the client.
     pub fn wants_requests(&self) -> bool {
         !self.closing && !self.dead && self.dump.is_none() && self.out_bytes < READ_PAUSE_BYTES
+    }
+
+    /// Whether closing it to make room for another peer loses nothing but
+    /// the connection (docs/control-socket.md, "Connections and limits");
+    /// how long it has been idle is the admission's to weigh.
+    pub fn reclaimable(&self) -> bool {
+        !self.changed_state
+            && self.groups == 0
+            && self.channel.is_none()
+            && self.dump.is_none()
+            && self.out.is_empty()
+            && !self.closing
+            && !self.dead
+    }
+
+    /// Open and not on its way out.
+    pub fn open(&self) -> bool {
+        !self.closing && !self.dead
     }
 
     pub fn has_output(&self) -> bool {
@@ -208,5 +235,55 @@ impl Connection {
         if self.out.is_empty() {
             self.open_part = false;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::netlink::consts::NLMSG_ERROR;
+
+    /// A connection and the client's end, kept open for it to write to.
+    fn connection() -> (Connection, UnixStream) {
+        let (ours, theirs) = UnixStream::pair().unwrap();
+        let peer = Peer {
+            pid: 1,
+            uid: 1000,
+            gid: 1000,
+            admin: false,
+        };
+        (Connection::new(ours, peer, 7), theirs)
+    }
+
+    #[test]
+    fn only_quiet_read_only_connections_are_reclaimable() {
+        let (mut c, _client) = connection();
+        assert!(c.reclaimable());
+        c.groups = 1 << 4;
+        assert!(!c.reclaimable(), "a subscriber");
+        c.groups = 0;
+        c.changed_state = true;
+        assert!(!c.reclaimable(), "it changed state");
+        c.changed_state = false;
+        c.dump = Some(FlowDump {
+            seq: 1,
+            ufid_flags: 0,
+            after: None,
+        });
+        assert!(!c.reclaimable(), "a dump in progress");
+        c.dump = None;
+        let reply = Header {
+            len: NLMSG_HDRLEN as u32,
+            msg_type: NLMSG_ERROR,
+            flags: 0,
+            seq: 1,
+            pid: 7,
+        };
+        c.queue(reply.to_bytes().to_vec());
+        assert!(!c.reclaimable(), "a reply not read yet");
+        c.flush();
+        assert!(c.reclaimable());
+        c.closing = true;
+        assert!(!c.reclaimable() && !c.open(), "already on its way out");
     }
 }

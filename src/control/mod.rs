@@ -3,8 +3,10 @@
 //! config flows, and the dump-flows text format.
 
 pub mod access;
+pub mod admission;
 pub mod client;
 pub mod conn;
+pub mod counters;
 pub mod dp_cmd;
 pub mod dump;
 pub mod families;
@@ -20,4 +22,5 @@ pub mod server;
 pub mod ufid;
 pub mod vport_cmd;
 
+pub use counters::ControlCounters;
 pub use server::{ControlServer, ServerConfig};

@@ -211,6 +211,23 @@ pub fn datapath_exit_counters(lines: &[String]) -> HashMap<String, u64> {
         .collect()
 }
 
+/// The integer `key=value` fields of the control socket's line printed
+/// under `what` ("exit" or "stats"): connections refused (total and by
+/// reason), reclaimed, notifications dropped. The last such line.
+pub fn control_counters(lines: &[String], what: &str) -> HashMap<String, u64> {
+    let prefix = format!("dpswitchd: {what}: control ");
+    let line = lines
+        .iter()
+        .rev()
+        .find(|l| l.starts_with(&prefix))
+        .unwrap_or_else(|| panic!("no control {what} line in {lines:?}"));
+    line[prefix.len()..]
+        .split_whitespace()
+        .filter_map(|kv| kv.split_once('='))
+        .filter_map(|(k, v)| Some((k.to_string(), v.parse().ok()?)))
+        .collect()
+}
+
 /// Runs a command, panicking with its output when it fails.
 pub fn run(cmd: &str, args: &[&str]) -> String {
     let out = Command::new(cmd)

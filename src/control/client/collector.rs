@@ -30,6 +30,8 @@ pub(super) struct Collector {
     port_id: Option<u32>,
     pending: HashMap<u32, Pending>,
     notifications: VecDeque<Message>,
+    /// Why the daemon is closing the connection, when it said so.
+    closing: Option<ClientError>,
 }
 
 /// How far the answer to one request has come.
@@ -78,6 +80,15 @@ impl Collector {
 
     fn sort(&mut self, raw: &RawMessage<'_>) -> Result<(), ClientError> {
         let seq = raw.header.seq;
+        // Requests are numbered from 1: an error numbered 0 answers none.
+        // It is the daemon's notice that it closes the connection (refused
+        // or reclaimed, docs/control-socket.md "Connections and limits").
+        if raw.header.msg_type == NLMSG_ERROR && seq == 0 {
+            if let Err(e) = error_outcome(raw)? {
+                self.closing = Some(e);
+            }
+            return Ok(());
+        }
         let ours = self.port_id.is_none_or(|port| port == raw.header.pid);
         let Some(pending) = self
             .pending
@@ -132,6 +143,11 @@ impl Collector {
 
     pub fn pop_notification(&mut self) -> Option<Message> {
         self.notifications.pop_front()
+    }
+
+    /// The daemon's reason for closing the connection, once.
+    pub fn take_closing(&mut self) -> Option<ClientError> {
+        self.closing.take()
     }
 }
 

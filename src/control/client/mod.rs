@@ -105,7 +105,7 @@ impl Client {
             .transport
             .send(&self.outgoing, &mut |datagram| collector.feed(datagram));
         self.outgoing.clear();
-        result
+        result.map_err(|e| self.why_closed(e))
     }
 
     /// The answer to the submitted request `seq`: its replies, or its error.
@@ -239,10 +239,26 @@ impl Client {
     /// Reads one datagram and sorts its messages; false when `timeout`
     /// passed first.
     fn receive(&mut self, timeout: Option<Duration>) -> Result<bool, ClientError> {
-        match self.transport.recv(timeout)? {
-            Some(datagram) => self.collector.feed(datagram).map(|()| true),
-            None => Ok(false),
+        match self.transport.recv(timeout) {
+            Ok(Some(datagram)) => self.collector.feed(datagram).map(|()| true),
+            Ok(None) => Ok(false),
+            Err(e) => Err(self.why_closed(e)),
         }
+    }
+
+    /// A connection the daemon closed (EPIPE on send, end of stream on
+    /// recv) fails with the reason the daemon gave, if it sent one: it
+    /// waits unread behind the failed send.
+    fn why_closed(&mut self, error: ClientError) -> ClientError {
+        if ![Errno::EPIPE as i32, Errno::ECONNRESET as i32].contains(&error.errno) {
+            return error;
+        }
+        while let Ok(Some(datagram)) = self.transport.recv(Some(Duration::ZERO)) {
+            if self.collector.feed(datagram).is_err() {
+                break;
+            }
+        }
+        self.collector.take_closing().unwrap_or(error)
     }
 }
 

@@ -398,6 +398,50 @@ fn unframeable_replies_are_protocol_errors() {
     daemon.join().unwrap();
 }
 
+/// The notice dpswitchd sends a connection it refuses or reclaims.
+fn closing_notice(text: &str) -> Vec<u8> {
+    let mut header = [0u8; NLMSG_HDRLEN];
+    header[..4].copy_from_slice(&(NLMSG_HDRLEN as u32).to_ne_bytes());
+    let request = raw(&header);
+    crate::netlink::msg::encode_error_with_message(0, &request, 87, false, Some(text))
+}
+
+#[test]
+fn a_refused_connection_reports_the_daemons_reason() {
+    let (mut client, daemon) = with_daemon(|d| {
+        // Closed before the request comes: the send fails with EPIPE, and
+        // the notice waits unread behind it.
+        d.send(&closing_notice(
+            "dpswitchd: too many connections from uid 7 (limit 4)",
+        ));
+    });
+    daemon.join().unwrap();
+    let e = client
+        .request(&Request::genl(GENL_ID_CTRL, 3, 2, vec![]))
+        .unwrap_err();
+    assert_eq!(e.errno, 87);
+    assert_eq!(
+        e.to_string(),
+        "EUSERS (Too many users): dpswitchd: too many connections from uid 7 (limit 4)"
+    );
+}
+
+#[test]
+fn a_reclaimed_connection_reports_why_while_waiting() {
+    let (mut client, daemon) = with_daemon(|d| {
+        let _ = d.recv_requests();
+        d.send(&closing_notice("dpswitchd: closing this connection"));
+    });
+    let e = client
+        .request(&Request::genl(GENL_ID_CTRL, 3, 2, vec![]))
+        .unwrap_err();
+    daemon.join().unwrap();
+    assert_eq!(
+        (e.errno, e.message.as_str()),
+        (87, "dpswitchd: closing this connection")
+    );
+}
+
 #[test]
 fn connecting_to_nothing_names_the_path() {
     let e = match Client::connect("/nonexistent/dpswitch.sock") {

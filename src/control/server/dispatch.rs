@@ -131,6 +131,9 @@ impl ControlServer {
                 ),
             )));
         }
+        // The connections the admin reservation protects: one that tried
+        // a change is never reclaimed, whatever came of the command.
+        self.conns[index].changed_state |= mutating;
         // A deleted datapath has no flows to change or packets to send.
         if !self.dp.exists && matches!(family, FAMILY_FLOW | FAMILY_PACKET) {
             return Err(Failure::quiet(CmdError::enodev()));

@@ -4,7 +4,9 @@
 //! change they report is what every PMD lcore sees.
 
 use super::access::{peer_of, Peer};
+use super::admission::Limits;
 use super::conn::{Connection, FlowDump, DATAGRAM_MAX, NOTIFY_LIMIT_BYTES};
+use super::counters::ControlCounters;
 use super::dp_cmd::{self, DatapathInfo, ReplyTo};
 use super::families::{self, *};
 use super::flow_cmd::{self, FlowContext};
@@ -30,8 +32,9 @@ use std::io::IoSliceMut;
 use std::mem::MaybeUninit;
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+mod admit;
 mod dispatch;
 mod dump;
 mod packets;
@@ -41,7 +44,6 @@ const RECV_BUFFER: usize = 256 * 1024;
 /// Datagrams read from one connection per round, so one busy client
 /// cannot starve the others or the management lcore's upkeep.
 const READS_PER_ROUND: usize = 64;
-const MAX_CONNECTIONS: usize = 256;
 /// Descriptors one request datagram may pass (the adapter passes one).
 const MAX_PASSED_FDS: usize = 4;
 /// Upcalls sent on per round; the rest wait in the PMDs' queues.
@@ -52,6 +54,7 @@ pub struct ServerConfig<'a> {
     pub socket_group: Option<Gid>,
     pub admin_group: Option<Gid>,
     pub datapath: DatapathInfo,
+    pub limits: Limits,
 }
 
 pub struct ControlServer {
@@ -66,6 +69,8 @@ pub struct ControlServer {
     passed_fds: Vec<OwnedFd>,
     /// The errno of the first message the datagram being run had refused.
     datagram_error: i32,
+    limits: Limits,
+    counters: ControlCounters,
 }
 
 /// What one request asked of the round it was read in.
@@ -87,11 +92,18 @@ impl ControlServer {
             buf: vec![0; RECV_BUFFER],
             passed_fds: Vec::new(),
             datagram_error: 0,
+            limits: config.limits,
+            counters: ControlCounters::default(),
         })
     }
 
     pub fn path(&self) -> &Path {
         self.listener.path()
+    }
+
+    /// What the socket dropped so far, for the stats and the exit report.
+    pub fn counters(&self) -> ControlCounters {
+        self.counters
     }
 
     /// Waits up to `timeout` for clients, then serves everything that is
@@ -117,6 +129,7 @@ impl ControlServer {
         // lost in the PMDs from now on, not carried up for nobody.
         for conn in self.conns.iter().filter(|c| c.dead) {
             switch.drop_upcall_handler(conn.port_id);
+            log_drops(&mut self.log, conn);
         }
         self.conns.retain(|c| !c.dead);
     }
@@ -160,20 +173,6 @@ impl ControlServer {
         (listener_ready, ready)
     }
 
-    fn accept(&mut self) {
-        while let Ok((stream, _)) = self.listener.socket.accept() {
-            if self.conns.len() >= MAX_CONNECTIONS || stream.set_nonblocking(true).is_err() {
-                continue; // dropped: the client sees the connection close
-            }
-            let Ok(peer) = peer_of(&stream, self.admin_group) else {
-                continue;
-            };
-            let port_id = self.next_port_id;
-            self.next_port_id = self.next_port_id.wrapping_add(1).max(1);
-            self.conns.push(Connection::new(stream, peer, port_id));
-        }
-    }
-
     /// Reads and runs the datagrams waiting on one connection.
     fn read_requests(&mut self, index: usize, switch: &mut Switch, round: &mut RoundState) {
         let mut buf = std::mem::take(&mut self.buf);
@@ -192,6 +191,7 @@ impl ControlServer {
                     break;
                 }
                 Ok(r) => {
+                    self.conns[index].active_at = Instant::now();
                     self.passed_fds.clear();
                     for c in cmsg.drain() {
                         if let RecvAncillaryMessage::ScmRights(fds) = c {
@@ -354,6 +354,7 @@ impl ControlServer {
                 }
                 if conn.pending_bytes() > NOTIFY_LIMIT_BYTES {
                     conn.notifications_dropped += 1;
+                    self.counters.notifications_dropped += 1;
                     conn.mark_overrun();
                     continue;
                 }
@@ -381,6 +382,24 @@ impl ControlServer {
             code,
             echo_payload,
             text,
+        ));
+    }
+}
+
+impl Drop for ControlServer {
+    fn drop(&mut self) {
+        for conn in &self.conns {
+            log_drops(&mut self.log, conn);
+        }
+    }
+}
+
+/// A connection closing with notifications it never got says so, once.
+fn log_drops(log: &mut RateLog, conn: &Connection) {
+    if conn.notifications_dropped > 0 {
+        log.log(&format!(
+            "connection {} (pid {} uid {}) closed with {} notification(s) dropped",
+            conn.port_id, conn.peer.pid, conn.peer.uid, conn.notifications_dropped
         ));
     }
 }
