@@ -4,7 +4,7 @@
 //! it started, and DPDK's heap where it was, cycle after cycle. Read from
 //! the daemon's own once-a-second memory line (`--stats-interval 1`).
 //!
-//! N is 200,000 here (a debug build installs them in seconds); set
+//! N is 100,000 here (a debug build installs them in seconds); set
 //! DPSWITCH_MEMORY_FLOWS for more, e.g. 1,000,000 in a release build:
 //! `DPSWITCH_MEMORY_FLOWS=1000000 cargo test --release --test memory_cycles -- --nocapture`.
 
@@ -61,7 +61,7 @@ fn flushed_flows_give_their_memory_back_cycle_after_cycle() {
     require_root("DPDK");
     let flows: usize = std::env::var("DPSWITCH_MEMORY_FLOWS")
         .ok()
-        .map_or(200_000, |n| n.parse().expect("DPSWITCH_MEMORY_FLOWS"));
+        .map_or(100_000, |n| n.parse().expect("DPSWITCH_MEMORY_FLOWS"));
     let dir = std::env::temp_dir().join(format!("dpswitch-memory-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let config = dir.join("memory.toml");
