@@ -299,12 +299,14 @@ fn print_counters(
 }
 
 /// Where the memory is: the resident set (what the kernel charges the
-/// process, hugepages aside), DPDK's heaps, the process heap in use.
+/// process, hugepages aside), DPDK's heaps, the process heap in use, the
+/// packet pool's mbufs out.
 fn print_memory(what: &str, switch: &Switch) {
     let (dpdk_heap, process_heap) = switch.heap_bytes();
     println!(
-        "dpswitchd: {what}: memory rss_kib={} dpdk_heap_bytes={dpdk_heap} process_heap_bytes={process_heap} flows={}",
+        "dpswitchd: {what}: memory rss_kib={} dpdk_heap_bytes={dpdk_heap} process_heap_bytes={process_heap} mbufs_in_use={} flows={}",
         resident_kib().unwrap_or(0),
+        switch.mbufs_in_use(),
         switch.flow_count()
     );
 }

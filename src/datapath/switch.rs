@@ -488,6 +488,11 @@ impl Switch {
         }
     }
 
+    /// mbufs out of the packet pool now (in rings, bursts, queues).
+    pub fn mbufs_in_use(&self) -> u32 {
+        self.pool.in_use_count()
+    }
+
     /// Bytes allocated from DPDK's heaps and from the process heap.
     pub fn heap_bytes(&self) -> (u64, u64) {
         (dpdk::dpdk_heap_bytes(&self.eal), dpdk::process_heap_bytes())
