@@ -15,5 +15,5 @@ cargo clippy --all-targets -- -D warnings
 cargo build -p dpswitch-run
 cargo test --all-targets
 cargo test --doc
-# A short bounded fuzz run of the netlink decoder and the packet parser.
+# A short bounded run of each fuzz target (see scripts/fuzz.sh).
 scripts/fuzz.sh "${DPSWITCH_FUZZ_SECONDS:-20}"

@@ -10,7 +10,6 @@ use super::families::GROUP_FLOW;
 use super::flow_reply::{flow_message, FlowMessageHeader};
 use super::request::{CmdError, Response};
 use crate::classifier::{Flow, FlowId, FlowTable};
-use crate::datapath::Switch;
 use crate::flow::matching::{match_from_attrs, Match};
 use crate::flow::odp::Action;
 use crate::flow::validate::validate_actions;
@@ -21,9 +20,12 @@ use crate::netlink::flow::RawFlowAttrs;
 use crate::netlink::key::{decode_key, decode_mask};
 use crate::netlink::msg::OvsMessage;
 
-/// The datapath a flow command runs against.
+/// The datapath a flow command runs against: its flow table, and which
+/// port numbers exist (for output actions), which is all a flow command
+/// needs of the switch.
 pub struct FlowContext<'a> {
-    pub switch: &'a mut Switch,
+    pub table: &'a mut FlowTable,
+    pub port_exists: &'a dyn Fn(u32) -> bool,
     /// The `dp_ifindex` this datapath answers to.
     pub dp_ifindex: i32,
     /// Lines to log besides a failure's own (e.g. an ignored UFID).
@@ -161,9 +163,13 @@ impl Request<'_> {
 }
 
 /// Actions decoded and checked against the match (N7).
-fn parse_actions(bytes: &[u8], m: &Match, switch: &Switch) -> Result<Vec<Action>, CmdError> {
+fn parse_actions(
+    bytes: &[u8],
+    m: &Match,
+    port_exists: &dyn Fn(u32) -> bool,
+) -> Result<Vec<Action>, CmdError> {
     let actions = decode_actions(bytes).map_err(|e| CmdError::new(e.errno(), NOT_SAFE))?;
-    validate_actions(&actions, m, bytes.len(), &|port| switch.has_port(port))
+    validate_actions(&actions, m, bytes.len(), port_exists)
         .map_err(|e| CmdError::new(e.errno, format!("{NOT_SAFE} ({})", e.message)))?;
     Ok(actions)
 }
@@ -179,10 +185,10 @@ fn new_flow(ctx: &mut FlowContext<'_>, req: &Request<'_>) -> Result<Response, Cm
         .ok_or_else(|| CmdError::einval("Flow actions attr not present in new flow."))?;
     let m = req.parse_match(key, true)?;
     let ufid = req.ufid(ctx.notes);
-    let actions = parse_actions(actions, &m, ctx.switch)?;
+    let actions = parse_actions(actions, &m, ctx.port_exists)?;
     req.datapath()?;
 
-    let table = ctx.switch.table_mut();
+    let table = &mut *ctx.table;
     let existing = ufid
         .and_then(|u| table.lookup_ufid(u))
         .or_else(|| table.lookup(&m.masked_key()))
@@ -272,10 +278,10 @@ fn set_flow(ctx: &mut FlowContext<'_>, req: &Request<'_>) -> Result<Response, Cm
                 "Flow key attribute not present in set flow.",
             ))
         }
-        (Some(bytes), Some(m)) => Some(parse_actions(bytes, m, ctx.switch)?),
+        (Some(bytes), Some(m)) => Some(parse_actions(bytes, m, ctx.port_exists)?),
     };
     req.datapath()?;
-    let table = ctx.switch.table_mut();
+    let table = &mut *ctx.table;
     let id = find_named(table, ufid, m.as_ref(), req.raw.mask.is_some())?;
     if let Some(actions) = actions {
         table
@@ -296,7 +302,7 @@ fn del_flow(ctx: &mut FlowContext<'_>, req: &Request<'_>) -> Result<Response, Cm
     let ufid = req.ufid(ctx.notes);
     let m = req.raw.key.map(|k| req.parse_match(k, false)).transpose()?;
     req.datapath()?;
-    let table = ctx.switch.table_mut();
+    let table = &mut *ctx.table;
     if m.is_none() && ufid.is_none() {
         // D1: flush; the kernel sends no per-flow notifications for it.
         table
@@ -329,7 +335,7 @@ fn get_flow(ctx: &mut FlowContext<'_>, req: &Request<'_>) -> Result<Response, Cm
         }
     };
     req.datapath()?;
-    let table = ctx.switch.table();
+    let table = &*ctx.table;
     let id = find_named(table, ufid, m.as_ref(), false)?;
     let flow = table
         .flow(id)

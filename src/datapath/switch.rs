@@ -378,6 +378,13 @@ impl Switch {
         &mut self.table
     }
 
+    /// The table to change together with [`Switch::has_port`], for flow
+    /// commands that validate outputs while they hold the table.
+    pub fn table_and_ports(&mut self) -> (&mut FlowTable, impl Fn(u32) -> bool + '_) {
+        let index = &self.index;
+        (&mut self.table, move |number| index.contains(number))
+    }
+
     /// Installs a flow; it is visible to every PMD when this returns.
     pub fn install(&mut self, m: &Match, actions: Vec<Action>) -> Result<FlowId, TableError> {
         self.table.insert(m, None, actions)

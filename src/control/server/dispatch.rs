@@ -160,8 +160,10 @@ impl ControlServer {
             FAMILY_FLOW => {
                 let mut notes = Vec::new();
                 let listeners = self.conns.iter().any(|c| c.subscribed(GROUP_FLOW));
+                let (table, port_exists) = switch.table_and_ports();
                 let mut ctx = FlowContext {
-                    switch,
+                    table,
+                    port_exists: &port_exists,
                     dp_ifindex: self.dp.dp_ifindex,
                     notes: &mut notes,
                     listeners,

@@ -25,7 +25,9 @@ pub fn push_vlan<P: PacketBuf>(pkt: &mut P, tpid: u16, tci: u16) -> Result<(), V
     }
     pkt.prepend(VLAN_TAG_LEN).ok_or(VlanError::NoHeadroom)?;
     let data = pkt.data_mut();
-    let Some(head) = data.get_mut(..ETH_ADDRS_LEN + 2 * VLAN_TAG_LEN) else {
+    // The moved addresses and the new tag: all a bare Ethernet header
+    // (14 bytes, 18 once grown) is sure to have.
+    let Some(head) = data.get_mut(..ETH_ADDRS_LEN + VLAN_TAG_LEN) else {
         // Only a buffer that refuses writes gets here; it grew by a tag, so
         // give the bytes back.
         let _ = pkt.adj(VLAN_TAG_LEN);

@@ -37,6 +37,20 @@ fn push_without_headroom_or_on_a_runt_fails_and_changes_nothing() {
 }
 
 #[test]
+fn push_on_a_bare_ethernet_header_succeeds_and_pops_back() {
+    // Found by fuzzing: a 14- or 15-byte frame was refused for want of
+    // bytes the tag does not need.
+    for len in [14, 15] {
+        let bare = &frame()[..len];
+        let mut pkt = VecBuf::new(bare, 4);
+        push_vlan(&mut pkt, 0x8100, 0x1000 | 0x0007).unwrap();
+        assert_eq!(pkt.data(), tagged(bare, &[(0x8100, 0x0007)]));
+        pop_vlan(&mut pkt).unwrap();
+        assert_eq!(pkt.data(), bare);
+    }
+}
+
+#[test]
 fn pop_removes_the_outermost_tag_only() {
     let mut pkt = VecBuf::new(&tagged(&frame(), &[(0x88a8, 7), (0x8100, 5)]), 0);
     pop_vlan(&mut pkt).unwrap();

@@ -1,0 +1,12 @@
+//! What the fuzz targets share: EAL for the targets that need a flow
+//! table, input builders that turn fuzz bytes into mostly-valid requests,
+//! actions and frames (so the fuzzer gets past the decoders quickly), and
+//! the checks run after each input.
+
+pub mod alphabet;
+pub mod eal;
+pub mod frames;
+pub mod reference;
+pub mod requests;
+pub mod table_check;
+pub mod tracked;
