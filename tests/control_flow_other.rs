@@ -5,7 +5,7 @@
 mod common;
 
 use common::{actions_text, flow_text, ControlDaemon, TRAFFIC_KEY};
-use dpswitch::flow::odp::Action;
+use dpswitch::flow::odp::{Action, KeyAttr};
 use dpswitch::netlink::consts::*;
 use dpswitch::netlink::error::errno::*;
 use dpswitch::netlink::flow::FlowAttrs;
@@ -101,6 +101,17 @@ fn s1_set_finds_by_ufid_or_exact_match_and_keeps_or_clears_stats() {
     assert_eq!(d.ctl.flow(OVS_FLOW_CMD_SET, 0, &keyed).errno, 0);
     let got = d.ctl.flow(OVS_FLOW_CMD_GET, 0, &flow_text(ARP, None));
     assert_eq!(got.flows()[0].actions, Some(vec![Action::Output(1)]));
+    // The request's MASK plays no part: a SET whose mask differs from
+    // the flow's (in_port wildcarded here) still names it by its key.
+    let mut other_mask = flow_text(ARP, Some("0"));
+    other_mask
+        .mask
+        .as_mut()
+        .unwrap()
+        .retain(|a| !matches!(a, KeyAttr::InPort(_)));
+    assert_eq!(d.ctl.flow(OVS_FLOW_CMD_SET, 0, &other_mask).errno, 0);
+    let got = d.ctl.flow(OVS_FLOW_CMD_GET, 0, &flow_text(ARP, None));
+    assert_eq!(got.flows()[0].actions, Some(vec![Action::Output(0)]));
     // An empty ACTIONS nest: drop.
     keyed.actions = Some(vec![]);
     assert_eq!(d.ctl.flow(OVS_FLOW_CMD_SET, 0, &keyed).errno, 0);

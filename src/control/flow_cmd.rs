@@ -245,17 +245,18 @@ fn flow_response(table: &FlowTable, id: FlowId, req: &Request<'_>, cmd: u8) -> R
     }
 }
 
-/// The flow a SET, GET or DEL names: by UFID, else exactly by key (and
-/// by mask when the request has one).
+/// The flow a SET, GET or DEL names: by UFID, else by key as the kernel's
+/// `ovs_flow_tbl_lookup_exact` finds it: every mask probed, the flow's
+/// unmasked key equal to the request's; the request's MASK plays no part
+/// (S1, D2, G1).
 fn find_named(
     table: &FlowTable,
     ufid: Option<&[u8]>,
     m: Option<&Match>,
-    mask_given: bool,
 ) -> Result<FlowId, CmdError> {
     let found = match (ufid, m) {
         (Some(u), _) => table.lookup_ufid(u),
-        (None, Some(m)) => table.lookup_by_key(&m.key, mask_given.then_some(&m.mask)),
+        (None, Some(m)) => table.lookup_by_key(&m.key, None),
         (None, None) => None,
     };
     found
@@ -282,7 +283,7 @@ fn set_flow(ctx: &mut FlowContext<'_>, req: &Request<'_>) -> Result<Response, Cm
     };
     req.datapath()?;
     let table = &mut *ctx.table;
-    let id = find_named(table, ufid, m.as_ref(), req.raw.mask.is_some())?;
+    let id = find_named(table, ufid, m.as_ref())?;
     if let Some(actions) = actions {
         table
             .set_actions(id, actions)
@@ -313,7 +314,7 @@ fn del_flow(ctx: &mut FlowContext<'_>, req: &Request<'_>) -> Result<Response, Cm
             ..Response::default()
         });
     }
-    let id = find_named(table, ufid, m.as_ref(), false)?;
+    let id = find_named(table, ufid, m.as_ref())?;
     let flow = table
         .remove_flow(id)
         .map_err(|e| CmdError::new(e.errno(), e.to_string()))?;
@@ -336,7 +337,7 @@ fn get_flow(ctx: &mut FlowContext<'_>, req: &Request<'_>) -> Result<Response, Cm
     };
     req.datapath()?;
     let table = &*ctx.table;
-    let id = find_named(table, ufid, m.as_ref(), false)?;
+    let id = find_named(table, ufid, m.as_ref())?;
     let flow = table
         .flow(id)
         .ok_or_else(|| CmdError::enoent("no such flow"))?;
