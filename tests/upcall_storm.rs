@@ -428,6 +428,13 @@ fn upcall_rate_limits_the_misses_a_reading_handler_gets() {
     messages.extend(drain(&mut handler));
     let received = d.misses(&messages);
     let stats = datapath_stats(d.ctl());
+    // What `dpctl show` reads while the daemon runs: the port's losses.
+    let mut client = dpswitch::control::client::Client::connect(d.daemon.socket()).unwrap();
+    let dp = client.only_datapath().unwrap().dp_ifindex;
+    let live = client.dpswitch_stats(dp).expect("dpswitch stats");
+    let storm = live.ports.iter().find(|p| p.port_no == STORM_PORT).copied();
+    let storm = storm.expect("the storm port's losses");
+    drop(client);
     let exit = d.stop();
 
     let limit = RATE * elapsed + BURST;
@@ -455,4 +462,8 @@ fn upcall_rate_limits_the_misses_a_reading_handler_gets() {
     assert_eq!(exit.all_ports_lost, exit.lost, "{exit:?}");
     let by_reason = storm_port_losses(&exit);
     assert!(by_reason["rate"] > 10 * received, "{by_reason:?}");
+    assert!(
+        storm.rate > 10 * received && storm.rate <= by_reason["rate"],
+        "read live: {storm:?}; at exit: {by_reason:?}"
+    );
 }

@@ -305,17 +305,10 @@ fn print_memory(what: &str, switch: &Switch) {
     let (dpdk_heap, process_heap) = switch.heap_bytes();
     println!(
         "dpswitchd: {what}: memory rss_kib={} dpdk_heap_bytes={dpdk_heap} process_heap_bytes={process_heap} mbufs_in_use={} flows={}",
-        resident_kib().unwrap_or(0),
+        dpswitch::dpdk::resident_kib().unwrap_or(0),
         switch.mbufs_in_use(),
         switch.flow_count()
     );
-}
-
-/// VmRSS from /proc/self/status.
-fn resident_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// A line of its own, so the datapath line keeps its fields.

@@ -18,6 +18,7 @@ pub const FAMILY_DATAPATH: u16 = 0x20;
 pub const FAMILY_VPORT: u16 = 0x21;
 pub const FAMILY_FLOW: u16 = 0x22;
 pub const FAMILY_PACKET: u16 = 0x23;
+pub const FAMILY_DPSWITCH: u16 = 0x24;
 
 /// Multicast group ids; 1 is the controller's own "notify" group.
 pub const GROUP_CTRL: u32 = 1;
@@ -36,7 +37,7 @@ pub struct Family {
     pub groups: &'static [(&'static str, u32)],
 }
 
-pub const FAMILIES: [Family; 5] = [
+pub const FAMILIES: [Family; 6] = [
     Family {
         id: GENL_ID_CTRL,
         name: "nlctrl",
@@ -75,6 +76,14 @@ pub const FAMILIES: [Family; 5] = [
         version: OVS_PACKET_VERSION,
         hdrsize: OVS_HEADER_LEN as u32,
         maxattr: OVS_PACKET_ATTR_MAX as u32,
+        groups: &[],
+    },
+    Family {
+        id: FAMILY_DPSWITCH,
+        name: DPSWITCH_FAMILY,
+        version: DPSWITCH_VERSION,
+        hdrsize: OVS_HEADER_LEN as u32,
+        maxattr: DPSWITCH_ATTR_MAX as u32,
         groups: &[],
     },
 ];

@@ -19,6 +19,7 @@ pub mod preload;
 pub mod ratelog;
 pub mod request;
 pub mod server;
+pub mod stats_cmd;
 pub mod ufid;
 pub mod vport_cmd;
 

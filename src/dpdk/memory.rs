@@ -64,3 +64,10 @@ pub fn return_free_heap() {
     // under their locks; it touches no allocation in use.
     unsafe { malloc_trim(0) };
 }
+
+/// The process's resident set in KiB (`VmRSS` of /proc/self/status).
+pub fn resident_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}

@@ -397,3 +397,46 @@ pub const OVS_COPY_ACTIONS_MAX_DEPTH: usize = 16;
 
 /// `sizeof(struct ovs_action_push_vlan)`: be16 TPID, be16 TCI.
 pub const OVS_ACTION_PUSH_VLAN_LEN: usize = 4;
+
+// ---- dpswitch's own family: what the kernel's families have no place for ----
+
+/// Drops and memory that `ovs_datapath` has no attribute for, read by
+/// `dpctl show`. Its messages carry a `struct ovs_header` naming the
+/// datapath, as the `ovs_*` families do.
+pub const DPSWITCH_FAMILY: &str = "dpswitch";
+pub const DPSWITCH_VERSION: u8 = 1;
+
+/// GET: the datapath's counters below (read-only).
+pub const DPSWITCH_CMD_GET_STATS: u8 = 1;
+
+/// Nested: the control socket's counters (`DPSWITCH_CONTROL_*`).
+pub const DPSWITCH_ATTR_CONTROL: u16 = 1;
+/// Nested, once per port: `DPSWITCH_PORT_*`.
+pub const DPSWITCH_ATTR_PORT: u16 = 2;
+/// Nested: `DPSWITCH_MEMORY_*`.
+pub const DPSWITCH_ATTR_MEMORY: u16 = 3;
+pub const DPSWITCH_ATTR_MAX: u16 = 3;
+
+/// u64 each: connections refused, idle connections reclaimed, and
+/// notifications dropped for subscribers that fell behind.
+pub const DPSWITCH_CONTROL_REFUSED: u16 = 1;
+pub const DPSWITCH_CONTROL_RECLAIMED: u16 = 2;
+pub const DPSWITCH_CONTROL_NOTIFICATIONS_DROPPED: u16 = 3;
+
+/// u32: the port's number.
+pub const DPSWITCH_PORT_NO: u16 = 1;
+/// u64 each: upcalls from the port lost, by reason: no handler, over the
+/// rate, the PMD's queue full, the handler gone or not reading, userdata
+/// too long.
+pub const DPSWITCH_PORT_UPCALL_LOST_NO_HANDLER: u16 = 2;
+pub const DPSWITCH_PORT_UPCALL_LOST_RATE: u16 = 3;
+pub const DPSWITCH_PORT_UPCALL_LOST_QUEUE: u16 = 4;
+pub const DPSWITCH_PORT_UPCALL_LOST_UNREAD: u16 = 5;
+pub const DPSWITCH_PORT_UPCALL_LOST_USERDATA: u16 = 6;
+
+/// u64 each: resident set (KiB), DPDK heap and process heap (bytes),
+/// mbufs out of the packet pool.
+pub const DPSWITCH_MEMORY_RSS_KIB: u16 = 1;
+pub const DPSWITCH_MEMORY_DPDK_HEAP: u16 = 2;
+pub const DPSWITCH_MEMORY_PROCESS_HEAP: u16 = 3;
+pub const DPSWITCH_MEMORY_MBUFS_IN_USE: u16 = 4;

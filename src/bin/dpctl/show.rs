@@ -3,7 +3,7 @@
 
 use crate::flows::print_line;
 use crate::Options;
-use dpswitch::control::client::{Client, Datapath, Vport, VportStats};
+use dpswitch::control::client::{Client, Datapath, DpswitchStats, Vport, VportStats};
 use dpswitch::netlink::consts::*;
 use std::fmt::Write as _;
 
@@ -21,9 +21,42 @@ pub fn show(client: &mut Client, names: &[String], options: &Options) -> Result<
     for dp in datapaths {
         let mut ports = client.vports(dp.dp_ifindex).map_err(|e| e.to_string())?;
         ports.sort_by_key(|p| p.port_no);
-        print_line(format_show(&dp, &ports, options.statistics).trim_end());
+        let mut text = format_show(&dp, &ports, options.statistics);
+        // What ovs-dpctl has no line for; absent from a daemon without it.
+        if let Ok(stats) = client.dpswitch_stats(dp.dp_ifindex) {
+            format_dpswitch(&mut text, &stats);
+        }
+        print_line(text.trim_end());
     }
     Ok(())
+}
+
+/// dpswitch's own lines: the control socket's refusals and lost
+/// notifications, where the memory is, and each port's lost upcalls by
+/// reason (ports that lost none are left out).
+fn format_dpswitch(out: &mut String, s: &DpswitchStats) {
+    let _ = writeln!(
+        out,
+        "  dpswitch:\n    connections: refused:{} reclaimed:{} notifications dropped:{}",
+        s.connections_refused, s.connections_reclaimed, s.notifications_dropped
+    );
+    let _ = writeln!(
+        out,
+        "    memory: resident:{} KiB dpdk heap:{}{} process heap:{}{} mbufs in use:{}",
+        s.rss_kib,
+        s.dpdk_heap_bytes,
+        human_size(Some(s.dpdk_heap_bytes)),
+        s.process_heap_bytes,
+        human_size(Some(s.process_heap_bytes)),
+        s.mbufs_in_use
+    );
+    for p in s.ports.iter().filter(|p| p.total() > 0) {
+        let _ = writeln!(
+            out,
+            "    port {} upcalls lost: no handler:{} rate:{} queue:{} unread:{} userdata:{}",
+            p.port_no, p.no_handler, p.rate, p.queue, p.unread, p.userdata
+        );
+    }
 }
 
 /// The whole `show` text of one datapath.

@@ -251,6 +251,38 @@ impl ControlServer {
     }
 }
 
+impl ControlServer {
+    /// The `dpswitch` family: GET_STATS, open to every peer (it changes
+    /// nothing), not as a dump.
+    pub(super) fn run_dpswitch(
+        &mut self,
+        index: usize,
+        message: &RawMessage<'_>,
+        switch: &mut Switch,
+    ) -> Result<Option<Response>, Failure> {
+        let msg = message
+            .ovs()
+            .map_err(|e| Failure::logged(CmdError::einval(e.to_string())))?;
+        if msg.genl.cmd != DPSWITCH_CMD_GET_STATS || is_dump(message) {
+            return Err(Failure::quiet(CmdError::new(
+                errno::EOPNOTSUPP,
+                format!(
+                    "the dpswitch family has no command {} (as a dump: none)",
+                    msg.genl.cmd
+                ),
+            )));
+        }
+        let to = ReplyTo {
+            seq: message.header.seq,
+            port_id: self.conns[index].port_id,
+            flags: 0,
+        };
+        let reply = stats_cmd::get_stats(&self.dp, switch, &self.counters, &msg, to)
+            .map_err(Failure::quiet)?;
+        Ok(Some(unicast(reply)))
+    }
+}
+
 /// A datapath or port change's reply: echoed to the requester when it
 /// asked (NLM_F_ECHO), and multicast to `group`, as the kernel's
 /// ovs_notify. `sync`: sent only after a grace period.

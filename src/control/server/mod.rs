@@ -15,6 +15,7 @@ use super::listener::Listener;
 use super::packet_cmd;
 use super::ratelog::RateLog;
 use super::request::{CmdError, Response};
+use super::stats_cmd;
 use super::vport_cmd;
 use crate::datapath::upcall::UpcallKind;
 use crate::datapath::Switch;
@@ -306,6 +307,7 @@ impl ControlServer {
             FAMILY_DATAPATH | FAMILY_VPORT | FAMILY_FLOW | FAMILY_PACKET => {
                 self.run_ovs(index, message, &peer, switch)
             }
+            FAMILY_DPSWITCH => self.run_dpswitch(index, message, switch),
             other => Err(Failure::logged(CmdError::new(
                 errno::ENOENT,
                 format!("no generic netlink family {other:#x}"),
