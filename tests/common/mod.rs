@@ -9,6 +9,7 @@ mod netns;
 pub mod ovs;
 mod pcap;
 mod pipeline;
+mod reliability;
 mod testpmd;
 pub mod vports;
 
@@ -18,4 +19,5 @@ pub use eal::*;
 pub use netns::*;
 pub use pcap::*;
 pub use pipeline::*;
+pub use reliability::*;
 pub use testpmd::*;
