@@ -3,6 +3,7 @@
 #![allow(dead_code, unused_imports)] // each test file uses its own part of this
 
 mod control;
+mod controller;
 mod daemon;
 mod eal;
 mod netns;
@@ -14,6 +15,7 @@ mod testpmd;
 pub mod vports;
 
 pub use control::*;
+pub use controller::*;
 pub use daemon::*;
 pub use eal::*;
 pub use netns::*;
