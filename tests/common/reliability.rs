@@ -31,6 +31,19 @@ pub fn tap_switch(
     extra: &str,
     app: &[&str],
 ) -> Daemon {
+    switch_with(tag, ifaces, &[], flows, extra, app)
+}
+
+/// [`tap_switch`] with more devices, `(name, vdev argument)`, numbered
+/// after the taps.
+pub fn switch_with(
+    tag: &str,
+    ifaces: &[&str],
+    more: &[(String, String)],
+    flows: &[(&str, &str)],
+    extra: &str,
+    app: &[&str],
+) -> Daemon {
     let dir = super::test_socket_path(tag).parent().unwrap().to_path_buf();
     let conf = dir.join("switch.toml");
     let mut text = format!("[datapath]\nname = \"{tag}\"\n{extra}\n");
@@ -40,15 +53,22 @@ pub fn tap_switch(
             k + 1
         ));
     }
+    for (k, (name, _)) in more.iter().enumerate() {
+        text.push_str(&format!(
+            "\n[[port]]\nname = \"{name}\"\nnumber = {}\n",
+            ifaces.len() + k + 1
+        ));
+    }
     for (m, a) in flows {
         text.push_str(&format!("\n[[flow]]\nkey = \"{m}\"\nactions = \"{a}\"\n"));
     }
     std::fs::write(&conf, text).unwrap();
-    let vdevs: Vec<String> = ifaces
+    let mut vdevs: Vec<String> = ifaces
         .iter()
         .enumerate()
         .map(|(k, iface)| format!("net_tap{k},iface={iface}"))
         .collect();
+    vdevs.extend(more.iter().map(|(_, vdev)| vdev.clone()));
     let conf_arg = conf.display().to_string();
     let mut args = vec!["--config", conf_arg.as_str()];
     args.extend_from_slice(app);
