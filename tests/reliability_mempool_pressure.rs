@@ -1,9 +1,10 @@
 //! The smallest packet pool the switch accepts, under pressure: small
-//! rings, a handler that never reads its upcalls, and floods of misses and
-//! hits at once. The pool the switch admits feeds the rings throughout (no
-//! rx_nombuf), every upcall lost is counted with its reason, every received
-//! packet is counted once, nothing leaks, and forwarding recovers when the
-//! pressure ends.
+//! rings, a handler that never reads its upcalls, floods of misses and
+//! hits, and a controller's executes, all at once. The pool the switch
+//! admits feeds the rings throughout (no rx_nombuf: executes are refused
+//! before they take the PMDs' reserve), every upcall lost is counted with
+//! its reason, every received packet is counted once, nothing leaks, and
+//! forwarding recovers when the pressure ends.
 
 mod common;
 
@@ -58,6 +59,41 @@ fn refused(ifaces: &[&str], pool: u32) {
     );
 }
 
+/// Executes from one pipelined client, each sending four copies of a
+/// large frame out of port 2, for `how_long`; how many were done and
+/// how many refused for want of mbufs (ENOMEM).
+fn execute_storm(socket: &std::path::Path, how_long: Duration) -> (u64, u64) {
+    let mut client = Client::connect(socket).expect("connect");
+    let dp = client.only_datapath().unwrap().dp_ifindex;
+    let mut frame = Vec::new();
+    etherparse::PacketBuilder::ethernet2([2, 0x66, 0, 0, 0, 7], [2, 0x66, 0, 0, 0, 8])
+        .ipv4([10, 66, 0, 7], [10, 66, 0, 8], 64)
+        .udp(7, 9)
+        .write(&mut frame, &[0u8; 1300])
+        .unwrap();
+    let key = common::key_text("in_port(1)");
+    let actions =
+        common::actions_text("2,set(ipv4(ttl=3)),2,set(ipv4(ttl=4)),2,set(ipv4(ttl=5)),2");
+    let request = client.execute_request(dp, &frame, &key, &actions).unwrap();
+    let (mut done, mut refused) = (0, 0);
+    let start = std::time::Instant::now();
+    while start.elapsed() < how_long {
+        let seqs: Vec<u32> = (0..2000)
+            .map(|_| client.submit(&request).expect("submit"))
+            .collect();
+        for seq in seqs {
+            match client.collect(seq) {
+                Ok(_) => done += 1,
+                Err(e) if e.errno == ENOMEM => refused += 1,
+                Err(e) => panic!("execute: {e}"),
+            }
+        }
+    }
+    (done, refused)
+}
+
+const ENOMEM: i32 = 12;
+
 #[test]
 fn smallest_pool_survives_unread_upcalls_and_floods() {
     common::require_netns_tests(false);
@@ -89,9 +125,13 @@ fn smallest_pool_survives_unread_upcalls_and_floods() {
     }
     let hits = Background::start(&na, &["ping", "-f", "-q", "-s", "1400", "10.66.0.2"]);
     let back = Background::start(&nb, &["ping", "-f", "-q", "-s", "1400", "10.66.0.1"]);
+    let socket = daemon.socket.clone();
+    let executes = std::thread::spawn(move || execute_storm(&socket, Duration::from_secs(5)));
     let misses = na.exec(&["python3", "-c", MISSES]);
+    let (done, refused) = executes.join().unwrap();
     let (hits, back) = (hits.interrupt(), back.interrupt());
-    println!("pressure: {misses}; {hits}; {back}");
+    println!("pressure: {misses}; executes {done} done, {refused} refused; {hits}; {back}");
+    assert!(done > 0, "executes went through");
 
     ping_until_answered(&na, "10.66.0.2", Duration::from_secs(30));
     let got = common::ping_answered(&na, "10.66.0.2", 5, "0.1");
