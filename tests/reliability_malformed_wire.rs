@@ -17,11 +17,10 @@ mod rng;
 
 use common::{
     assert_clean_exit, assert_counters_add_up, pcap, plumb_addr, port_exit_counters, read_pcap,
-    switch_with, Netns,
+    switch_with, Background, Netns,
 };
 use etherparse::{PacketBuilder, VlanId};
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 const MALFORMED: usize = 4800;
@@ -151,15 +150,12 @@ fn malformed_frames_neither_crash_nor_corrupt_the_rewritten_ones() {
     std::fs::write(&input, pcap(&frames)).unwrap();
     let capture = dir.join("far.pcap");
 
-    let mut dump = Command::new("ip")
-        .args(["netns", "exec", &nb.0, "tcpdump", "-i", &ib, "-nn", "-U"])
-        .arg("-w")
-        .arg(&capture)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("tcpdump starts");
-    let mut err = BufReader::new(dump.stderr.take().unwrap());
+    let capture_arg = capture.display().to_string();
+    let mut dump = Background::start(
+        &nb,
+        &["tcpdump", "-i", &ib, "-nn", "-U", "-w", &capture_arg],
+    );
+    let mut err = BufReader::new(dump.0.stderr.take().unwrap());
     let mut line = String::new();
     while !line.contains("listening on") {
         line.clear();
@@ -176,10 +172,7 @@ fn malformed_frames_neither_crash_nor_corrupt_the_rewritten_ones() {
         "all but the runts: {out}"
     );
     std::thread::sleep(Duration::from_secs(2));
-    let _ = Command::new("kill")
-        .args(["-INT", &dump.id().to_string()])
-        .status();
-    common::wait_timeout(&mut dump, Duration::from_secs(10));
+    dump.interrupt();
 
     let far = read_pcap(&std::fs::read(&capture).unwrap());
     let arrived: Vec<&Vec<u8>> = far.iter().filter(|f| is_good(f)).collect();
