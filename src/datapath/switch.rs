@@ -37,6 +37,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod exec_floor;
 mod link_kind;
 mod run_time;
 pub use run_time::{PortError, PortErrorKind, PortSpec};
@@ -103,6 +104,8 @@ pub struct Switch {
     mempool_size: u32,
     /// mbufs the lcores and the ports' rings may hold.
     committed: u32,
+    /// Free mbufs an execute must leave (see `exec_floor`).
+    exec_floor: u32,
     /// Suffix of the next run-time device's DPDK name.
     next_device: u32,
     heap_trim: HeapTrim,
@@ -286,6 +289,12 @@ impl Switch {
             queue_size: dp.queue_size,
             mempool_size: dp.mempool_size,
             committed: lcore_share,
+            exec_floor: exec_floor::exec_floor(
+                lcores.len() as u32,
+                MAX_BURST as u32,
+                dp.upcall_queue,
+                POOL_CACHE,
+            ),
             next_device: 0,
         };
         let mut opened: Vec<Option<Port>> = opened.into_iter().map(|(_, p)| Some(p)).collect();
@@ -446,13 +455,17 @@ impl Switch {
 
     /// Runs `actions` on `frame` as if it had arrived on `in_port`, from the
     /// management lcore's own tx queues; `userspace` actions hand their
-    /// packet to `upcall`. None when no mbuf is free.
+    /// packet to `upcall`. None when no mbuf is free, or when taking one
+    /// would leave the PMDs less than their reserve (`exec_floor`).
     pub fn execute(
         &mut self,
         frame: &[u8],
         actions: &[Action],
         upcall: &mut dyn FnMut(&UserspaceAction, Mbuf),
     ) -> Option<ExecOutcome> {
+        if !exec_floor::may_execute(self.pool.avail_count(), self.exec_floor) {
+            return None;
+        }
         let mut mbuf = self.pool.alloc()?;
         if !mbuf.extend_from_slice(frame) {
             return None;

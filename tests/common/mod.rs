@@ -3,19 +3,23 @@
 #![allow(dead_code, unused_imports)] // each test file uses its own part of this
 
 mod control;
+mod controller;
 mod daemon;
 mod eal;
 mod netns;
 pub mod ovs;
 mod pcap;
 mod pipeline;
+mod reliability;
 mod testpmd;
 pub mod vports;
 
 pub use control::*;
+pub use controller::*;
 pub use daemon::*;
 pub use eal::*;
 pub use netns::*;
 pub use pcap::*;
 pub use pipeline::*;
+pub use reliability::*;
 pub use testpmd::*;

@@ -20,3 +20,23 @@ pub fn pcap(frames: &[Vec<u8>]) -> Vec<u8> {
     }
     out
 }
+
+/// The frames of a classic little-endian pcap file (microsecond or
+/// nanosecond timestamps), as tcpdump -w writes them.
+pub fn read_pcap(bytes: &[u8]) -> Vec<Vec<u8>> {
+    let magic = u32::from_le_bytes(bytes[..4].try_into().unwrap());
+    assert!(
+        magic == 0xa1b2_c3d4 || magic == 0xa1b2_3c4d,
+        "not a little-endian pcap: {magic:#x}"
+    );
+    let mut frames = Vec::new();
+    let mut at = 24;
+    while at + 16 <= bytes.len() {
+        let caplen = u32::from_le_bytes(bytes[at + 8..at + 12].try_into().unwrap()) as usize;
+        at += 16;
+        assert!(at + caplen <= bytes.len(), "truncated pcap record");
+        frames.push(bytes[at..at + caplen].to_vec());
+        at += caplen;
+    }
+    frames
+}
