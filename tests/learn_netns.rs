@@ -7,14 +7,12 @@
 
 mod common;
 
-use common::{wait_for_link, Daemon, Netns};
+use common::{wait_for_link, Controller, Daemon, Netns};
 use dpswitch::control::client::{Client, DpStats};
 use dpswitch::control::learn::{Mac, Megaflow};
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{channel, Receiver};
+use std::process::Command;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -72,87 +70,6 @@ impl Host {
             .find_map(|part| part.strip_suffix(" received"))
             .and_then(|n| n.parse().ok())
             .unwrap_or_else(|| panic!("no ping summary: {text}"))
-    }
-}
-
-/// `dpctl learn` as a child process, its stdout lines on a channel.
-struct Controller {
-    child: Child,
-    lines: Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Controller {
-    fn start(socket: &Path, max_idle: u32) -> Controller {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_dpctl"))
-            .arg("--socket")
-            .arg(socket)
-            .args(["learn", "--max-idle", &max_idle.to_string()])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("dpctl learn starts");
-        let (tx, lines) = channel();
-        for stream in [
-            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
-            Box::new(child.stderr.take().unwrap()),
-        ] {
-            let tx = tx.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                    println!("controller: {line}");
-                    if tx.send(line).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        let mut controller = Controller {
-            child,
-            lines,
-            seen: Vec::new(),
-        };
-        controller.wait_for("upcall handler");
-        controller
-    }
-
-    /// The first line containing `needle`, waiting for it if it has not
-    /// been printed yet.
-    fn wait_for(&mut self, needle: &str) -> String {
-        if let Some(line) = self.seen.iter().find(|l| l.contains(needle)) {
-            return line.clone();
-        }
-        common::wait_for_line(
-            "the controller",
-            &self.lines,
-            &mut self.seen,
-            needle,
-            Duration::from_secs(15),
-        )
-    }
-
-    /// Every line printed so far that was not read yet.
-    fn new_lines(&mut self) -> Vec<String> {
-        let fresh: Vec<String> = self.lines.try_iter().collect();
-        self.seen.extend(fresh.iter().cloned());
-        fresh
-    }
-
-    /// SIGTERM; the exit status and the lines printed until the exit.
-    fn stop(mut self) -> (ExitStatus, Vec<String>) {
-        common::run("kill", &["-TERM", &self.child.id().to_string()]);
-        let status = common::wait_timeout(&mut self.child, Duration::from_secs(10));
-        let rest: Vec<String> = self.lines.iter().collect();
-        (status, rest)
-    }
-}
-
-impl Drop for Controller {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
     }
 }
 

@@ -52,8 +52,12 @@ impl Controller {
         self.child.id()
     }
 
-    /// Waits for a line containing `needle`.
+    /// The first line containing `needle`, waiting for it if it has not
+    /// been printed yet.
     pub fn wait_for(&mut self, needle: &str) -> String {
+        if let Some(line) = self.seen.iter().find(|l| l.contains(needle)) {
+            return line.clone();
+        }
         super::wait_for_line(
             "the controller",
             &self.lines,
@@ -69,10 +73,19 @@ impl Controller {
         super::wait_timeout(&mut self.child, Duration::from_secs(10))
     }
 
-    /// SIGTERM, and its exit status.
-    pub fn stop(mut self) -> ExitStatus {
+    /// Every line printed so far that was not read yet.
+    pub fn new_lines(&mut self) -> Vec<String> {
+        let fresh: Vec<String> = self.lines.try_iter().collect();
+        self.seen.extend(fresh.iter().cloned());
+        fresh
+    }
+
+    /// SIGTERM; the exit status and the lines printed until the exit.
+    pub fn stop(mut self) -> (ExitStatus, Vec<String>) {
         super::run("kill", &["-TERM", &self.pid().to_string()]);
-        super::wait_timeout(&mut self.child, Duration::from_secs(10))
+        let status = super::wait_timeout(&mut self.child, Duration::from_secs(10));
+        let rest: Vec<String> = self.lines.iter().collect();
+        (status, rest)
     }
 }
 
