@@ -2,42 +2,13 @@
 //! independent check of those checksums after the actions ran.
 
 use crate::alphabet::{chance, pick};
+use crate::scratch_checksums::{crc32c, fold, sum};
 use libfuzzer_sys::arbitrary::Unstructured;
 
 const TCP: u8 = 6;
 const UDP: u8 = 17;
 const ICMPV6: u8 = 58;
 const SCTP: u8 = 132;
-
-fn sum(bytes: &[u8]) -> u64 {
-    bytes
-        .chunks(2)
-        .map(|w| u64::from(u16::from_be_bytes([w[0], *w.get(1).unwrap_or(&0)])))
-        .sum()
-}
-
-fn fold(mut s: u64) -> u16 {
-    while s > 0xffff {
-        s = (s & 0xffff) + (s >> 16);
-    }
-    s as u16
-}
-
-/// CRC32-C bit by bit, independent of the library's.
-fn crc32c(data: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for byte in data {
-        crc ^= u32::from(*byte);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0x82f6_3b78
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
 
 /// Where the IP header starts and its ethertype, past up to two VLAN tags
 /// (as the actions find it).

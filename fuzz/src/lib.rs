@@ -8,5 +8,8 @@ pub mod eal;
 pub mod frames;
 pub mod reference;
 pub mod requests;
+/// The action tests' from-scratch checksums, one reference for both.
+#[path = "../../src/datapath/actions/tests/scratch_checksums.rs"]
+pub mod scratch_checksums;
 pub mod table_check;
 pub mod tracked;

@@ -2,6 +2,7 @@ mod execute;
 mod fake;
 mod frames;
 mod props;
+mod scratch_checksums;
 mod set_fields;
 mod set_transport;
 mod verify;

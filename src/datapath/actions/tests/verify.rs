@@ -1,41 +1,7 @@
 //! Checksums computed from scratch, independently of the incremental
 //! updates under test.
 
-/// CRC32-C bit by bit (reflected polynomial 0x82f63b78).
-pub fn crc32c(data: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for byte in data {
-        crc ^= u32::from(*byte);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0x82f6_3b78
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
-fn sum(bytes: &[u8]) -> u64 {
-    bytes
-        .chunks(2)
-        .map(|w| u64::from(u16::from_be_bytes([w[0], *w.get(1).unwrap_or(&0)])))
-        .sum()
-}
-
-fn fold(mut s: u64) -> u16 {
-    while s > 0xffff {
-        s = (s & 0xffff) + (s >> 16);
-    }
-    s as u16
-}
-
-/// The Internet checksum a sender computes over `parts` (each of even
-/// length but the last), with the checksum field zeroed by the caller.
-pub fn internet_checksum(parts: &[&[u8]]) -> u16 {
-    !fold(parts.iter().map(|p| sum(p)).sum())
-}
+pub use super::scratch_checksums::{crc32c, internet_checksum};
 
 /// Offsets found by a plain parse: (L3 offset, ethertype).
 pub fn l3(frame: &[u8]) -> (usize, u16) {
