@@ -4,11 +4,12 @@
 # tcpdump for the demos and tests, python3 for the independent control-socket
 # client (tests/python), Open vSwitch's own programs (ovs-dpctl and
 # ovs-vswitchd with ovsdb-server, run on dpswitch through dpswitch-run),
-# ethtool for the veths they use, and 2 MB hugepages with a hugetlbfs mount.
+# ethtool for the veths they use, systemd-analyze for checking the service
+# unit in conf/, and 2 MB hugepages with a hugetlbfs mount.
 # Idempotent, and silent when everything is already there.
 set -euo pipefail
 
-PACKAGES=(build-essential pkg-config libdpdk-dev dpdk-dev libclang-dev iproute2 iputils-ping tcpdump python3 openvswitch-switch ethtool)
+PACKAGES=(build-essential pkg-config libdpdk-dev dpdk-dev libclang-dev iproute2 iputils-ping tcpdump python3 openvswitch-switch ethtool systemd)
 HUGEPAGES=${DPSWITCH_HUGEPAGES:-512}
 
 as_root() {

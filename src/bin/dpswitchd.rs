@@ -30,7 +30,12 @@ use std::time::{Duration, Instant};
 #[command(
     name = "dpswitchd",
     version,
-    about = "dpswitch daemon: dpswitchd <EAL args> -- [options]"
+    about = "dpswitch daemon: a DPDK poll-mode switch with the Open vSwitch datapath's flow commands",
+    override_usage = "dpswitchd <EAL args> -- [OPTIONS]",
+    after_help = "EAL args are DPDK's: e.g. `-l 0,1` (lcore 0 manages, 1 forwards), \
+`--in-memory` (hugepages; `--no-huge -m 512` without them), `--vdev=net_tap0,iface=dps0` \
+for each port, and `--no-pci` wherever DPDK must leave the machine's PCI NICs alone. \
+`dpswitchd -l 0,1 --no-pci --in-memory --vdev=net_tap0,iface=dps0 -- --stats-interval 1`"
 )]
 struct Args {
     /// TOML configuration (see conf/); without it every probed port serves.
@@ -69,7 +74,8 @@ fn main() -> ExitCode {
         Ok(a) => a,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(EXIT_USAGE);
+            // --help and --version are answers, not errors.
+            return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { 0 });
         }
     };
     let mut config = match &args.config {
@@ -133,9 +139,13 @@ impl ControlGroups {
 }
 
 /// DPDK's convention: EAL arguments, then `--`, then the application's.
-/// Both halves start with the program name.
+/// Both halves start with the program name. A lone `--help`, `-h`,
+/// `--version` or `-V` is dpswitchd's, as a new user types it.
 fn split_args(mut all: Vec<String>) -> (Vec<String>, Vec<String>) {
     let program = all.first().cloned().unwrap_or_else(|| "dpswitchd".into());
+    if all.len() == 2 && ["--help", "-h", "--version", "-V"].contains(&all[1].as_str()) {
+        return (vec![program.clone()], all);
+    }
     match all.iter().position(|a| a == "--") {
         Some(i) => {
             let app = std::iter::once(program).chain(all.drain(i + 1..)).collect();
