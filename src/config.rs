@@ -244,21 +244,41 @@ impl Config {
 }
 
 /// toml's errors span several lines (a source excerpt with a caret); the
-/// daemon reports one line: position and message.
+/// daemon reports one line: position, the key it is about, and message.
 fn one_line_error(text: &str, e: &toml::de::Error) -> String {
     let message = e.message().trim();
     match e.span() {
         Some(span) => {
-            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            let start = span.start.min(text.len());
+            let line = text[..start].matches('\n').count() + 1;
+            let key = key_at(text, start).map_or_else(String::new, |k| format!("{k}: "));
             let token = text.get(span.clone()).unwrap_or("").trim();
             if token.is_empty() {
-                format!("line {line}: {message}")
+                format!("line {line}: {key}{message}")
             } else {
-                format!("line {line}: {message} (at `{token}`)")
+                format!("line {line}: {key}{message} (at `{token}`)")
             }
         }
         None => message.to_string(),
     }
+}
+
+/// The key set on the line holding `offset`, with its table:
+/// `datapath.flow_limit`, `port.rx_queues`. None off a `key = value` line.
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next()?;
+    let (key, _) = line.split_once('=')?;
+    let key = key.trim();
+    let table = text[..line_start]
+        .lines()
+        .rev()
+        .find_map(|l| l.trim().strip_prefix('['))
+        .map(|t| t.trim_start_matches('[').trim_end_matches(']').trim());
+    Some(match table {
+        Some(table) => format!("{table}.{key}"),
+        None => key.to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -375,5 +395,20 @@ mod tests {
         assert_eq!(c.flows.len(), 1);
         assert_eq!(c.flows[0].actions.get_ref(), "2");
         assert_eq!(c.flows[0].line(&c), 5);
+    }
+
+    #[test]
+    fn a_bad_value_names_its_line_and_key() {
+        let e = Config::parse("[datapath]\nname = \"dp0\"\nflow_limit = \"many\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("line 3: datapath.flow_limit: invalid type"),
+            "{e}"
+        );
+        let e = Config::parse("[[port]]\nname = \"net_null0\"\nrx_queues = -1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("line 3: port.rx_queues: "), "{e}");
     }
 }
