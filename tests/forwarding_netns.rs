@@ -36,17 +36,7 @@ fn pattern(i: usize) -> u8 {
 }
 
 fn flow_config(path: &std::path::Path) {
-    let flows = [
-        ("in_port(1),eth(),eth_type(0x0806),arp()", "2"),
-        ("in_port(2),eth(),eth_type(0x0806),arp()", "1"),
-        (
-            "in_port(1),eth(),eth_type(0x0800),ipv4(proto=1,frag=no),icmp()",
-            "2",
-        ),
-        (
-            "in_port(2),eth(),eth_type(0x0800),ipv4(proto=1,frag=no),icmp()",
-            "1",
-        ),
+    let more = [
         (
             "in_port(1),eth(),eth_type(0x0800),ipv4(proto=6,frag=no),tcp(),tcp_flags(0/0)",
             "2",
@@ -65,7 +55,7 @@ fn flow_config(path: &std::path::Path) {
         ),
     ];
     let mut text = String::from("[datapath]\nname = \"e2e\"\n");
-    for (k, a) in flows {
+    for (k, a) in common::PING_FLOWS.into_iter().chain(more) {
         text.push_str(&format!("\n[[flow]]\nkey = \"{k}\"\nactions = \"{a}\"\n"));
     }
     std::fs::write(path, text).unwrap();

@@ -22,21 +22,9 @@ fn flood(ns: &common::Netns, to: &str, count: u32) -> Child {
 }
 
 /// (transmitted, received) of a finished flood.
-fn flood_result(child: Child) -> (u32, u32) {
+fn flood_result(child: Child) -> (u64, u64) {
     let out = child.wait_with_output().expect("ping ends");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let summary = text
-        .lines()
-        .find(|l| l.contains("packets transmitted"))
-        .unwrap_or_else(|| panic!("ping output: {text}"));
-    let count = |suffix: &str| -> u32 {
-        summary
-            .split(',')
-            .find_map(|p| p.trim().strip_suffix(suffix))
-            .and_then(|n| n.trim().parse().ok())
-            .unwrap_or_else(|| panic!("ping output: {text}"))
-    };
-    (count(" packets transmitted"), count(" received"))
+    common::ping_summary(&String::from_utf8_lossy(&out.stdout))
 }
 
 fn port_numbers(show: &str) -> Vec<String> {

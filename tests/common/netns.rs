@@ -63,11 +63,7 @@ pub fn ping_answered(ns: &Netns, to: &str, count: u32, interval: &str) -> u32 {
         .args(["-i", interval, "-c", &count.to_string(), to])
         .output()
         .expect("ping runs");
-    let text = String::from_utf8_lossy(&out.stdout);
-    text.split(',')
-        .find_map(|part| part.trim().strip_suffix(" received"))
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or_else(|| panic!("ping output: {text}"))
+    super::ping_summary(&String::from_utf8_lossy(&out.stdout)).1 as u32
 }
 
 pub fn wait_for_link(iface: &str) {
