@@ -5,6 +5,7 @@
 //! worker lcore.
 //! Unknown keys are errors, reported with the key and its line.
 
+use crate::datapath::idle_sleep::MAX_SLEEP_US;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -78,6 +79,10 @@ pub struct DatapathConfig {
     pub upcall_rate: u32,
     /// Packets each PMD lcore can have waiting for the management lcore.
     pub upcall_queue: u32,
+    /// The longest an idle PMD sleeps per iteration, in microseconds (OVS's
+    /// `pmd-maxsleep`; 0: PMDs never sleep). `dpctl pmd-sleep-set` changes
+    /// it at run time.
+    pub pmd_max_sleep_us: u32,
     /// Create the datapath's local port 0 at launch, as the kernel always
     /// does: an internal port (a `net_tap` whose interface is named like
     /// the datapath). `--local-port no` turns it off.
@@ -114,6 +119,7 @@ impl Default for DatapathConfig {
             max_connections_per_uid: 64,
             admin_reserved_connections: 16,
             reclaim_idle_secs: 30,
+            pmd_max_sleep_us: 0,
         }
     }
 }
@@ -197,6 +203,12 @@ impl Config {
         }
         if dp.flow_limit == 0 {
             return Err("datapath.flow_limit must be at least 1".into());
+        }
+        if dp.pmd_max_sleep_us > MAX_SLEEP_US {
+            return Err(format!(
+                "datapath.pmd_max_sleep_us must be 0..={MAX_SLEEP_US}, not {}",
+                dp.pmd_max_sleep_us
+            ));
         }
         if dp.max_connections == 0 || dp.max_connections_per_uid == 0 {
             return Err(

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::Daemon;
+use common::{dpctl_at, Daemon};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -87,15 +87,6 @@ impl Drop for Switch {
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
-}
-
-fn dpctl_at(socket: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dpctl"))
-        .arg("--socket")
-        .arg(socket)
-        .args(args)
-        .output()
-        .expect("dpctl runs")
 }
 
 fn line(flow: &str, actions: &str) -> String {

@@ -31,4 +31,4 @@ pub use compact::{MaskLayout, COMPACT_MAX};
 pub use error::TableError;
 pub use flow::{Flow, FlowId, FlowStats, Ufid, UFID_MAX_LEN};
 pub use reader::ClassifierReader;
-pub use table::{DatapathStats, FlowTable, TableConfig};
+pub use table::{DatapathStats, FlowTable, Occupancy, TableConfig};

@@ -55,6 +55,14 @@ pub struct DatapathStats {
     pub masks: u32,
 }
 
+/// How full the table has been: the most flows it held at once and the
+/// inserts its flow limit refused.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Occupancy {
+    pub peak: usize,
+    pub refused: u64,
+}
+
 struct MaskEntry {
     subtable: Arc<Subtable>,
     flows: usize,
@@ -77,6 +85,7 @@ pub struct FlowTable {
     free_slots: Vec<u32>,
     next_id: u64,
     config: TableConfig,
+    occupancy: Occupancy,
     // Dropped after everything that retires into it.
     domain: RcuDomain,
     eal: Eal,
@@ -103,6 +112,7 @@ impl FlowTable {
                 .collect(),
             next_id: 1,
             config,
+            occupancy: Occupancy::default(),
             domain,
             eal: eal.clone(),
         })
@@ -132,6 +142,10 @@ impl FlowTable {
 
     pub fn flow_count(&self) -> usize {
         self.flows.len()
+    }
+
+    pub fn occupancy(&self) -> Occupancy {
+        self.occupancy
     }
 
     pub fn mask_count(&self) -> usize {
@@ -166,10 +180,12 @@ impl FlowTable {
         let full = TableError::Full {
             limit: self.config.max_flows,
         };
-        if self.flows.len() >= self.config.max_flows {
-            return Err(full);
-        }
-        let Some(slot) = self.free_slots.pop() else {
+        let Some(slot) = self
+            .free_slots
+            .pop()
+            .filter(|_| self.flows.len() < self.config.max_flows)
+        else {
+            self.occupancy.refused += 1;
             return Err(full);
         };
         let id = FlowId(self.next_id);
@@ -224,6 +240,7 @@ impl FlowTable {
             self.ufids.insert(u, id);
         }
         self.flows.insert(id, flow);
+        self.occupancy.peak = self.occupancy.peak.max(self.flows.len());
         if created {
             self.order.push(m.mask);
             self.publish();
@@ -491,6 +508,14 @@ impl FlowTable {
             stats.cache_hit += c.cache_hit.get();
         }
         stats
+    }
+
+    /// Packets reader `slot`'s flow cache answered.
+    pub fn cache_hits(&self, slot: u32) -> u64 {
+        self.shared
+            .counters
+            .get(slot as usize)
+            .map_or(0, |c| c.cache_hit.get())
     }
 
     /// Publishes the subtables in `order` for readers; the previous list

@@ -2,7 +2,9 @@
 //! (to come) the flow table writer side.
 
 pub mod actions;
+pub mod figures;
 mod heap_trim;
+pub mod idle_sleep;
 pub mod plan;
 pub mod pmd;
 pub mod ports;

@@ -4,8 +4,10 @@
 //! flow's actions (outputs land in this lcore's per-port tx bursts; a
 //! flow whose actions are one output skips the interpreter), account per
 //! flow once per burst, transmit, and report an RCU quiescent state once
-//! per loop. The TSC cycles of every loop that received packets are
-//! counted, so cycles per packet show in the stats. Misses and `userspace`
+//! per loop. Every iteration's TSC cycles are counted as busy (it received
+//! packets) or idle, each rx queue's bursts are timed, and so are the
+//! hand-overs of upcalls: `pmd-perf-show` and `pmd-rxq-show` read them.
+//! An idle PMD may sleep (see `idle_sleep`). Misses and `userspace`
 //! actions go up to the management lcore through this lcore's upcall
 //! channel; what it cannot take is dropped and counted as lost. Nothing
 //! here allocates, locks or logs.
@@ -22,16 +24,18 @@
 //! sent its change back: that is the grace period.
 
 use super::actions::{execute_with_upcalls, Xorshift32};
+use super::idle_sleep::{IdleSleep, SLEEP_THRESHOLD};
 use super::ports::{PortIndex, MAX_PORTS};
-use super::stats::PmdStats;
+use super::stats::{PmdStats, RxqStats};
 use super::upcall::UpcallSender;
 use crate::classifier::{ClassifierReader, Flow};
 use crate::dpdk::{tsc_cycles, Mbuf, MbufBurst, RingConsumer, RingProducer, RxQueue, TxQueue};
 use crate::flow::extract::extract_to;
 use crate::flow::odp::Action;
 use crate::flow::FlowKey;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// The most packets one burst holds; the configured burst size may be less.
 pub const MAX_BURST: usize = 64;
@@ -113,6 +117,8 @@ pub struct RxPoll {
     pub port_number: u32,
     /// The port's index (for per-port state such as upcall handlers).
     pub port_index: usize,
+    /// Its packets and cycles, for `pmd-rxq-show`.
+    pub stats: Arc<RxqStats>,
 }
 
 /// This lcore's own tx queue on one port and the packets waiting for it.
@@ -132,32 +138,40 @@ impl TxPort {
     /// Queues one packet, transmitting first when the burst is full;
     /// returns how many packets were dropped (0 or 1).
     #[inline]
-    fn push(&mut self, m: Mbuf) -> u64 {
+    fn push(&mut self, m: Mbuf, stats: &PmdStats) -> u64 {
         if self.pending.is_full() {
-            self.queue.tx_burst(&mut self.pending);
+            self.transmit(stats);
         }
         u64::from(self.pending.push(m).is_err())
     }
 
     /// Queues what waits in `ring`; returns how many packets were dropped.
-    fn send_from(&mut self, ring: &mut RingConsumer<Mbuf>) -> u64 {
+    fn send_from(&mut self, ring: &mut RingConsumer<Mbuf>, stats: &PmdStats) -> u64 {
         let mut lost = 0;
         while let Some(m) = ring.dequeue() {
-            lost += self.push(m);
+            lost += self.push(m, stats);
         }
         lost
     }
 
     /// Transmits what is pending; what the driver refuses is dropped.
     #[inline]
-    fn flush(&mut self) -> u64 {
+    fn flush(&mut self, stats: &PmdStats) -> u64 {
         if self.pending.is_empty() {
             return 0;
         }
-        self.queue.tx_burst(&mut self.pending);
+        self.transmit(stats);
         let dropped = self.pending.len() as u64;
         self.pending.clear();
         dropped
+    }
+
+    /// One burst to the driver, counted; what it refuses stays pending.
+    #[inline]
+    fn transmit(&mut self, stats: &PmdStats) {
+        let sent = self.queue.tx_burst(&mut self.pending);
+        stats.tx_packets(sent as u64);
+        stats.tx_batches(1);
     }
 }
 
@@ -180,6 +194,9 @@ pub struct Pmd {
     active: ActivePorts,
     pub burst_size: usize,
     pub stats: Arc<PmdStats>,
+    /// The longest an idle iteration may sleep, in microseconds (0: never
+    /// sleep); the management lcore may change it at any time.
+    pub max_sleep_us: Arc<AtomicU32>,
     pub stop: Arc<AtomicBool>,
 }
 
@@ -223,6 +240,7 @@ impl Pmd {
         upcalls: UpcallSender,
         mailbox: Mailbox,
         burst_size: usize,
+        max_sleep_us: Arc<AtomicU32>,
         stop: Arc<AtomicBool>,
     ) -> Pmd {
         Pmd {
@@ -237,6 +255,7 @@ impl Pmd {
             active: ActivePorts::default(),
             burst_size,
             stats: Arc::new(PmdStats::default()),
+            max_sleep_us,
             stop,
         }
     }
@@ -262,10 +281,10 @@ impl Pmd {
         } else {
             let mut lost = 0;
             if let (Some(ring), Some(tx)) = (self.injected[i].as_mut(), self.tx[i].as_mut()) {
-                lost += tx.send_from(ring);
+                lost += tx.send_from(ring, &self.stats);
             }
             if let Some(tx) = self.tx[i].as_mut() {
-                lost += tx.flush();
+                lost += tx.flush(&self.stats);
             }
             if lost != 0 {
                 self.stats.lost(lost);
@@ -303,12 +322,17 @@ impl Pmd {
         let mut burst: MbufBurst<MAX_BURST> = MbufBurst::new();
         let mut keys = [FlowKey::default(); MAX_BURST];
         let mut rng = Xorshift32::new(self.lcore.wrapping_mul(0x9e37_79b9) ^ 0x5bd1_e995);
+        let mut sleep = IdleSleep::default();
+        // Sleeps of a few microseconds, not the default 50 us slack (OVS
+        // sets the same on its PMD threads).
+        let _ = rustix::thread::set_current_timer_slack(std::num::NonZeroU64::new(1000));
         while !self.stop.load(Ordering::Relaxed) {
             if !self.mailbox.inbox.is_empty() {
                 self.adopt_changes();
             }
             let started = tsc_cycles();
-            let mut received = 0;
+            let mut mark = started;
+            let (mut received, mut loaded) = (0, false);
             for i in 0..self.rx.len() {
                 let rx = &mut self.rx[i];
                 let n = rx.queue.rx_burst_max(&mut burst, burst_size);
@@ -316,8 +340,13 @@ impl Pmd {
                     continue;
                 }
                 received += n;
+                loaded |= n >= SLEEP_THRESHOLD.min(burst_size);
                 let port = (rx.port_number, rx.port_index);
                 self.process(&mut burst, &mut keys[..n], port, &mut rng);
+                // The queue's share: its burst and the empty polls before it.
+                let now = tsc_cycles();
+                self.rx[i].stats.burst(n as u64, now.wrapping_sub(mark));
+                mark = now;
             }
             let mut lost = 0;
             // Only the ports there are: walking every slot would touch a
@@ -329,18 +358,32 @@ impl Pmd {
                 };
                 if let Some(ring) = self.injected[i].as_mut() {
                     if !ring.is_empty() {
-                        lost += tx.send_from(ring);
+                        lost += tx.send_from(ring, &self.stats);
                     }
                 }
-                lost += tx.flush();
+                lost += tx.flush(&self.stats);
             }
             if lost != 0 {
                 self.stats.lost(lost);
             }
-            if received != 0 {
-                self.stats.busy_cycles(tsc_cycles().wrapping_sub(started));
-            }
             self.classifier.quiescent();
+            let cycles = tsc_cycles().wrapping_sub(started);
+            self.stats.iterations(1);
+            if received != 0 {
+                self.stats.busy_iterations(1);
+                self.stats.busy_cycles(cycles);
+            } else {
+                self.stats.idle_cycles(cycles);
+            }
+            // After the quiescent state: a sleeping PMD holds no flow and
+            // delays no grace period.
+            let max_sleep_us = self.max_sleep_us.load(Ordering::Relaxed);
+            if let Some(us) = sleep.next(loaded, max_sleep_us) {
+                let before = tsc_cycles();
+                std::thread::sleep(Duration::from_micros(u64::from(us)));
+                self.stats.sleep_iterations(1);
+                self.stats.sleep_cycles(tsc_cycles().wrapping_sub(before));
+            }
         }
         self
     }
@@ -373,13 +416,18 @@ impl Pmd {
         let mut groups: [Option<Group>; MAX_BURST] = [None; MAX_BURST];
         let (mut n_groups, mut current) = (0, 0);
         let mut group_hint = [0u8; MAX_BURST];
-        let (mut hit, mut lost) = (0u64, 0u64);
+        let (mut hit, mut lost, mut sent_up, mut lost_up) = (0u64, 0u64, 0u64, 0u64);
         let now = tsc_cycles();
+        let mut upcall_cycles = 0;
         for (i, mbuf) in burst.drain().enumerate() {
             let Some(flow) = found[i] else {
-                if !upcalls.miss(in_index, in_port, mbuf, now) {
-                    lost += 1;
+                let started = tsc_cycles();
+                if upcalls.miss(in_index, in_port, mbuf, now) {
+                    sent_up += 1;
+                } else {
+                    lost_up += 1;
                 }
+                upcall_cycles += tsc_cycles().wrapping_sub(started);
                 continue;
             };
             hit += 1;
@@ -413,33 +461,43 @@ impl Pmd {
             group.tcp_flags |= keys[i].tcp_flags();
             if let Some(port) = group.only_output {
                 lost += match tx[port].as_mut() {
-                    Some(t) => t.push(mbuf),
+                    Some(t) => t.push(mbuf, stats),
                     None => 1, // dropped with the mbuf
                 };
                 continue;
             }
-            let mut upcall_lost = 0;
             execute_with_upcalls(
                 group.actions,
                 mbuf,
                 rng,
                 &mut |port, m| match ports.index(port).and_then(|p| tx[p].as_mut()) {
-                    Some(t) => lost += t.push(m),
+                    Some(t) => lost += t.push(m, stats),
                     None => lost += 1, // the port went away: dropped
                 },
                 &mut |action, m| {
                     let userdata = action.userdata.as_deref();
-                    if !upcalls.action(in_index, in_port, action.pid, userdata, m) {
-                        upcall_lost += 1;
+                    if upcalls.action(in_index, in_port, action.pid, userdata, m) {
+                        sent_up += 1;
+                    } else {
+                        lost_up += 1;
                     }
                 },
             );
-            lost += upcall_lost;
         }
         for g in groups[..n_groups].iter().flatten() {
             classifier.record(g.flow, g.packets, g.bytes, g.tcp_flags, now);
         }
-        stats.received(n as u64);
+        stats.rx_packets(n as u64);
+        if sent_up != 0 {
+            stats.upcalls(sent_up);
+        }
+        if upcall_cycles != 0 {
+            stats.upcall_cycles(upcall_cycles);
+        }
+        if lost_up != 0 {
+            stats.upcalls_lost(lost_up);
+            lost += lost_up;
+        }
         stats.hit(hit);
         stats.missed(n as u64 - hit);
         stats.mask_hit(u64::from(probed));

@@ -1,40 +1,125 @@
 //! Per-lcore forwarding counters. Each block has exactly one writer (its
 //! lcore), which updates it with plain load + store: no locked
-//! read-modify-write, and one cache line per lcore so writers never share
-//! a line. The management lcore sums the blocks when asked.
+//! read-modify-write, and cache lines of its own so writers never share
+//! a line. The management lcore sums the blocks when asked; clearing is a
+//! baseline it keeps and subtracts, so the PMD stays the only writer.
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
-#[derive(Debug, Default)]
-#[repr(align(64))]
-pub struct PmdStats {
-    /// Packets received from the lcore's rx queues.
-    rx_packets: AtomicU64,
-    /// Packets that matched a flow.
-    hit: AtomicU64,
-    /// Packets that matched no flow.
-    missed: AtomicU64,
-    /// Packets dropped on output (tx queue full, port gone).
-    lost: AtomicU64,
-    /// Subtables probed, summed over packets (the kernel's n_mask_hit).
-    mask_hit: AtomicU64,
-    /// TSC cycles of the loop iterations that received packets: receive,
-    /// classify, execute and transmit, idle polls left out.
-    busy_cycles: AtomicU64,
+/// Declares the counter block, its point-in-time copy, the PMD's
+/// single-writer increments and the field-wise sum and difference, from
+/// one list of fields.
+macro_rules! pmd_counters {
+    ($($(#[doc = $doc:literal])* $name:ident),* $(,)?) => {
+        #[derive(Debug, Default)]
+        #[repr(align(64))]
+        pub struct PmdStats {
+            $($(#[doc = $doc])* $name: AtomicU64,)*
+        }
+
+        /// A point-in-time copy of one or more lcores' counters.
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+        pub struct PmdCounters {
+            $($(#[doc = $doc])* pub $name: u64,)*
+            /// Packets of `hit` the lcores' flow caches answered (kept by
+            /// the classifier's readers; filled in by whoever sums the
+            /// counters).
+            pub cache_hit: u64,
+        }
+
+        impl PmdStats {
+            $(
+                #[inline(always)]
+                pub fn $name(&self, n: u64) {
+                    bump(&self.$name, n);
+                }
+            )*
+
+            pub fn read(&self) -> PmdCounters {
+                PmdCounters {
+                    $($name: self.$name.load(Relaxed),)*
+                    cache_hit: 0,
+                }
+            }
+        }
+
+        impl PmdCounters {
+            /// Every counter's name, in wire order (`DPSWITCH_PMD_COUNTERS`).
+            pub const NAMES: &'static [&'static str] = &[$(stringify!($name),)* "cache_hit"];
+
+            /// Every counter, in [`PmdCounters::NAMES`] order.
+            pub fn values(&self) -> Vec<u64> {
+                vec![$(self.$name,)* self.cache_hit]
+            }
+
+            /// Counters from values in [`PmdCounters::NAMES`] order; missing
+            /// ones are 0.
+            pub fn from_values(values: &[u64]) -> PmdCounters {
+                let mut v = values.iter().copied();
+                PmdCounters {
+                    $($name: v.next().unwrap_or(0),)*
+                    cache_hit: v.next().unwrap_or(0),
+                }
+            }
+
+            /// Field-wise `f(self, o)`.
+            fn zip_with(self, o: PmdCounters, f: fn(u64, u64) -> u64) -> PmdCounters {
+                PmdCounters {
+                    $($name: f(self.$name, o.$name),)*
+                    cache_hit: f(self.cache_hit, o.cache_hit),
+                }
+            }
+        }
+    };
 }
 
-/// A point-in-time copy of one or more lcores' counters.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct PmdCounters {
-    pub rx_packets: u64,
-    pub hit: u64,
-    pub missed: u64,
-    pub lost: u64,
-    pub mask_hit: u64,
-    /// Packets of `hit` the lcores' flow caches answered (kept by the
-    /// classifier's readers; filled in by whoever sums the counters).
-    pub cache_hit: u64,
-    pub busy_cycles: u64,
+impl std::ops::Add for PmdCounters {
+    type Output = PmdCounters;
+    fn add(self, o: PmdCounters) -> PmdCounters {
+        self.zip_with(o, u64::wrapping_add)
+    }
+}
+
+impl std::ops::Sub for PmdCounters {
+    type Output = PmdCounters;
+    /// What was counted since `o` (a baseline read earlier).
+    fn sub(self, o: PmdCounters) -> PmdCounters {
+        self.zip_with(o, u64::wrapping_sub)
+    }
+}
+
+pmd_counters! {
+    /// Packets received from the lcore's rx queues.
+    rx_packets,
+    /// Packets that matched a flow.
+    hit,
+    /// Packets that matched no flow.
+    missed,
+    /// Packets dropped on output (tx queue full, port gone).
+    lost,
+    /// Subtables probed, summed over packets (the kernel's n_mask_hit).
+    mask_hit,
+    /// TSC cycles of the loop iterations that received packets: receive,
+    /// classify, execute and transmit.
+    busy_cycles,
+    /// TSC cycles of the iterations that received nothing, sleep left out.
+    idle_cycles,
+    /// Loop iterations, and those of them that received packets.
+    iterations,
+    busy_iterations,
+    /// Iterations that ended in a sleep, and the TSC cycles slept.
+    sleep_iterations,
+    sleep_cycles,
+    /// Packets handed up to the management lcore (misses and `userspace`
+    /// actions), and the TSC cycles the PMD spent handing them over.
+    upcalls,
+    upcall_cycles,
+    /// Upcalls dropped (no handler, over the rate, queue full; also in
+    /// `lost`).
+    upcalls_lost,
+    /// Packets given to the drivers' tx bursts, and the bursts.
+    tx_packets,
+    tx_batches,
 }
 
 impl PmdCounters {
@@ -50,62 +135,24 @@ fn bump(c: &AtomicU64, n: u64) {
     c.store(c.load(Relaxed).wrapping_add(n), Relaxed);
 }
 
-impl PmdStats {
-    #[inline(always)]
-    pub fn received(&self, n: u64) {
-        bump(&self.rx_packets, n);
-    }
-
-    #[inline(always)]
-    pub fn hit(&self, n: u64) {
-        bump(&self.hit, n);
-    }
-
-    #[inline(always)]
-    pub fn missed(&self, n: u64) {
-        bump(&self.missed, n);
-    }
-
-    #[inline(always)]
-    pub fn lost(&self, n: u64) {
-        bump(&self.lost, n);
-    }
-
-    #[inline(always)]
-    pub fn mask_hit(&self, n: u64) {
-        bump(&self.mask_hit, n);
-    }
-
-    #[inline(always)]
-    pub fn busy_cycles(&self, n: u64) {
-        bump(&self.busy_cycles, n);
-    }
-
-    pub fn read(&self) -> PmdCounters {
-        PmdCounters {
-            rx_packets: self.rx_packets.load(Relaxed),
-            hit: self.hit.load(Relaxed),
-            missed: self.missed.load(Relaxed),
-            lost: self.lost.load(Relaxed),
-            mask_hit: self.mask_hit.load(Relaxed),
-            cache_hit: 0,
-            busy_cycles: self.busy_cycles.load(Relaxed),
-        }
-    }
+/// One rx queue's share of its PMD's work: packets and the TSC cycles of
+/// the bursts that brought them (written by the polling PMD only).
+#[derive(Debug, Default)]
+pub struct RxqStats {
+    packets: AtomicU64,
+    cycles: AtomicU64,
 }
 
-impl std::ops::Add for PmdCounters {
-    type Output = PmdCounters;
-    fn add(self, o: PmdCounters) -> PmdCounters {
-        PmdCounters {
-            rx_packets: self.rx_packets + o.rx_packets,
-            hit: self.hit + o.hit,
-            missed: self.missed + o.missed,
-            lost: self.lost + o.lost,
-            mask_hit: self.mask_hit + o.mask_hit,
-            cache_hit: self.cache_hit + o.cache_hit,
-            busy_cycles: self.busy_cycles + o.busy_cycles,
-        }
+impl RxqStats {
+    #[inline(always)]
+    pub fn burst(&self, packets: u64, cycles: u64) {
+        bump(&self.packets, packets);
+        bump(&self.cycles, cycles);
+    }
+
+    /// (packets, cycles) so far.
+    pub fn read(&self) -> (u64, u64) {
+        (self.packets.load(Relaxed), self.cycles.load(Relaxed))
     }
 }
 
@@ -117,9 +164,9 @@ mod tests {
     fn counters_add_up_and_sum_across_lcores() {
         let a = PmdStats::default();
         let b = PmdStats::default();
-        a.received(32);
+        a.rx_packets(32);
         a.missed(30);
-        b.received(5);
+        b.rx_packets(5);
         assert_eq!(a.read().cycles_per_packet(), Some(0.0));
         a.busy_cycles(3700);
         b.busy_cycles(370);
@@ -130,5 +177,41 @@ mod tests {
         assert_eq!(total.cycles_per_packet(), Some(110.0));
         assert_eq!(PmdCounters::default().cycles_per_packet(), None);
         assert_eq!(std::mem::align_of::<PmdStats>(), 64);
+    }
+
+    #[test]
+    fn a_baseline_subtracts_to_what_came_after_it() {
+        let s = PmdStats::default();
+        s.tx_packets(100);
+        s.tx_batches(4);
+        let baseline = s.read();
+        s.tx_packets(64);
+        s.tx_batches(2);
+        let since = s.read() - baseline;
+        assert_eq!((since.tx_packets, since.tx_batches), (64, 2));
+        assert_eq!(since.rx_packets, 0);
+    }
+
+    #[test]
+    fn counters_go_through_values_and_back_in_wire_order() {
+        let s = PmdStats::default();
+        s.rx_packets(7);
+        s.tx_batches(3);
+        let mut c = s.read();
+        c.cache_hit = 5;
+        assert_eq!(PmdCounters::from_values(&c.values()), c);
+        assert_eq!(PmdCounters::NAMES.len(), c.values().len());
+        assert_eq!(
+            PmdCounters::NAMES,
+            dpswitch_proto::consts::DPSWITCH_PMD_COUNTER_NAMES
+        );
+    }
+
+    #[test]
+    fn rx_queue_stats_accumulate() {
+        let q = RxqStats::default();
+        q.burst(32, 3200);
+        q.burst(1, 150);
+        assert_eq!(q.read(), (33, 3350));
     }
 }

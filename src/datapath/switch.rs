@@ -17,11 +17,12 @@
 
 use super::actions::{execute_with_upcalls, Xorshift32};
 use super::heap_trim::HeapTrim;
+use super::idle_sleep::MAX_SLEEP_US;
 pub use super::plan::PortKind;
 use super::plan::{plan_lcores, plan_ports, PortPlan, Probed};
 use super::pmd::{Mailbox, Pmd, PortChange, RxPoll, TxPort, MAX_BURST, MAX_RX_POLLS};
 use super::ports::{PortIndex, MAX_PORTS};
-use super::stats::{PmdCounters, PmdStats};
+use super::stats::{PmdCounters, PmdStats, RxqStats};
 use super::upcall::{upcall_channel, Upcall, UpcallHandlers, UpcallLimit, UpcallReceiver};
 use super::upcall_losses::{LossReason, UpcallLosses, REASONS};
 use crate::classifier::{FlowId, FlowStats, FlowTable, TableConfig, TableError};
@@ -33,12 +34,13 @@ use crate::dpdk::{
 use crate::flow::matching::{Match, DP_MAX_PORTS};
 use crate::flow::odp::{Action, UserspaceAction};
 use crate::flow::{FlowKey, FlowMask};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 mod exec_floor;
 mod link_kind;
+mod perf;
 mod report;
 mod run_time;
 pub use report::{FlowReport, Report};
@@ -78,6 +80,21 @@ struct PmdHandle {
     back: RingConsumer<Box<PortChange>>,
     /// (port, rx queue) pairs it polls.
     rx_polls: usize,
+    /// Its classifier reader's slot (whose flow cache hits are its own).
+    reader_slot: u32,
+    /// The rx queues it polls, with their counters.
+    rxqs: Vec<PolledQueue>,
+    /// Its counters when they were last cleared.
+    baseline: PmdCounters,
+}
+
+/// One rx queue as the management lcore sees it, for `pmd-rxq-show`.
+struct PolledQueue {
+    port_slot: usize,
+    queue: u16,
+    stats: Arc<RxqStats>,
+    /// (packets, cycles) when last cleared.
+    baseline: (u64, u64),
 }
 
 /// A running datapath.
@@ -111,6 +128,14 @@ pub struct Switch {
     /// Suffix of the next run-time device's DPDK name.
     next_device: u32,
     heap_trim: HeapTrim,
+    /// The PMDs' idle sleep limit (`datapath.pmd_max_sleep_us`).
+    max_sleep_us: Arc<AtomicU32>,
+    /// Room in each PMD's upcall queue.
+    upcall_queue: u32,
+    /// When the PMDs' counters were last cleared (or the switch opened).
+    perf_since: Instant,
+    /// Flows in the table, averaged once a second (see `perf`).
+    flow_average: u64,
 }
 
 /// What became of a packet the management lcore executed.
@@ -196,6 +221,7 @@ impl Switch {
         .map_err(|e| format!("flow table: {e}"))?;
         let handlers = Arc::new(UpcallHandlers::new(MAX_PORTS));
         let stop = Arc::new(AtomicBool::new(false));
+        let max_sleep_us = Arc::new(AtomicU32::new(dp.pmd_max_sleep_us));
         let empty = Arc::new(PortIndex::new(&[]));
         let limit = UpcallLimit {
             per_second: dp.upcall_rate,
@@ -236,6 +262,7 @@ impl Switch {
                 sender,
                 Mailbox { inbox, outbox },
                 usize::from(dp.burst_size),
+                Arc::clone(&max_sleep_us),
                 Arc::clone(&stop),
             );
             upcalls.push(receiver);
@@ -247,6 +274,9 @@ impl Switch {
                 to,
                 back,
                 rx_polls: 0,
+                reader_slot: i as u32,
+                rxqs: Vec::new(),
+                baseline: PmdCounters::default(),
             });
         }
         let mut switch = Switch {
@@ -274,6 +304,10 @@ impl Switch {
                 POOL_CACHE,
             ),
             next_device: 0,
+            max_sleep_us,
+            upcall_queue: dp.upcall_queue.max(1),
+            perf_since: Instant::now(),
+            flow_average: 0,
         };
         let mut opened: Vec<Option<Port>> = opened.into_iter().map(|(_, p)| Some(p)).collect();
         for (slot, plan) in plans.into_iter().enumerate() {
@@ -477,6 +511,7 @@ impl Switch {
     pub fn maintain(&mut self, rerank: bool) {
         if rerank {
             self.table.rerank();
+            self.sample_flows();
         }
         self.table.reclaim();
         let (flows, pending) = (self.table.flow_count(), self.table.pending_reclaim());

@@ -236,6 +236,11 @@ impl UpcallSender {
 }
 
 impl UpcallReceiver {
+    /// Upcalls waiting for the management lcore.
+    pub fn waiting(&self) -> u32 {
+        self.full.len()
+    }
+
     /// Hands up to `max` waiting upcalls to `f` (which takes the packet),
     /// returning their slots; returns how many there were.
     pub fn drain(&mut self, max: usize, mut f: impl FnMut(&mut Upcall)) -> usize {

@@ -503,3 +503,24 @@ impl ControlDaemon {
         lines
     }
 }
+
+/// Runs `dpctl --socket SOCKET ARGS`.
+pub fn dpctl_at(socket: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_dpctl"))
+        .arg("--socket")
+        .arg(socket)
+        .args(args)
+        .output()
+        .expect("dpctl runs")
+}
+
+/// Runs a dpctl command that must succeed; its stdout.
+pub fn dpctl_ok(socket: &Path, args: &[&str]) -> String {
+    let out = dpctl_at(socket, args);
+    assert!(
+        out.status.success(),
+        "dpctl {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("dpctl prints text")
+}

@@ -400,14 +400,27 @@ pub const OVS_ACTION_PUSH_VLAN_LEN: usize = 4;
 
 // ---- dpswitch's own family: what the kernel's families have no place for ----
 
-/// Drops and memory that `ovs_datapath` has no attribute for, read by
-/// `dpctl show`. Its messages carry a `struct ovs_header` naming the
-/// datapath, as the `ovs_*` families do.
+/// What the kernel's families have no attribute for: drops and memory
+/// (`dpctl show`), the PMDs' performance figures (`dpctl pmd-perf-show`,
+/// `pmd-rxq-show`, `pmd-stats-clear`, `pmd-sleep-set`) and the table's
+/// occupancy and upcall queues (`dpctl upcall-show`). Its messages carry a
+/// `struct ovs_header` naming the datapath, as the `ovs_*` families do.
 pub const DPSWITCH_FAMILY: &str = "dpswitch";
 pub const DPSWITCH_VERSION: u8 = 1;
 
 /// GET: the datapath's counters below (read-only).
 pub const DPSWITCH_CMD_GET_STATS: u8 = 1;
+/// GET: `DPSWITCH_ATTR_PERF` and one `DPSWITCH_ATTR_PMD` per PMD lcore with
+/// its counters and rx queues, since they were last cleared (read-only).
+pub const DPSWITCH_CMD_GET_PMD: u8 = 2;
+/// Clears the PMDs' figures (admin); replies with `DPSWITCH_ATTR_PERF`.
+pub const DPSWITCH_CMD_CLEAR_PMD: u8 = 3;
+/// Sets `DPSWITCH_ATTR_MAX_SLEEP_US` (admin; over 10000: ERANGE); replies
+/// with `DPSWITCH_ATTR_PERF`.
+pub const DPSWITCH_CMD_SET_PMD: u8 = 4;
+/// GET: `DPSWITCH_ATTR_FLOWS`, one `DPSWITCH_ATTR_PMD` per PMD lcore with
+/// its upcall queue, and `DPSWITCH_ATTR_PORT`s with their lost upcalls.
+pub const DPSWITCH_CMD_GET_UPCALL: u8 = 5;
 
 /// Nested: the control socket's counters (`DPSWITCH_CONTROL_*`).
 pub const DPSWITCH_ATTR_CONTROL: u16 = 1;
@@ -415,7 +428,73 @@ pub const DPSWITCH_ATTR_CONTROL: u16 = 1;
 pub const DPSWITCH_ATTR_PORT: u16 = 2;
 /// Nested: `DPSWITCH_MEMORY_*`.
 pub const DPSWITCH_ATTR_MEMORY: u16 = 3;
-pub const DPSWITCH_ATTR_MAX: u16 = 3;
+/// Nested, once per PMD lcore: `DPSWITCH_PMD_*`.
+pub const DPSWITCH_ATTR_PMD: u16 = 4;
+/// Nested: `DPSWITCH_PERF_*`, what the PMD figures were measured over.
+pub const DPSWITCH_ATTR_PERF: u16 = 5;
+/// Nested: `DPSWITCH_FLOWS_*`.
+pub const DPSWITCH_ATTR_FLOWS: u16 = 6;
+/// u32: the longest an idle PMD sleeps, in microseconds (0: never).
+pub const DPSWITCH_ATTR_MAX_SLEEP_US: u16 = 7;
+pub const DPSWITCH_ATTR_MAX: u16 = 7;
+
+/// u32: the PMD's lcore id.
+pub const DPSWITCH_PMD_LCORE: u16 = 1;
+/// u32 each: upcalls waiting in the PMD's queue, and its size.
+pub const DPSWITCH_PMD_UPCALL_QUEUE: u16 = 2;
+pub const DPSWITCH_PMD_UPCALL_QUEUE_SIZE: u16 = 3;
+/// Nested, once per rx queue the PMD polls: `DPSWITCH_RXQ_*`.
+pub const DPSWITCH_PMD_RXQ: u16 = 4;
+/// Nested: u64 counters, attribute type i + 1 holding
+/// `DPSWITCH_PMD_COUNTER_NAMES[i]`.
+pub const DPSWITCH_PMD_COUNTERS: u16 = 5;
+
+/// The PMD counters in wire order: packets received, matched, missed and
+/// dropped; subtables probed; TSC cycles of busy and idle iterations;
+/// iterations, busy iterations, sleeping iterations and cycles slept;
+/// upcalls sent, the cycles spent sending them, upcalls lost; packets
+/// transmitted and tx bursts; packets the flow cache answered.
+pub const DPSWITCH_PMD_COUNTER_NAMES: &[&str] = &[
+    "rx_packets",
+    "hit",
+    "missed",
+    "lost",
+    "mask_hit",
+    "busy_cycles",
+    "idle_cycles",
+    "iterations",
+    "busy_iterations",
+    "sleep_iterations",
+    "sleep_cycles",
+    "upcalls",
+    "upcall_cycles",
+    "upcalls_lost",
+    "tx_packets",
+    "tx_batches",
+    "cache_hit",
+];
+
+/// u32: port number; string: port name; u32: queue id; u64 each: packets
+/// and the TSC cycles of the bursts that brought them.
+pub const DPSWITCH_RXQ_PORT_NO: u16 = 1;
+pub const DPSWITCH_RXQ_PORT_NAME: u16 = 2;
+pub const DPSWITCH_RXQ_QUEUE: u16 = 3;
+pub const DPSWITCH_RXQ_PACKETS: u16 = 4;
+pub const DPSWITCH_RXQ_CYCLES: u16 = 5;
+
+/// u64: TSC ticks per second; u64: microseconds since the figures were
+/// cleared; u32: the PMDs' sleep limit in microseconds.
+pub const DPSWITCH_PERF_TSC_HZ: u16 = 1;
+pub const DPSWITCH_PERF_DURATION_US: u16 = 2;
+pub const DPSWITCH_PERF_MAX_SLEEP_US: u16 = 3;
+
+/// u64 each: flows now, their average (halfway to the current count once
+/// a second), the most at once, the flow limit, installs it refused.
+pub const DPSWITCH_FLOWS_CURRENT: u16 = 1;
+pub const DPSWITCH_FLOWS_AVERAGE: u16 = 2;
+pub const DPSWITCH_FLOWS_MAX: u16 = 3;
+pub const DPSWITCH_FLOWS_LIMIT: u16 = 4;
+pub const DPSWITCH_FLOWS_REFUSED: u16 = 5;
 
 /// u64 each: connections refused, idle connections reclaimed, and
 /// notifications dropped for subscribers that fell behind.

@@ -9,6 +9,7 @@ mod args;
 mod flows;
 mod learn;
 mod offline;
+mod pmd;
 mod ports;
 mod show;
 
@@ -120,6 +121,38 @@ enum Command {
         #[arg(long, value_name = "all|LIST", default_value = "all")]
         ports: String,
     },
+    /// Each PMD lcore's iterations, cycles, packets, flow cache and
+    /// megaflow hits, upcalls and tx bursts since the last clear.
+    #[command(
+        alias = "pmd-stats-show",
+        alias = "dpif-netdev/pmd-perf-show",
+        alias = "dpif-netdev/pmd-stats-show"
+    )]
+    PmdPerfShow { dp: Option<String> },
+    /// Which PMD lcore polls which rx queue, and the queue's share of its
+    /// cycles.
+    #[command(alias = "dpif-netdev/pmd-rxq-show")]
+    PmdRxqShow { dp: Option<String> },
+    /// Start the PMD figures over.
+    #[command(alias = "dpif-netdev/pmd-stats-clear")]
+    PmdStatsClear { dp: Option<String> },
+    /// Let idle PMDs sleep up to USECS per iteration (0: never; at most
+    /// 10000), as OVS's pmd-maxsleep.
+    #[command(
+        alias = "pmd-maxsleep",
+        override_usage = "dpctl pmd-sleep-set [DP] USECS"
+    )]
+    PmdSleepSet {
+        #[arg(value_name = "ARG", num_args = 1..=2, required = true)]
+        args: Vec<String>,
+    },
+    /// The idle PMDs' sleep limit.
+    #[command(alias = "dpif-netdev/pmd-sleep-show")]
+    PmdSleepShow { dp: Option<String> },
+    /// Flows now, on average and at most, the flow limit and the installs
+    /// it refused, the upcall queues, lost upcalls per port.
+    #[command(alias = "upcall/show")]
+    UpcallShow { dp: Option<String> },
     /// Read exact flow keys, one per line, and print them back after a
     /// round trip through the netlink encoding.
     ParseKeys,
@@ -166,6 +199,12 @@ fn main() -> ExitCode {
         Command::DumpFlows { .. } => "dump-flows",
         Command::Monitor { .. } => "monitor",
         Command::Learn { .. } => "learn",
+        Command::PmdPerfShow { .. } => "pmd-perf-show",
+        Command::PmdRxqShow { .. } => "pmd-rxq-show",
+        Command::PmdStatsClear { .. } => "pmd-stats-clear",
+        Command::PmdSleepSet { .. } => "pmd-sleep-set",
+        Command::PmdSleepShow { .. } => "pmd-sleep-show",
+        Command::UpcallShow { .. } => "upcall-show",
     };
     let socket = cli
         .socket
@@ -202,6 +241,18 @@ fn run(client: &mut Client, command: &Command, options: &Options) -> Result<(), 
             max_idle,
             ports,
         } => learn::learn(client, dp.as_deref(), *max_idle, ports),
+        Command::PmdPerfShow { dp } => pmd::perf_show(client, dp.as_deref()),
+        Command::PmdRxqShow { dp } => pmd::rxq_show(client, dp.as_deref()),
+        Command::PmdStatsClear { dp } => pmd::stats_clear(client, dp.as_deref()),
+        Command::PmdSleepSet { args } => {
+            let (dp, rest) = args::split_dp(args, 1);
+            let us = rest[0]
+                .parse()
+                .map_err(|_| format!("{:?} is not a number of microseconds", rest[0]))?;
+            pmd::sleep_set(client, dp, us)
+        }
+        Command::PmdSleepShow { dp } => pmd::sleep_show(client, dp.as_deref()),
+        Command::UpcallShow { dp } => pmd::upcall_show(client, dp.as_deref()),
         // Offline: handled before connecting.
         Command::ParseKeys | Command::ParseWcKeys | Command::ParseActions => Ok(()),
     }

@@ -3,7 +3,7 @@
 
 use crate::flows::print_line;
 use crate::Options;
-use dpswitch::control::client::{Client, Datapath, DpswitchStats, Vport, VportStats};
+use dpswitch::control::client::{Client, Datapath, DpswitchStats, PortLosses, Vport, VportStats};
 use dpswitch::netlink::consts::*;
 use std::fmt::Write as _;
 
@@ -51,12 +51,16 @@ fn format_dpswitch(out: &mut String, s: &DpswitchStats) {
         s.mbufs_in_use
     );
     for p in s.ports.iter().filter(|p| p.total() > 0) {
-        let _ = writeln!(
-            out,
-            "    port {} upcalls lost: no handler:{} rate:{} queue:{} unread:{} userdata:{}",
-            p.port_no, p.no_handler, p.rate, p.queue, p.unread, p.userdata
-        );
+        let _ = writeln!(out, "    {}", port_losses_line(p));
     }
+}
+
+/// One port's lost upcalls by reason.
+pub fn port_losses_line(p: &PortLosses) -> String {
+    format!(
+        "port {} upcalls lost: no handler:{} rate:{} queue:{} unread:{} userdata:{}",
+        p.port_no, p.no_handler, p.rate, p.queue, p.unread, p.userdata
+    )
 }
 
 /// The whole `show` text of one datapath.

@@ -33,7 +33,7 @@ pub use genl::{Family, McastGroup, DPSWITCH_CTRL_CMD_SUBSCRIBE, DPSWITCH_CTRL_CM
 pub use message::{Message, Request};
 pub use ovs::{Datapath, DpStats, MegaflowStats, Vport, VportStats};
 pub use packet::Upcall;
-pub use stats::{DpswitchStats, PortLosses};
+pub use stats::{perf_report, DpswitchStats, PortLosses, UpcallReport};
 
 use crate::netlink::consts::{NLM_F_ACK, NLM_F_DUMP};
 use collector::{Collector, Progress};

@@ -122,14 +122,8 @@ impl ControlServer {
         }
         // A1: like the kernel's GENL_UNS_ADMIN_PERM, before anything else.
         let mutating = family == FAMILY_PACKET || cmd != 3;
-        if mutating && !peer.admin {
-            return Err(Failure::quiet(CmdError::new(
-                errno::EPERM,
-                format!(
-                    "uid {} is neither root nor in the admin group: read-only access",
-                    peer.uid
-                ),
-            )));
+        if mutating {
+            require_admin(peer)?;
         }
         // The connections the admin reservation protects: one that tried
         // a change is never reclaimed, whatever came of the command.
@@ -252,35 +246,69 @@ impl ControlServer {
 }
 
 impl ControlServer {
-    /// The `dpswitch` family: GET_STATS, open to every peer (it changes
-    /// nothing), not as a dump.
+    /// The `dpswitch` family: its GETs open to every peer (they change
+    /// nothing), CLEAR_PMD and SET_PMD to admins only (A1); none as a dump.
     pub(super) fn run_dpswitch(
         &mut self,
         index: usize,
         message: &RawMessage<'_>,
+        peer: &Peer,
         switch: &mut Switch,
     ) -> Result<Option<Response>, Failure> {
         let msg = message
             .ovs()
             .map_err(|e| Failure::logged(CmdError::einval(e.to_string())))?;
-        if msg.genl.cmd != DPSWITCH_CMD_GET_STATS || is_dump(message) {
+        let cmd = msg.genl.cmd;
+        let known = matches!(
+            cmd,
+            DPSWITCH_CMD_GET_STATS
+                | DPSWITCH_CMD_GET_PMD
+                | DPSWITCH_CMD_CLEAR_PMD
+                | DPSWITCH_CMD_SET_PMD
+                | DPSWITCH_CMD_GET_UPCALL
+        );
+        if !known || is_dump(message) {
             return Err(Failure::quiet(CmdError::new(
                 errno::EOPNOTSUPP,
-                format!(
-                    "the dpswitch family has no command {} (as a dump: none)",
-                    msg.genl.cmd
-                ),
+                format!("the dpswitch family has no command {cmd} (as a dump: none)"),
             )));
         }
+        let mutating = matches!(cmd, DPSWITCH_CMD_CLEAR_PMD | DPSWITCH_CMD_SET_PMD);
+        if mutating {
+            require_admin(peer)?;
+        }
+        self.conns[index].changed_state |= mutating;
         let to = ReplyTo {
             seq: message.header.seq,
             port_id: self.conns[index].port_id,
             flags: 0,
         };
-        let reply = stats_cmd::get_stats(&self.dp, switch, &self.counters, &msg, to)
-            .map_err(Failure::quiet)?;
+        let dp = &self.dp;
+        let reply = match cmd {
+            DPSWITCH_CMD_GET_PMD => stats_cmd::get_pmd(dp, switch, &msg, to),
+            DPSWITCH_CMD_CLEAR_PMD => stats_cmd::clear_pmd(dp, switch, &msg, to),
+            DPSWITCH_CMD_SET_PMD => stats_cmd::set_pmd(dp, switch, &msg, to),
+            DPSWITCH_CMD_GET_UPCALL => stats_cmd::get_upcall(dp, switch, &msg, to),
+            _ => stats_cmd::get_stats(dp, switch, &self.counters, &msg, to),
+        }
+        .map_err(Failure::quiet)?;
         Ok(Some(unicast(reply)))
     }
+}
+
+/// A1: changes are for root and the admin group (the kernel's
+/// GENL_UNS_ADMIN_PERM); EPERM for everyone else.
+fn require_admin(peer: &Peer) -> Result<(), Failure> {
+    if peer.admin {
+        return Ok(());
+    }
+    Err(Failure::quiet(CmdError::new(
+        errno::EPERM,
+        format!(
+            "uid {} is neither root nor in the admin group: read-only access",
+            peer.uid
+        ),
+    )))
 }
 
 /// A datapath or port change's reply: echoed to the requester when it

@@ -307,7 +307,7 @@ impl ControlServer {
             FAMILY_DATAPATH | FAMILY_VPORT | FAMILY_FLOW | FAMILY_PACKET => {
                 self.run_ovs(index, message, &peer, switch)
             }
-            FAMILY_DPSWITCH => self.run_dpswitch(index, message, switch),
+            FAMILY_DPSWITCH => self.run_dpswitch(index, message, &peer, switch),
             other => Err(Failure::logged(CmdError::new(
                 errno::ENOENT,
                 format!("no generic netlink family {other:#x}"),

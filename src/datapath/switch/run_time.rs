@@ -159,6 +159,7 @@ impl Switch {
                         .map_err(|e| failed(format!("{} rx queue {q}: {e}", plan.name)))?,
                     port_number: plan.number,
                     port_index: slot,
+                    stats: Arc::new(RxqStats::default()),
                 });
             }
             let tx = port
@@ -174,8 +175,14 @@ impl Switch {
                 ports: Arc::clone(&index),
             }));
         }
-        for (i, handle) in self.pmds.iter_mut().enumerate() {
-            handle.rx_polls += rx.iter().filter(|(pmd, _)| *pmd == i).count();
+        for (handle, change) in self.pmds.iter_mut().zip(&changes) {
+            handle.rx_polls += change.rx.len();
+            handle.rxqs.extend(change.rx.iter().map(|poll| PolledQueue {
+                port_slot: slot,
+                queue: poll.queue.queue_id(),
+                stats: Arc::clone(&poll.stats),
+                baseline: (0, 0),
+            }));
         }
         self.handlers
             .set(slot, upcall_pids.first().copied().unwrap_or(0));
@@ -357,6 +364,7 @@ impl Switch {
             .map_err(|e| PortError::new(PortErrorKind::Failed, e))?;
         for (handle, change) in self.pmds.iter_mut().zip(&returned) {
             handle.rx_polls = handle.rx_polls.saturating_sub(change.rx.len());
+            handle.rxqs.retain(|q| q.port_slot != slot);
         }
         // Every PMD gave its queue handles back: dropping them returns them
         // to the port, which may now stop.

@@ -1,0 +1,400 @@
+//! The PMD windows, in the shapes of OVS-DPDK's `ovs-appctl` commands:
+//! `pmd-perf-show` (`dpif-netdev/pmd-perf-show`; `pmd-stats-show` is the
+//! same), `pmd-rxq-show`, `pmd-stats-clear`, `pmd-sleep-set` and
+//! `pmd-sleep-show` (OVS's `pmd-maxsleep`), and `upcall-show`
+//! (`upcall/show`). `core_id` is the PMD's DPDK lcore id.
+
+use crate::args::open_datapath;
+use crate::flows::print_line;
+use crate::show::port_losses_line;
+use dpswitch::control::client::{Client, UpcallReport};
+use dpswitch::datapath::figures::{PerfReport, PmdFigures};
+use std::fmt::Write as _;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// pmd-perf-show [DP].
+pub fn perf_show(client: &mut Client, dp: Option<&str>) -> Result<(), String> {
+    let dp = open_datapath(client, dp)?;
+    let perf = client.pmd_perf(dp.dp_ifindex).map_err(|e| e.to_string())?;
+    print_line(format_perf(&perf, &wall_clock()).trim_end());
+    Ok(())
+}
+
+/// pmd-rxq-show [DP].
+pub fn rxq_show(client: &mut Client, dp: Option<&str>) -> Result<(), String> {
+    let dp = open_datapath(client, dp)?;
+    let perf = client.pmd_perf(dp.dp_ifindex).map_err(|e| e.to_string())?;
+    print_line(format_rxqs(&perf).trim_end());
+    Ok(())
+}
+
+/// pmd-stats-clear [DP].
+pub fn stats_clear(client: &mut Client, dp: Option<&str>) -> Result<(), String> {
+    let dp = open_datapath(client, dp)?;
+    client
+        .clear_pmd_stats(dp.dp_ifindex)
+        .map_err(|e| e.to_string())
+}
+
+/// pmd-sleep-set [DP] USECS.
+pub fn sleep_set(client: &mut Client, dp: Option<&str>, us: u32) -> Result<(), String> {
+    let dp = open_datapath(client, dp)?;
+    let now = client
+        .set_pmd_max_sleep(dp.dp_ifindex, us)
+        .map_err(|e| e.to_string())?;
+    print_line(&sleep_line(now));
+    Ok(())
+}
+
+/// pmd-sleep-show [DP].
+pub fn sleep_show(client: &mut Client, dp: Option<&str>) -> Result<(), String> {
+    let dp = open_datapath(client, dp)?;
+    let perf = client.pmd_perf(dp.dp_ifindex).map_err(|e| e.to_string())?;
+    print_line(&sleep_line(perf.max_sleep_us));
+    Ok(())
+}
+
+/// upcall-show [DP].
+pub fn upcall_show(client: &mut Client, dp: Option<&str>) -> Result<(), String> {
+    let dp = open_datapath(client, dp)?;
+    let report = client
+        .upcall_report(dp.dp_ifindex)
+        .map_err(|e| e.to_string())?;
+    print_line(format_upcalls(&dp.name, &report).trim_end());
+    Ok(())
+}
+
+fn sleep_line(us: u32) -> String {
+    match us {
+        0 => "PMD max sleep: 0 usecs (sleeping disabled)".to_string(),
+        us => format!("PMD max sleep: {us} usecs"),
+    }
+}
+
+/// HH:MM:SS.mmm (UTC), as OVS stamps its measurement.
+fn wall_clock() -> String {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let s = now.as_secs() % 86_400;
+    format!(
+        "{:02}:{:02}:{:02}.{:03}",
+        s / 3600,
+        s / 60 % 60,
+        s % 60,
+        now.subsec_millis()
+    )
+}
+
+/// `part` as a percentage of `whole` (0 when `whole` is).
+fn percent(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        100.0 * part as f64 / whole as f64
+    }
+}
+
+fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        a as f64 / b as f64
+    }
+}
+
+pub fn format_perf(perf: &PerfReport, time: &str) -> String {
+    let mut out = String::new();
+    let duration = perf.duration.as_secs_f64();
+    let _ = writeln!(out, "Time: {time}");
+    let _ = writeln!(out, "Measurement duration: {duration:.3} s\n");
+    for pmd in &perf.pmds {
+        format_pmd(&mut out, pmd, duration, perf.tsc_hz);
+    }
+    out
+}
+
+fn format_pmd(out: &mut String, pmd: &PmdFigures, duration: f64, tsc_hz: u64) {
+    let c = &pmd.counters;
+    let us_per_cycle = if tsc_hz == 0 {
+        0.0
+    } else {
+        1e6 / tsc_hz as f64
+    };
+    let used = c.busy_cycles + c.idle_cycles;
+    let total = (duration * tsc_hz as f64) as u64;
+    let idle_iterations = c.iterations.saturating_sub(c.busy_iterations);
+    let slept_us = c.sleep_cycles as f64 * us_per_cycle;
+    let _ = writeln!(out, "pmd thread core_id {}:\n", pmd.lcore);
+    let _ = writeln!(
+        out,
+        "  Iterations:         {:12}  ({:.2} us/it)",
+        c.iterations,
+        (used + c.sleep_cycles) as f64 * us_per_cycle / c.iterations.max(1) as f64
+    );
+    let _ = writeln!(
+        out,
+        "  - Used TSC cycles:  {used:12}  ({:5.1} % of total cycles)",
+        percent(used, total)
+    );
+    let _ = writeln!(
+        out,
+        "  - idle iterations:  {idle_iterations:12}  ({:5.1} % of used cycles)",
+        percent(c.idle_cycles, used)
+    );
+    let _ = writeln!(
+        out,
+        "  - busy iterations:  {:12}  ({:5.1} % of used cycles)",
+        c.busy_iterations,
+        percent(c.busy_cycles, used)
+    );
+    let _ = writeln!(
+        out,
+        "  - sleep iterations: {:12}  ({:5.1} % of iterations)",
+        c.sleep_iterations,
+        percent(c.sleep_iterations, c.iterations)
+    );
+    let _ = writeln!(
+        out,
+        "  Sleep time (us):    {slept_us:12.0}  ({:3.0} us/iteration avg.)",
+        if c.sleep_iterations == 0 {
+            0.0
+        } else {
+            slept_us / c.sleep_iterations as f64
+        }
+    );
+    if c.rx_packets == 0 {
+        let _ = writeln!(out, "  Rx packets:         {:12}", 0);
+    } else {
+        let passes = c.rx_packets;
+        let megaflow_hits = c.hit.saturating_sub(c.cache_hit);
+        let _ = writeln!(
+            out,
+            "  Rx packets:         {:12}  ({:.0} Kpps, {:.0} cycles/pkt)",
+            c.rx_packets,
+            c.rx_packets as f64 / duration.max(1e-9) / 1000.0,
+            ratio(c.busy_cycles, c.rx_packets)
+        );
+        let _ = writeln!(
+            out,
+            "  Datapath passes:    {passes:12}  ({:.2} passes/pkt)",
+            ratio(passes, c.rx_packets)
+        );
+        let _ = writeln!(
+            out,
+            "  - Flow cache hits:  {:12}  ({:5.1} %)",
+            c.cache_hit,
+            percent(c.cache_hit, passes)
+        );
+        let _ = writeln!(
+            out,
+            "  - Megaflow hits:    {megaflow_hits:12}  ({:5.1} %, {:.2} subtbl lookups/hit)",
+            percent(megaflow_hits, passes),
+            ratio(c.mask_hit, megaflow_hits)
+        );
+        let _ = writeln!(
+            out,
+            "  - Upcalls:          {:12}  ({:5.1} %, {:.1} us/upcall)",
+            c.upcalls,
+            percent(c.upcalls, passes),
+            ratio(c.upcall_cycles, c.upcalls) * us_per_cycle
+        );
+        let _ = writeln!(
+            out,
+            "  - Lost upcalls:     {:12}  ({:5.1} %)",
+            c.upcalls_lost,
+            percent(c.upcalls_lost, passes)
+        );
+    }
+    if c.tx_packets == 0 {
+        let _ = writeln!(out, "  Tx packets:         {:12}\n", 0);
+    } else {
+        let _ = writeln!(
+            out,
+            "  Tx packets:         {:12}  ({:.0} Kpps)",
+            c.tx_packets,
+            c.tx_packets as f64 / duration.max(1e-9) / 1000.0
+        );
+        let _ = writeln!(
+            out,
+            "  Tx batches:         {:12}  ({:.2} pkts/batch)\n",
+            c.tx_batches,
+            ratio(c.tx_packets, c.tx_batches)
+        );
+    }
+}
+
+/// Which PMD polls which queue, and the queue's share of its cycles: of
+/// all of them (`pmd usage`, as OVS) and of the busy ones.
+pub fn format_rxqs(perf: &PerfReport) -> String {
+    let mut out = String::new();
+    for pmd in &perf.pmds {
+        let c = &pmd.counters;
+        let used = c.busy_cycles + c.idle_cycles;
+        let _ = writeln!(out, "pmd thread core_id {}:", pmd.lcore);
+        let _ = writeln!(out, "  isolated : false");
+        let mut queues = 0;
+        for q in &pmd.rxqs {
+            queues += q.cycles;
+            let _ = writeln!(
+                out,
+                "  port: {:<16}  queue-id: {:2} (enabled)   pmd usage: {:2.0} %   busy share: {:3.0} %   packets: {}",
+                q.port_name,
+                q.queue,
+                percent(q.cycles, used),
+                percent(q.cycles, c.busy_cycles),
+                q.packets
+            );
+        }
+        let _ = writeln!(
+            out,
+            "  overhead: {:2.0} %",
+            percent(c.busy_cycles.saturating_sub(queues), used)
+        );
+    }
+    out
+}
+
+/// `upcall/show`'s shape: the table, then the queues and losses.
+pub fn format_upcalls(dp: &str, r: &UpcallReport) -> String {
+    let f = &r.flows;
+    let mut out = String::new();
+    let _ = writeln!(out, "{dp}:");
+    let _ = writeln!(
+        out,
+        "  flows         : (current {}) (avg {}) (max {}) (limit {})",
+        f.current, f.average, f.max, f.limit
+    );
+    let _ = writeln!(out, "  flows refused : {} (flow limit reached)", f.refused);
+    for (lcore, waiting, size) in &r.queues {
+        let _ = writeln!(
+            out,
+            "  upcall queue  : core_id {lcore}: {waiting} waiting of {size}"
+        );
+    }
+    for p in &r.ports {
+        let _ = writeln!(out, "  {}", port_losses_line(p));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dpswitch::control::client::PortLosses;
+    use dpswitch::datapath::figures::{FlowFigures, RxqFigures};
+    use dpswitch::datapath::stats::PmdCounters;
+    use std::time::Duration;
+
+    fn report() -> PerfReport {
+        let counters = PmdCounters {
+            rx_packets: 1000,
+            hit: 990,
+            missed: 10,
+            mask_hit: 600,
+            cache_hit: 690,
+            busy_cycles: 400_000,
+            idle_cycles: 1_600_000,
+            iterations: 2000,
+            busy_iterations: 100,
+            upcalls: 8,
+            upcall_cycles: 16_000,
+            upcalls_lost: 2,
+            tx_packets: 990,
+            tx_batches: 100,
+            ..PmdCounters::default()
+        };
+        PerfReport {
+            tsc_hz: 2_000_000_000,
+            duration: Duration::from_millis(1000),
+            max_sleep_us: 0,
+            pmds: vec![PmdFigures {
+                lcore: 1,
+                counters,
+                upcall_queue: 0,
+                upcall_queue_size: 1024,
+                rxqs: vec![RxqFigures {
+                    port_number: 1,
+                    port_name: "dps0".into(),
+                    queue: 0,
+                    packets: 1000,
+                    cycles: 300_000,
+                }],
+            }],
+        }
+    }
+
+    #[test]
+    fn perf_show_reads_like_ovs() {
+        let text = format_perf(&report(), "12:00:00.000");
+        for line in [
+            "Time: 12:00:00.000",
+            "Measurement duration: 1.000 s",
+            "pmd thread core_id 1:",
+            "  Iterations:                 2000  (0.50 us/it)",
+            "  - Used TSC cycles:       2000000  (  0.1 % of total cycles)",
+            "  - idle iterations:          1900  ( 80.0 % of used cycles)",
+            "  - busy iterations:           100  ( 20.0 % of used cycles)",
+            "  Rx packets:                 1000  (1 Kpps, 400 cycles/pkt)",
+            "  Datapath passes:            1000  (1.00 passes/pkt)",
+            "  - Flow cache hits:           690  ( 69.0 %)",
+            "  - Megaflow hits:             300  ( 30.0 %, 2.00 subtbl lookups/hit)",
+            "  - Upcalls:                     8  (  0.8 %, 1.0 us/upcall)",
+            "  - Lost upcalls:                2  (  0.2 %)",
+            "  Tx packets:                  990  (1 Kpps)",
+            "  Tx batches:                  100  (9.90 pkts/batch)",
+        ] {
+            assert!(text.contains(line), "no line {line:?} in\n{text}");
+        }
+    }
+
+    #[test]
+    fn an_idle_pmd_shows_zero_packets() {
+        let mut perf = report();
+        perf.pmds[0].counters = PmdCounters::default();
+        let text = format_perf(&perf, "00:00:00.000");
+        assert!(
+            text.contains("  Rx packets:                    0\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  Tx packets:                    0\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn rxq_show_gives_each_queue_its_share() {
+        let text = format_rxqs(&report());
+        assert!(text.contains("pmd thread core_id 1:"), "{text}");
+        assert!(
+            text.contains("  port: dps0              queue-id:  0 (enabled)   pmd usage: 15 %   busy share:  75 %   packets: 1000"),
+            "{text}"
+        );
+        assert!(text.contains("  overhead:  5 %"), "{text}");
+    }
+
+    #[test]
+    fn upcall_show_names_flows_queues_and_losses() {
+        let report = UpcallReport {
+            flows: FlowFigures {
+                current: 3,
+                average: 2,
+                max: 5,
+                limit: 200_000,
+                refused: 1,
+            },
+            queues: vec![(1, 0, 1024)],
+            ports: vec![PortLosses {
+                port_no: 1,
+                rate: 7,
+                ..PortLosses::default()
+            }],
+        };
+        let text = format_upcalls("dp0", &report);
+        assert_eq!(
+            text,
+            "dp0:\n  flows         : (current 3) (avg 2) (max 5) (limit 200000)\n  flows refused : 1 (flow limit reached)\n  upcall queue  : core_id 1: 0 waiting of 1024\n  port 1 upcalls lost: no handler:0 rate:7 queue:0 unread:0 userdata:0\n"
+        );
+    }
+}
