@@ -13,10 +13,12 @@ dpswitch_start() {  # PCAP PACKETS MASKS DPSWITCHD
         printf '[[port]]\nname = "net_pcap0"\nnumber = 0\n\n[[port]]\nname = "net_null0"\nnumber = 1\n\n'
         "$PCAPGEN" rules --masks "$masks" --format toml --in-port 0 --out-port 1
     } >"$conf"
-    # No local port (a tap named like the datapath) in the benchmark; an
-    # older revision has no such port and no such option.
+    # No local port (a tap named like the datapath) in the benchmark; a
+    # revision from before it has no such port and no such option.
     local extra=()
-    [ "$daemon" = "${AGAINST_BIN:-}" ] || extra=(--local-port no)
+    if "$daemon" --help 2>/dev/null | grep -q -- --local-port; then
+        extra=(--local-port no)
+    fi
     : >"$WORK/dpswitchd.log"
     "$daemon" -l 0,1 --no-pci --in-memory \
         --vdev="net_pcap0,rx_pcap=$pcap,infinite_rx=1" --vdev=net_null0,no-rx=1 \
