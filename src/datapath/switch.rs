@@ -41,6 +41,7 @@ mod exec_floor;
 mod link_kind;
 mod report;
 mod run_time;
+mod watch;
 pub use report::{FlowReport, Report};
 pub use run_time::{PortError, PortErrorKind, PortSpec};
 
@@ -65,6 +66,8 @@ struct PortSlot {
     upcall_pids: Vec<u32>,
     /// mbufs the port's rings may hold (counted against the pool).
     rings: u32,
+    /// The link as last read (None: not readable yet).
+    link_up: Option<bool>,
 }
 
 /// The management end of one PMD lcore.
@@ -111,6 +114,7 @@ pub struct Switch {
     /// Suffix of the next run-time device's DPDK name.
     next_device: u32,
     heap_trim: HeapTrim,
+    loss_watch: watch::LossWatch,
 }
 
 /// What became of a packet the management lcore executed.
@@ -274,6 +278,7 @@ impl Switch {
                 POOL_CACHE,
             ),
             next_device: 0,
+            loss_watch: watch::LossWatch::default(),
         };
         let mut opened: Vec<Option<Port>> = opened.into_iter().map(|(_, p)| Some(p)).collect();
         for (slot, plan) in plans.into_iter().enumerate() {
@@ -473,10 +478,15 @@ impl Switch {
     }
 
     /// Management-lcore upkeep: frees what RCU grace periods released and,
-    /// when `rerank` is set, orders subtables by their recent hits.
-    pub fn maintain(&mut self, rerank: bool) {
-        if rerank {
+    /// when `tick` is set (about once a second), orders subtables by their
+    /// recent hits and logs what changed: links up or down, upcalls lost,
+    /// inserts the flow limit refused.
+    pub fn maintain(&mut self, tick: bool) {
+        if tick {
             self.table.rerank();
+            self.table.flush_log();
+            self.watch_links();
+            self.watch_upcall_losses();
         }
         self.table.reclaim();
         let (flows, pending) = (self.table.flow_count(), self.table.pending_reclaim());
