@@ -26,6 +26,10 @@ const FUNCTIONS: &[&str] = &[
     "rte_get_tsc_hz",
     "rte_log_set_global_level",
     "rte_log_get_global_level",
+    "rte_log_register_type_and_pick_level",
+    "rte_log_can_log",
+    "rte_log_set_level",
+    "rte_log_get_level",
     "rte_strerror",
     // mempool and mbuf
     "rte_pktmbuf_pool_create",

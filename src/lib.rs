@@ -7,6 +7,7 @@
 //!   rte_hash subtables with RCU reclamation.
 //! - `netlink`: the wire codec of the OVS generic-netlink families (no I/O).
 //! - `flow`: key layout, packet parsing, masks, actions, ovs-dpctl text syntax.
+//! - `log`: dpswitch's events through DPDK's log, rate-limited.
 //! - `dpdk`: the platform layer (EAL, lcores, mempools, mbufs, ports, hash
 //!   tables, RCU, rings), the only home of FFI and of code the compiler
 //!   cannot check.
@@ -17,4 +18,5 @@ pub mod control;
 pub mod datapath;
 pub mod dpdk;
 pub mod flow;
+pub mod log;
 pub mod netlink;

@@ -36,7 +36,7 @@ fn n1_no_key_is_einval_and_logged() {
     let r = d.ctl.flow(OVS_FLOW_CMD_NEW, CREATE, &attrs);
     assert_fails(&r, EINVAL, Some("Flow key attr not present in new flow."));
     d.daemon.wait_for(
-        "netlink: Flow key attr not present in new flow.",
+        "ovs_flow NEW refused: EINVAL: Flow key attr not present in new flow.",
         Duration::from_secs(5),
     );
     assert_eq!(d.ctl.dump_flows(), before);
@@ -53,7 +53,7 @@ fn n2_no_actions_is_einval_and_logged() {
         Some("Flow actions attr not present in new flow."),
     );
     d.daemon.wait_for(
-        "netlink: Flow actions attr not present in new flow.",
+        "ovs_flow NEW refused: EINVAL: Flow actions attr not present in new flow.",
         Duration::from_secs(5),
     );
     assert!(d.ctl.dump_flows().is_empty());
@@ -349,7 +349,7 @@ fn n7_unsafe_actions_are_refused_and_logged() {
         Some("Flow actions may not be safe on all matching packets."),
     );
     d.daemon.wait_for(
-        "netlink: Flow actions may not be safe on all matching packets.",
+        "ovs_flow NEW refused: EINVAL: Flow actions may not be safe on all matching packets.",
         Duration::from_secs(5),
     );
     assert!(d.ctl.dump_flows().is_empty());

@@ -108,6 +108,9 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_FAILURE);
         }
     };
+    // dpswitch's log types, registered once EAL has read --log-level so
+    // that `--log-level=dpswitch.*:debug` applies to them.
+    dpswitch::log::register();
     let label = args
         .config
         .as_ref()
@@ -228,8 +231,9 @@ fn run(
     );
     let interval = Duration::from_secs(stats_interval);
     let mut next_stats = Instant::now() + interval;
-    // OVS re-ranks its subtables every second.
-    let mut next_rerank = Instant::now() + Duration::from_secs(1);
+    // OVS re-ranks its subtables every second; links and lost upcalls are
+    // looked at as often.
+    let mut next_tick = Instant::now() + Duration::from_secs(1);
     println!(
         "dpswitchd: control socket listening on {}",
         server.path().display()
@@ -239,11 +243,11 @@ fn run(
         // upkeep below runs and how long a signal waits to be noticed.
         server.serve(&mut switch, Duration::from_millis(20));
         let now = Instant::now();
-        let rerank = now >= next_rerank;
-        if rerank {
-            next_rerank = now + Duration::from_secs(1);
+        let tick = now >= next_tick;
+        if tick {
+            next_tick = now + Duration::from_secs(1);
         }
-        switch.maintain(rerank);
+        switch.maintain(tick);
         if stats_interval > 0 && now >= next_stats {
             next_stats += interval;
             print_counters(

@@ -15,6 +15,8 @@ use crate::dpdk::{Eal, RcuCell, RcuDomain, RcuSlots};
 use crate::flow::key::{FlowKey, FlowMask};
 use crate::flow::matching::Match;
 use crate::flow::odp::Action;
+use crate::log::{LogLevel, RateLog, FLOW};
+use std::time::Duration;
 
 /// Limits of a table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,6 +88,9 @@ pub struct FlowTable {
     next_id: u64,
     config: TableConfig,
     occupancy: Occupancy,
+    /// Inserts refused for the flow limit: the first one logged, then a
+    /// count a second while they go on.
+    full_log: RateLog,
     // Dropped after everything that retires into it.
     domain: RcuDomain,
     eal: Eal,
@@ -113,6 +118,9 @@ impl FlowTable {
             next_id: 1,
             config,
             occupancy: Occupancy::default(),
+            full_log: RateLog::new(1, Duration::from_secs(1), |n| {
+                format!("flow limit still reached: {n} more new flow(s) refused with EFBIG")
+            }),
             domain,
             eal: eal.clone(),
         })
@@ -180,12 +188,19 @@ impl FlowTable {
         let full = TableError::Full {
             limit: self.config.max_flows,
         };
-        let Some(slot) = self
-            .free_slots
-            .pop()
-            .filter(|_| self.flows.len() < self.config.max_flows)
-        else {
+        let slot = if self.flows.len() < self.config.max_flows {
+            self.free_slots.pop()
+        } else {
+            None
+        };
+        let Some(slot) = slot else {
             self.occupancy.refused += 1;
+            let limit = self.config.max_flows;
+            self.full_log.log(&FLOW, LogLevel::Warning, || {
+                format!(
+                    "flow limit reached: the table holds {limit} flow(s) (datapath.flow_limit); new flows are refused with EFBIG"
+                )
+            });
             return Err(full);
         };
         let id = FlowId(self.next_id);
@@ -469,6 +484,12 @@ impl FlowTable {
         self.order = order;
         self.publish();
         true
+    }
+
+    /// Says how many inserts the flow limit refused since its last line,
+    /// once a second at most: call it regularly.
+    pub fn flush_log(&mut self) {
+        self.full_log.flush(&FLOW, LogLevel::Warning);
     }
 
     /// Frees retired objects whose grace period is over; returns how many.

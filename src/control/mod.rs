@@ -16,7 +16,6 @@ pub mod learn;
 pub mod listener;
 pub mod packet_cmd;
 pub mod preload;
-pub mod ratelog;
 pub mod request;
 pub mod server;
 pub mod stats_cmd;

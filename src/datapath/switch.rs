@@ -43,6 +43,7 @@ mod link_kind;
 mod perf;
 mod report;
 mod run_time;
+mod watch;
 pub use report::{FlowReport, Report};
 pub use run_time::{PortError, PortErrorKind, PortSpec};
 
@@ -67,6 +68,8 @@ struct PortSlot {
     upcall_pids: Vec<u32>,
     /// mbufs the port's rings may hold (counted against the pool).
     rings: u32,
+    /// The link as last read (None: not readable yet).
+    link_up: Option<bool>,
 }
 
 /// The management end of one PMD lcore.
@@ -136,6 +139,7 @@ pub struct Switch {
     perf_since: Instant,
     /// Flows in the table, averaged once a second (see `perf`).
     flow_average: u64,
+    loss_watch: watch::LossWatch,
 }
 
 /// What became of a packet the management lcore executed.
@@ -308,6 +312,7 @@ impl Switch {
             upcall_queue: dp.upcall_queue.max(1),
             perf_since: Instant::now(),
             flow_average: 0,
+            loss_watch: watch::LossWatch::default(),
         };
         let mut opened: Vec<Option<Port>> = opened.into_iter().map(|(_, p)| Some(p)).collect();
         for (slot, plan) in plans.into_iter().enumerate() {
@@ -507,11 +512,16 @@ impl Switch {
     }
 
     /// Management-lcore upkeep: frees what RCU grace periods released and,
-    /// when `rerank` is set, orders subtables by their recent hits.
-    pub fn maintain(&mut self, rerank: bool) {
-        if rerank {
+    /// when `tick` is set (about once a second), orders subtables by their
+    /// recent hits and logs what changed: links up or down, upcalls lost,
+    /// inserts the flow limit refused.
+    pub fn maintain(&mut self, tick: bool) {
+        if tick {
             self.table.rerank();
             self.sample_flows();
+            self.table.flush_log();
+            self.watch_links();
+            self.watch_upcall_losses();
         }
         self.table.reclaim();
         let (flows, pending) = (self.table.flow_count(), self.table.pending_reclaim());

@@ -43,7 +43,7 @@ pub use hash::{
 };
 pub use hash_functions::{crc32c, crc32c_selected, crc32c_words, jhash, HashFunction};
 pub use lcore::{current_lcore, LcoreJob, LCORE_ID_ANY};
-pub use log::{global_level, set_global_level, LogLevel};
+pub use log::{global_level, set_global_level, LogLevel, LogType};
 pub use mbuf::Mbuf;
 pub use memory::{dpdk_heap_bytes, process_heap_bytes, resident_kib, return_free_heap};
 pub use mempool::{Mempool, DEFAULT_DATA_ROOM, SOCKET_ID_ANY};

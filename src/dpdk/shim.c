@@ -7,6 +7,7 @@
 #include <rte_hash_crc.h>
 #include <rte_jhash.h>
 #include <rte_lcore.h>
+#include <rte_log.h>
 #include <rte_mbuf.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
@@ -16,6 +17,11 @@
 int dpsw_errno(void) { return rte_errno; }
 
 unsigned int dpsw_lcore_id(void) { return rte_lcore_id(); }
+
+int dpsw_log_line(uint32_t level, uint32_t logtype, const char *line)
+{
+	return rte_log(level, logtype, "%s\n", line);
+}
 
 uint64_t dpsw_get_tsc_cycles(void) { return rte_get_tsc_cycles(); }
 

@@ -15,6 +15,10 @@ struct rte_ring;
 int dpsw_errno(void);
 unsigned int dpsw_lcore_id(void);
 
+/* One log line through rte_log, which is variadic: `line` is written
+ * as it is, with a newline after it. */
+int dpsw_log_line(uint32_t level, uint32_t logtype, const char *line);
+
 /* Cycle counter. */
 uint64_t dpsw_get_tsc_cycles(void);
 

@@ -459,6 +459,12 @@ impl ControlDaemon {
     /// Like [`ControlDaemon::start`], with more devices after the two
     /// (their ports are numbered 2, 3, ... in the order given).
     pub fn start_with_vdevs(tag: &str, config: &str, more: &[String]) -> ControlDaemon {
+        ControlDaemon::start_with_eal(tag, config, more, &[])
+    }
+
+    /// Like [`ControlDaemon::start_with_vdevs`], with more EAL arguments
+    /// (`--log-level=...`).
+    pub fn start_with_eal(tag: &str, config: &str, more: &[String], eal: &[&str]) -> ControlDaemon {
         super::require_root("hugepages, DPDK devices");
         let dir = super::test_socket_path(tag).parent().unwrap().to_path_buf();
         let frame = traffic_frame();
@@ -476,7 +482,7 @@ impl ControlDaemon {
             "net_null0,no-rx=1".to_string(),
         ];
         vdevs.extend_from_slice(more);
-        let mut daemon = super::Daemon::start(
+        let mut daemon = super::Daemon::start_with(
             tag,
             &vdevs,
             &[
@@ -485,6 +491,10 @@ impl ControlDaemon {
                 "--socket",
                 socket.to_str().unwrap(),
             ],
+            &super::Launch {
+                eal,
+                ..super::Launch::default()
+            },
         );
         daemon.wait_for("control socket listening", Duration::from_secs(30));
         let ctl = Ctl::connect(&socket);

@@ -26,7 +26,8 @@ pub fn is_root() -> bool {
         .unwrap_or(false)
 }
 
-/// A dpswitchd child whose stdout lines arrive on a channel.
+/// A dpswitchd child whose output lines arrive on a channel: its reports
+/// (stdout) and its log lines, DPDK's and its own events (stderr).
 pub struct Daemon {
     child: Child,
     eal_args: Vec<String>,
@@ -36,15 +37,31 @@ pub struct Daemon {
     pub socket: PathBuf,
 }
 
+/// How [`Daemon::start_with`] launches beyond the usual.
+#[derive(Default)]
+pub struct Launch<'a> {
+    /// More EAL arguments (`--log-level=dpswitch.*:debug`).
+    pub eal: &'a [&'a str],
+    /// A network namespace to run in (`ip netns exec`), so the taps it
+    /// creates are that namespace's.
+    pub netns: Option<&'a str>,
+}
+
 impl Daemon {
     /// Starts `dpswitchd <eal> -- <app>` with lcores 0 (main) and 1 (PMD),
     /// without the datapath's local port unless `app` has `--local-port`.
     /// Without `--socket` in `app`, it serves a socket of its own in a
     /// fresh directory, so daemons of different tests never meet.
     pub fn start(tag: &str, vdevs: &[String], app: &[&str]) -> Daemon {
+        Daemon::start_with(tag, vdevs, app, &Launch::default())
+    }
+
+    /// [`Daemon::start`] with more EAL arguments or in a namespace.
+    pub fn start_with(tag: &str, vdevs: &[String], app: &[&str], launch: &Launch<'_>) -> Daemon {
         let program = format!("dpswitchd-{tag}");
         let mut args = super::eal_args(&program, &["-l", "0,1"]);
         args.remove(0); // the program name: Command supplies it
+        args.extend(launch.eal.iter().map(|a| a.to_string()));
         args.extend(vdevs.iter().map(|v| format!("--vdev={v}")));
         args.push("--".into());
         args.extend(app.iter().map(|s| s.to_string()));
@@ -63,18 +80,40 @@ impl Daemon {
                 path
             }
         };
-        let mut child = Command::new(env!("CARGO_BIN_EXE_dpswitchd"))
+        let binary = env!("CARGO_BIN_EXE_dpswitchd");
+        let mut command = match launch.netns {
+            // `ip netns exec` execs the daemon: the child's pid is its own.
+            Some(ns) => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", ns, binary]);
+                c
+            }
+            None => Command::new(binary),
+        };
+        let mut child = command
             .args(&args)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("dpswitchd starts");
         let stdout = child.stdout.take().expect("stdout");
+        let stderr = child.stderr.take().expect("stderr");
         let (tx, rx) = channel();
+        let err_tx = tx.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 println!("{line}");
                 if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        // Each stream keeps its order; lines of the two meet in the order
+        // they are read.
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                eprintln!("{line}");
+                if err_tx.send(line).is_err() {
                     break;
                 }
             }
@@ -92,7 +131,7 @@ impl Daemon {
         self.child.id()
     }
 
-    /// Waits for a stdout line containing `needle`.
+    /// Waits for an output line (stdout or stderr) containing `needle`.
     pub fn wait_for(&mut self, needle: &str, timeout: Duration) -> String {
         wait_for_line("dpswitchd", &self.lines, &mut self.seen, needle, timeout)
     }
@@ -105,7 +144,7 @@ impl Daemon {
         (status, std::mem::take(&mut self.seen))
     }
 
-    /// SIGTERM, then the exit status and every remaining stdout line.
+    /// SIGTERM, then the exit status and every remaining output line.
     pub fn stop(mut self) -> (ExitStatus, Vec<String>) {
         let _ = Command::new("kill")
             .arg("-TERM")

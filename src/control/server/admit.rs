@@ -60,16 +60,26 @@ impl ControlServer {
             }
             let port_id = self.next_port_id;
             self.next_port_id = self.next_port_id.wrapping_add(1).max(1);
+            let access = if peer.admin { "admin" } else { "read-only" };
+            event!(
+                CONTROL,
+                Debug,
+                "connection {port_id} opened by pid {} uid {} ({access})",
+                peer.pid,
+                peer.uid
+            );
             self.conns.push(Connection::new(stream, peer, port_id));
         }
     }
 
     fn refuse(&mut self, stream: &UnixStream, peer: &Peer, refusal: &Refusal) {
         self.counters.count_refusal(refusal);
-        self.log.log(&format!(
-            "refused a connection from pid {} uid {}: {refusal}",
-            peer.pid, peer.uid
-        ));
+        self.log.log(&CONTROL, LogLevel::Notice, || {
+            format!(
+                "refused a connection from pid {} uid {}: {refusal}",
+                peer.pid, peer.uid
+            )
+        });
         notify_closing(stream, 0, &format!("dpswitchd: {refusal}"));
     }
 
@@ -88,10 +98,13 @@ impl ControlServer {
         );
         conn.dead = true;
         self.counters.reclaimed += 1;
-        self.log.log(&format!(
-            "reclaimed connection {} (pid {} uid {}, read-only, idle {idle}s) for pid {} uid {}",
-            conn.port_id, conn.peer.pid, conn.peer.uid, newcomer.pid, newcomer.uid
-        ));
+        let (id, pid, uid) = (conn.port_id, conn.peer.pid, conn.peer.uid);
+        self.log.log(&CONTROL, LogLevel::Notice, || {
+            format!(
+                "reclaimed connection {id} (pid {pid} uid {uid}, read-only, idle {idle}s) for pid {} uid {}",
+                newcomer.pid, newcomer.uid
+            )
+        });
     }
 }
 

@@ -163,8 +163,10 @@ impl ControlServer {
                     listeners,
                 };
                 let result = flow_cmd::handle(&mut ctx, &msg, port_id);
-                for note in &notes {
-                    self.log.log(note);
+                let who = Who::of(&self.conns[index]);
+                for note in notes {
+                    self.log
+                        .log(&CONTROL, LogLevel::Info, || format!("{who}: {note}"));
                 }
                 result.map(Some).map_err(|e| Failure {
                     log: !e.probe && worth_logging(&e.error),

@@ -13,12 +13,13 @@ use super::flow_cmd::{self, FlowContext};
 use super::flow_reply::{flow_message, FlowMessageHeader};
 use super::listener::Listener;
 use super::packet_cmd;
-use super::ratelog::RateLog;
 use super::request::{CmdError, Response};
 use super::stats_cmd;
 use super::vport_cmd;
 use crate::datapath::upcall::UpcallKind;
 use crate::datapath::Switch;
+use crate::event;
+use crate::log::{LogLevel, RateLog, CONTROL};
 use crate::netlink::consts::*;
 use crate::netlink::error::errno;
 use crate::netlink::flow::RawFlowAttrs;
@@ -89,7 +90,9 @@ impl ControlServer {
             next_port_id: 1,
             admin_group: config.admin_group,
             dp: config.datapath,
-            log: RateLog::new(100, Duration::from_secs(1)),
+            log: RateLog::new(100, Duration::from_secs(1), |n| {
+                format!("{n} message(s) suppressed")
+            }),
             buf: vec![0; RECV_BUFFER],
             passed_fds: Vec::new(),
             datagram_error: 0,
@@ -131,8 +134,10 @@ impl ControlServer {
         for conn in self.conns.iter().filter(|c| c.dead) {
             switch.drop_upcall_handler(conn.port_id);
             log_drops(&mut self.log, conn);
+            log_closed(conn);
         }
         self.conns.retain(|c| !c.dead);
+        self.log.flush(&CONTROL, LogLevel::Info);
     }
 
     /// Polls the listener and the connections; returns whether the
@@ -233,10 +238,10 @@ impl ControlServer {
                     Ok(message) => self.run_message(index, &message, switch, round),
                     Err(e) => {
                         // The stream cannot be framed any further (A2).
-                        self.log.log(&format!(
-                            "closing connection {}: {e}",
-                            self.conns[index].port_id
-                        ));
+                        let who = Who::of(&self.conns[index]);
+                        self.log.log(&CONTROL, LogLevel::Notice, || {
+                            format!("{who}: closing it: {e}")
+                        });
                         self.conns[index].closing = true;
                         break;
                     }
@@ -266,10 +271,10 @@ impl ControlServer {
     /// message, whose header the buffer holds, gets the error.
     fn refuse_oversized(&mut self, index: usize, datagram: &[u8]) {
         let conn = &mut self.conns[index];
-        self.log.log(&format!(
-            "connection {}: refusing a request datagram larger than {RECV_BUFFER} bytes",
-            conn.port_id
-        ));
+        let who = Who::of(conn);
+        self.log.log(&CONTROL, LogLevel::Info, || {
+            format!("{who}: refused a request datagram larger than {RECV_BUFFER} bytes: EMSGSIZE")
+        });
         if let Ok(header) = NlMsgHeader::parse(datagram) {
             let request = RawMessage {
                 header,
@@ -320,11 +325,26 @@ impl ControlServer {
             }
             Ok(None) => {} // a dump started
             Err(failure) => {
-                if failure.log {
-                    if let Some(text) = &failure.error.message {
-                        self.log.log(text);
-                    }
-                }
+                // Malformed requests at info, as the kernel's OVS_NLERR;
+                // ordinary outcomes (no such flow, exists) at debug.
+                let level = if failure.log {
+                    LogLevel::Info
+                } else {
+                    LogLevel::Debug
+                };
+                let who = Who::of(&self.conns[index]);
+                self.log.log(&CONTROL, level, || {
+                    let error = &failure.error;
+                    let text = error
+                        .message
+                        .as_deref()
+                        .map_or(String::new(), |m| format!(": {m}"));
+                    format!(
+                        "{who}: {} refused: {}{text}",
+                        command_name(message),
+                        errno_name(error.errno)
+                    )
+                });
                 if self.datagram_error == 0 {
                     self.datagram_error = failure.error.errno;
                 }
@@ -392,6 +412,7 @@ impl Drop for ControlServer {
     fn drop(&mut self) {
         for conn in &self.conns {
             log_drops(&mut self.log, conn);
+            log_closed(conn);
         }
     }
 }
@@ -399,10 +420,75 @@ impl Drop for ControlServer {
 /// A connection closing with notifications it never got says so, once.
 fn log_drops(log: &mut RateLog, conn: &Connection) {
     if conn.notifications_dropped > 0 {
-        log.log(&format!(
-            "connection {} (pid {} uid {}) closed with {} notification(s) dropped",
-            conn.port_id, conn.peer.pid, conn.peer.uid, conn.notifications_dropped
-        ));
+        log.log(&CONTROL, LogLevel::Notice, || {
+            format!(
+                "{} closed with {} notification(s) dropped",
+                Who::of(conn),
+                conn.notifications_dropped
+            )
+        });
+    }
+}
+
+fn log_closed(conn: &Connection) {
+    event!(CONTROL, Debug, "{} closed", Who::of(conn));
+}
+
+/// A connection as log lines name it: `connection 3 (pid 1234 uid 0)`.
+#[derive(Clone, Copy)]
+struct Who {
+    port_id: u32,
+    pid: i32,
+    uid: u32,
+}
+
+impl Who {
+    fn of(conn: &Connection) -> Who {
+        Who {
+            port_id: conn.port_id,
+            pid: conn.peer.pid,
+            uid: conn.peer.uid,
+        }
+    }
+}
+
+impl std::fmt::Display for Who {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "connection {} (pid {} uid {})",
+            self.port_id, self.pid, self.uid
+        )
+    }
+}
+
+/// `EINVAL`, as errno.h spells it.
+fn errno_name(errno: i32) -> String {
+    match nix::errno::Errno::from_raw(errno) {
+        nix::errno::Errno::UnknownErrno => format!("errno {errno}"),
+        known => format!("{known:?}"),
+    }
+}
+
+/// What a request asked, for log lines: `ovs_flow NEW`.
+fn command_name(message: &RawMessage<'_>) -> String {
+    let family = message.header.msg_type;
+    let Ok(genl) = message.genl() else {
+        return format!("message type {family:#x}");
+    };
+    let cmd = genl.genl.cmd;
+    let name = FAMILIES.iter().find(|f| f.id == family).map(|f| f.name);
+    let verb = match family {
+        FAMILY_DATAPATH | FAMILY_VPORT | FAMILY_FLOW => {
+            ["NEW", "DEL", "GET", "SET"].get(usize::from(cmd).wrapping_sub(1))
+        }
+        FAMILY_PACKET => ["MISS", "ACTION", "EXECUTE"].get(usize::from(cmd).wrapping_sub(1)),
+        _ => None,
+    };
+    match (name, verb) {
+        (Some(name), Some(verb)) => format!("{name} {verb}"),
+        (Some(name), None) => format!("{name} command {cmd}"),
+        (None, _) => format!("family {family:#x} command {cmd}"),
     }
 }
 

@@ -4,6 +4,8 @@
 //! period) before its device stops and goes.
 
 use super::*;
+use crate::event;
+use crate::log::PORT;
 
 /// A port to add: its kind, the kernel interface name (which becomes the
 /// vport name), its number (None: the lowest free from 1) and handlers.
@@ -187,12 +189,14 @@ impl Switch {
         self.handlers
             .set(slot, upcall_pids.first().copied().unwrap_or(0));
         self.committed += rings;
+        let link_up = port.link().ok().map(|l| l.up);
         self.slots[slot] = Some(PortSlot {
             plan,
             port,
             inject,
             upcall_pids,
             rings,
+            link_up,
         });
         self.index = index;
         // What comes back (the old map, empty lists) is freed here.
@@ -329,6 +333,21 @@ impl Switch {
             spec.upcall_pids.clone()
         };
         self.attach(slot, plan.clone(), port, vec![(pmd, 0)], pids, rings)?;
+        let link = self.slots[slot].as_ref().and_then(|s| s.link_up);
+        event!(
+            PORT,
+            Notice,
+            "port {} = {} added ({}, {}), link {}",
+            plan.number,
+            plan.name,
+            plan.device,
+            super::watch::kind_name(plan.kind),
+            match link {
+                Some(true) => "up",
+                Some(false) => "down",
+                None => "unknown",
+            }
+        );
         Ok(plan)
     }
 
@@ -385,6 +404,14 @@ impl Switch {
         }
         // Launch ports given with -a sit on another bus; only vdevs go.
         let _ = dpdk::remove_device(&self.eal, "vdev", &plan.device);
+        event!(
+            PORT,
+            Notice,
+            "port {} = {} removed ({})",
+            plan.number,
+            plan.name,
+            plan.device
+        );
         Ok((plan, stats))
     }
 
