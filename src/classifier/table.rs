@@ -493,6 +493,15 @@ impl FlowTable {
         stats
     }
 
+    /// Packets of reader `slot`'s hits its flow cache answered (0 for a
+    /// slot out of range).
+    pub fn reader_cache_hit(&self, slot: usize) -> u64 {
+        self.shared
+            .counters
+            .get(slot)
+            .map_or(0, |c| c.cache_hit.get())
+    }
+
     /// Publishes the subtables in `order` for readers; the previous list
     /// is retired.
     fn publish(&mut self) {

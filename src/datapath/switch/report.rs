@@ -54,6 +54,32 @@ impl Switch {
         total
     }
 
+    /// Each PMD lcore's counters, by lcore id in launch order, with its
+    /// own flow cache's hits in `cache_hit` (as `counters` fills the
+    /// total). The management lcore's losses are in no lcore's.
+    pub fn pmd_counters_by_lcore(&self) -> Vec<(u32, PmdCounters)> {
+        self.pmds
+            .iter()
+            .enumerate()
+            .map(|(slot, h)| {
+                let mut c = h.stats.read();
+                // PMD i reads the flow table through reader slot i.
+                c.cache_hit = self.table.reader_cache_hit(slot);
+                (h.lcore, c)
+            })
+            .collect()
+    }
+
+    /// How many flows the table takes (`datapath.flow_limit`).
+    pub fn flow_limit(&self) -> usize {
+        self.table.config().max_flows
+    }
+
+    /// Masks (subtables) in the flow table.
+    pub fn mask_count(&self) -> usize {
+        self.table.mask_count()
+    }
+
     /// Counts packets the management lcore could not deliver.
     pub fn count_lost(&mut self, n: u64) {
         self.mgmt_lost += n;
