@@ -43,7 +43,20 @@ impl Daemon {
     /// fresh directory, so daemons of different tests never meet.
     pub fn start(tag: &str, vdevs: &[String], app: &[&str]) -> Daemon {
         let program = format!("dpswitchd-{tag}");
-        let mut args = super::eal_args(&program, &["-l", "0,1"]);
+        Daemon::start_eal(tag, super::eal_args(&program, &["-l", "0,1"]), vdevs, app)
+    }
+
+    /// [`Daemon::start`] with shared memory under `--file-prefix=PREFIX`
+    /// (see `shared_eal_args`): what DPDK telemetry and dpdk-dumpcap reach.
+    pub fn start_shared(tag: &str, prefix: &str, vdevs: &[String], app: &[&str]) -> Daemon {
+        let program = format!("dpswitchd-{tag}");
+        let eal = super::shared_eal_args(&program, prefix, &["-l", "0,1"]);
+        Daemon::start_eal(tag, eal, vdevs, app)
+    }
+
+    /// [`Daemon::start`] with EAL arguments `eal` (the program name first).
+    fn start_eal(tag: &str, eal: Vec<String>, vdevs: &[String], app: &[&str]) -> Daemon {
+        let mut args = eal;
         args.remove(0); // the program name: Command supplies it
         args.extend(vdevs.iter().map(|v| format!("--vdev={v}")));
         args.push("--".into());
@@ -124,6 +137,7 @@ impl Drop for Daemon {
         if let Ok(None) = self.child.try_wait() {
             let _ = self.child.kill();
             let _ = self.child.wait();
+            super::remove_runtime_dir(&self.eal_args);
         }
     }
 }
