@@ -84,6 +84,20 @@ impl Dumpcap {
     /// Waits for dumpcap to exit (it has its packets) and returns what it
     /// printed; fails if it does not within `timeout` or fails.
     pub fn finish(mut self, timeout: Duration) -> String {
+        self.wait(timeout)
+    }
+
+    /// Stops the capture with SIGINT (Ctrl-C), as a user does, and
+    /// returns what dumpcap printed; fails if it does not exit cleanly.
+    pub fn stop(mut self, timeout: Duration) -> String {
+        let pid = self.child.as_ref().expect("running").id();
+        let _ = Command::new("kill")
+            .args(["-INT", &pid.to_string()])
+            .status();
+        self.wait(timeout)
+    }
+
+    fn wait(&mut self, timeout: Duration) -> String {
         let out = wait_output(self.child.take().expect("running"), timeout);
         let text = format!(
             "{}{}",
