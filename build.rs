@@ -89,6 +89,17 @@ const FUNCTIONS: &[&str] = &[
     "rte_socket_count",
     "rte_socket_id_by_idx",
     "rte_ring_init",
+    // telemetry: dpswitch's own commands
+    "rte_telemetry_register_cmd",
+    "rte_tel_data_alloc",
+    "rte_tel_data_free",
+    "rte_tel_data_start_dict",
+    "rte_tel_data_add_dict_u64",
+    "rte_tel_data_add_dict_string",
+    "rte_tel_data_add_dict_container",
+    // packet capture for dpdk-dumpcap and dpdk-pdump
+    "rte_pdump_init",
+    "rte_pdump_uninit",
     // the C shim
     "dpsw_.*",
 ];
@@ -111,6 +122,8 @@ const VARS: &[&str] = &[
     "RING_F_.*",
     "RTE_CACHE_LINE_SIZE",
     "RTE_LOG_.*",
+    "RTE_TEL_MAX_STRING_LEN",
+    "RTE_TEL_MAX_DICT_ENTRIES",
 ];
 
 fn main() {

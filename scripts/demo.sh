@@ -7,9 +7,11 @@
 # floods what it cannot place, and installs in_port+eth src+eth dst
 # megaflows that carry the rest. Every namespace pings the other two; then
 # `dpctl show` and `dpctl dump-flows` show the datapath and the learned
-# flows, a second round of pings shows the misses no longer grow, Open
-# vSwitch's own ovs-dpctl reads the same datapath through dpswitch-run, and
-# dpswitchd stops cleanly, printing every port's counters and every flow.
+# flows, a second round of pings shows the misses no longer grow,
+# dpdk-telemetry.py reads DPDK's and dpswitch's counters, dpdk-dumpcap
+# captures a port's pings, Open vSwitch's own ovs-dpctl reads the same
+# datapath through dpswitch-run, and dpswitchd stops cleanly, printing
+# every port's counters and every flow.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +22,10 @@ cargo build --quiet --release -p dpswitch-run
 hosts=3
 daemon= controller=
 socket=/run/dpswitch/dpswitch.sock
+# DPDK's runtime directory (/var/run/dpdk/$prefix) and shared memory:
+# what dpdk-telemetry.py and dpdk-dumpcap attach to.
+prefix=dpswitch-demo
+capture=$(mktemp --suffix=.pcapng)
 
 cleanup() {
     for pid in $controller $daemon; do
@@ -29,12 +35,17 @@ cleanup() {
         fi
     done
     for i in $(seq $hosts); do ip netns del dpswitch-demo-$i 2>/dev/null || true; done
+    # What a --file-prefix run leaves: its runtime directory and hugepage files.
+    rm -rf "/var/run/dpdk/$prefix" "$capture"
+    rm -f /dev/hugepages/${prefix}map_*
 }
 trap cleanup EXIT
 for i in $(seq $hosts); do ip netns del dpswitch-demo-$i 2>/dev/null || true; done
 
 # Main lcore 0 manages, lcore 1 forwards. --no-pci: only virtual devices.
-target/release/dpswitchd -l 0,1 --no-pci --in-memory \
+# --file-prefix rather than --in-memory: a shared runtime directory, so
+# that dpdk-telemetry.py and dpdk-dumpcap (a secondary process) reach it.
+target/release/dpswitchd -l 0,1 --no-pci --file-prefix=$prefix \
     --vdev=net_tap0,iface=dpsdemo1 --vdev=net_tap1,iface=dpsdemo2 --vdev=net_tap2,iface=dpsdemo3 \
     -- --config conf/three-taps.toml --socket $socket \
     2> >(grep -v -e multiq -e 'rte flow' -e tap_mp_req -e qdisc -e '^EAL' -e '^TELEMETRY' >&2) &
@@ -102,6 +113,21 @@ before=$(misses)
 echo "demo: again: the learned flows carry the pings"
 ping_all
 echo "demo: datapath misses before the second round: $before, after: $(misses)"
+echo "demo: DPDK telemetry: dpdk-telemetry.py reads commands on stdin"
+for cmd in /ethdev/stats,0 /dpswitch/dp /dpswitch/pmd /dpswitch/flows; do
+    echo "demo: \$ echo $cmd | dpdk-telemetry.py -f $prefix"
+    echo $cmd | dpdk-telemetry.py -f $prefix | sed 's/^/demo:   /'
+done
+echo "demo: packet capture: dpdk-dumpcap on port 1 (DPDK's net_tap0) for 3 s, 10.99.0.1 pings 10.99.0.2"
+echo "demo: \$ dpdk-dumpcap --file-prefix=$prefix -i net_tap0 -a duration:3 -w $capture"
+dpdk-dumpcap --file-prefix=$prefix -i net_tap0 -a duration:3 -w "$capture" 2>&1 \
+    | grep -v -e '^EAL' -e 'not driven by the primary' | sed 's/^/demo:   /' &
+dumpcap=$!
+sleep 1
+ip netns exec dpswitch-demo-1 ping -q -c 2 -i 0.2 -W 1 10.99.0.2 >/dev/null
+wait $dumpcap
+echo "demo: \$ tcpdump -n -r $capture"
+tcpdump -n -r "$capture" 2>/dev/null | sed 's/^/demo:   /'
 echo "demo: Open vSwitch's ovs-dpctl, unmodified, through dpswitch-run:"
 for args in show dump-flows; do
     echo "demo: \$ dpswitch-run ovs-dpctl $args"

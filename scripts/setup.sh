@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Installs what dpswitch needs on a Debian 12 machine: DPDK 22.11 (headers,
-# libraries, PMDs, dpdk-testpmd), libclang for bindgen, iproute2, ping and
-# tcpdump for the demos and tests, python3 for the independent control-socket
-# client (tests/python), Open vSwitch's own programs (ovs-dpctl and
-# ovs-vswitchd with ovsdb-server, run on dpswitch through dpswitch-run),
-# ethtool for the veths they use, systemd-analyze for checking the service
-# unit in conf/, and 2 MB hugepages with a hugetlbfs mount.
+# libraries, PMDs, dpdk-testpmd, dpdk-telemetry.py, dpdk-dumpcap), libclang
+# for bindgen, iproute2, ping and tcpdump for the demos and tests, python3
+# for the independent control-socket client (tests/python), Open vSwitch's
+# own programs (ovs-dpctl and ovs-vswitchd with ovsdb-server, run on
+# dpswitch through dpswitch-run), ethtool for the veths they use,
+# systemd-analyze for checking the service unit in conf/, tshark for
+# reading dpdk-dumpcap's pcapng captures, and 2 MB hugepages with a
+# hugetlbfs mount.
 # Idempotent, and silent when everything is already there.
 set -euo pipefail
 
-PACKAGES=(build-essential pkg-config libdpdk-dev dpdk-dev libclang-dev iproute2 iputils-ping tcpdump python3 openvswitch-switch ethtool systemd)
+PACKAGES=(build-essential pkg-config libdpdk-dev dpdk-dev libclang-dev iproute2 iputils-ping tcpdump python3 openvswitch-switch ethtool systemd tshark)
 HUGEPAGES=${DPSWITCH_HUGEPAGES:-512}
 
 as_root() {

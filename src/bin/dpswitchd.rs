@@ -17,9 +17,10 @@ use dpswitch::control::dp_cmd::DatapathInfo;
 use dpswitch::control::dump::{format_flow, DumpStats};
 use dpswitch::control::preload::preload_flows;
 use dpswitch::control::{ControlCounters, ControlServer, ServerConfig};
+use dpswitch::datapath::telemetry::Telemetry;
 use dpswitch::datapath::upcall_losses::{REASONS, REASON_NAMES};
 use dpswitch::datapath::{Report, Switch};
-use dpswitch::dpdk::{DpdkError, Eal};
+use dpswitch::dpdk::{DpdkError, Eal, PacketCapture};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -35,7 +36,9 @@ use std::time::{Duration, Instant};
     after_help = "EAL args are DPDK's: e.g. `-l 0,1` (lcore 0 manages, 1 forwards), \
 `--in-memory` (hugepages; `--no-huge -m 512` without them), `--vdev=net_tap0,iface=dps0` \
 for each port, and `--no-pci` wherever DPDK must leave the machine's PCI NICs alone. \
-`dpswitchd -l 0,1 --no-pci --in-memory --vdev=net_tap0,iface=dps0 -- --stats-interval 1`"
+`dpswitchd -l 0,1 --no-pci --in-memory --vdev=net_tap0,iface=dps0 -- --stats-interval 1`. \
+With `--file-prefix=NAME` instead of `--in-memory`, `dpdk-telemetry.py -f NAME` reads its counters \
+and `dpdk-dumpcap --file-prefix=NAME -i PORT` captures a port's packets."
 )]
 struct Args {
     /// TOML configuration (see conf/); without it every probed port serves.
@@ -56,6 +59,10 @@ struct Args {
 const EXIT_USAGE: u8 = 2;
 const EXIT_FAILURE: u8 = 1;
 const EXIT_LEAK: u8 = 3;
+
+/// How often the management lcore publishes the counters telemetry
+/// reads: often enough to look live, rarely enough to cost nothing.
+const TELEMETRY_PERIOD: Duration = Duration::from_millis(100);
 
 fn main() -> ExitCode {
     // Handlers go in before EAL: a daemon started in the background by a
@@ -111,11 +118,21 @@ fn main() -> ExitCode {
     // dpswitch's log types, registered once EAL has read --log-level so
     // that `--log-level=dpswitch.*:debug` applies to them.
     dpswitch::log::register();
+    // dpdk-dumpcap and dpdk-pdump attach through pdump's requests; until
+    // one does, nothing runs per packet.
+    let capture = match PacketCapture::init(&eal) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            eprintln!("dpswitchd: packet capture unavailable: {e}");
+            None
+        }
+    };
     let label = args
         .config
         .as_ref()
         .map_or_else(|| "config".to_string(), |p| p.display().to_string());
     let code = run(&eal, &config, &label, &quit, args.stats_interval, groups);
+    drop(capture); // rte_pdump_uninit, the ports closed
     drop(eal); // the last EAL handle: rte_eal_cleanup
     code
 }
@@ -229,6 +246,16 @@ fn run(
             .join(","),
         switch.flow_count()
     );
+    // DPDK's telemetry thread answers /dpswitch/... from what the loop
+    // below publishes every TELEMETRY_PERIOD.
+    let telemetry = match Telemetry::register() {
+        Ok(t) => Some(t),
+        Err(e) => {
+            eprintln!("dpswitchd: telemetry commands unavailable: {e}");
+            None
+        }
+    };
+    let mut next_publish = Instant::now();
     let interval = Duration::from_secs(stats_interval);
     let mut next_stats = Instant::now() + interval;
     // OVS re-ranks its subtables every second; links and lost upcalls are
@@ -248,6 +275,10 @@ fn run(
             next_tick = now + Duration::from_secs(1);
         }
         switch.maintain(tick);
+        if let Some(telemetry) = telemetry.as_ref().filter(|_| now >= next_publish) {
+            next_publish = now + TELEMETRY_PERIOD;
+            telemetry.publish(&switch);
+        }
         if stats_interval > 0 && now >= next_stats {
             next_stats += interval;
             print_counters(

@@ -531,7 +531,8 @@ impl FlowTable {
         stats
     }
 
-    /// Packets reader `slot`'s flow cache answered.
+    /// Packets reader `slot`'s flow cache answered (0 for a slot out of
+    /// range).
     pub fn cache_hits(&self, slot: u32) -> u64 {
         self.shared
             .counters

@@ -10,6 +10,7 @@ pub mod pmd;
 pub mod ports;
 pub mod stats;
 pub mod switch;
+pub mod telemetry;
 pub mod upcall;
 pub mod upcall_losses;
 

@@ -15,5 +15,7 @@
 #include <rte_ring.h>
 #include <rte_malloc.h>
 #include <rte_dev.h>
+#include <rte_telemetry.h>
+#include <rte_pdump.h>
 
 #include "shim.h"

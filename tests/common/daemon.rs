@@ -59,9 +59,30 @@ impl Daemon {
     /// [`Daemon::start`] with more EAL arguments or in a namespace.
     pub fn start_with(tag: &str, vdevs: &[String], app: &[&str], launch: &Launch<'_>) -> Daemon {
         let program = format!("dpswitchd-{tag}");
-        let mut args = super::eal_args(&program, &["-l", "0,1"]);
+        let mut eal = super::eal_args(&program, &["-l", "0,1"]);
+        eal.extend(launch.eal.iter().map(|a| a.to_string()));
+        Daemon::start_eal(tag, eal, vdevs, app, launch.netns)
+    }
+
+    /// [`Daemon::start`] with shared memory under `--file-prefix=PREFIX`
+    /// (see `shared_eal_args`): what DPDK telemetry and dpdk-dumpcap reach.
+    pub fn start_shared(tag: &str, prefix: &str, vdevs: &[String], app: &[&str]) -> Daemon {
+        let program = format!("dpswitchd-{tag}");
+        let eal = super::shared_eal_args(&program, prefix, &["-l", "0,1"]);
+        Daemon::start_eal(tag, eal, vdevs, app, None)
+    }
+
+    /// [`Daemon::start`] with EAL arguments `eal` (the program name first),
+    /// in network namespace `netns` if one is given.
+    fn start_eal(
+        tag: &str,
+        eal: Vec<String>,
+        vdevs: &[String],
+        app: &[&str],
+        netns: Option<&str>,
+    ) -> Daemon {
+        let mut args = eal;
         args.remove(0); // the program name: Command supplies it
-        args.extend(launch.eal.iter().map(|a| a.to_string()));
         args.extend(vdevs.iter().map(|v| format!("--vdev={v}")));
         args.push("--".into());
         args.extend(app.iter().map(|s| s.to_string()));
@@ -81,7 +102,7 @@ impl Daemon {
             }
         };
         let binary = env!("CARGO_BIN_EXE_dpswitchd");
-        let mut command = match launch.netns {
+        let mut command = match netns {
             // `ip netns exec` execs the daemon: the child's pid is its own.
             Some(ns) => {
                 let mut c = Command::new("ip");
@@ -163,6 +184,7 @@ impl Drop for Daemon {
         if let Ok(None) = self.child.try_wait() {
             let _ = self.child.kill();
             let _ = self.child.wait();
+            super::remove_runtime_dir(&self.eal_args);
         }
     }
 }

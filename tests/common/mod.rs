@@ -5,6 +5,7 @@
 mod control;
 mod controller;
 mod daemon;
+mod dpdk_tools;
 mod eal;
 mod netns;
 pub mod ovs;
@@ -17,6 +18,7 @@ pub mod vports;
 pub use control::*;
 pub use controller::*;
 pub use daemon::*;
+pub use dpdk_tools::*;
 pub use eal::*;
 pub use netns::*;
 pub use pcap::*;

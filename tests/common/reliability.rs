@@ -44,6 +44,31 @@ pub fn switch_with(
     extra: &str,
     app: &[&str],
 ) -> Daemon {
+    switch_on(tag, None, ifaces, more, flows, extra, app)
+}
+
+/// [`tap_switch`] with shared memory under `--file-prefix=PREFIX`, for
+/// DPDK telemetry and secondary processes such as dpdk-dumpcap.
+pub fn shared_tap_switch(
+    tag: &str,
+    prefix: &str,
+    ifaces: &[&str],
+    flows: &[(&str, &str)],
+    extra: &str,
+) -> Daemon {
+    switch_on(tag, Some(prefix), ifaces, &[], flows, extra, &[])
+}
+
+/// [`switch_with`], private memory or shared under `prefix`.
+fn switch_on(
+    tag: &str,
+    prefix: Option<&str>,
+    ifaces: &[&str],
+    more: &[(String, String)],
+    flows: &[(&str, &str)],
+    extra: &str,
+    app: &[&str],
+) -> Daemon {
     let dir = super::test_socket_path(tag).parent().unwrap().to_path_buf();
     let conf = dir.join("switch.toml");
     let mut text = format!("[datapath]\nname = \"{tag}\"\n{extra}\n");
@@ -72,7 +97,10 @@ pub fn switch_with(
     let conf_arg = conf.display().to_string();
     let mut args = vec!["--config", conf_arg.as_str()];
     args.extend_from_slice(app);
-    let mut daemon = Daemon::start(tag, &vdevs, &args);
+    let mut daemon = match prefix {
+        Some(prefix) => Daemon::start_shared(tag, prefix, &vdevs, &args),
+        None => Daemon::start(tag, &vdevs, &args),
+    };
     daemon.wait_for("control socket listening", Duration::from_secs(60));
     ifaces.iter().for_each(|i| super::wait_for_link(i));
     daemon

@@ -54,6 +54,11 @@ impl Switch {
         total
     }
 
+    /// Masks (subtables) in the flow table.
+    pub fn mask_count(&self) -> usize {
+        self.table.mask_count()
+    }
+
     /// Counts packets the management lcore could not deliver.
     pub fn count_lost(&mut self, n: u64) {
         self.mgmt_lost += n;
