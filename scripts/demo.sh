@@ -7,8 +7,8 @@
 # floods what it cannot place, and installs in_port+eth src+eth dst
 # megaflows that carry the rest. Every namespace pings the other two; then
 # `dpctl show` and `dpctl dump-flows` show the datapath and the learned
-# flows, a second round of pings shows the misses no longer grow,
-# dpdk-telemetry.py reads DPDK's and dpswitch's counters, dpdk-dumpcap
+# flows, a second round of pings shows the misses no longer grow, the
+# PMD, rx queue and upcall windows show the load, dpdk-telemetry.py reads DPDK's and dpswitch's counters, dpdk-dumpcap
 # captures a port's pings, Open vSwitch's own ovs-dpctl reads the same
 # datapath through dpswitch-run, and dpswitchd stops cleanly, printing
 # every port's counters and every flow.
@@ -113,6 +113,10 @@ before=$(misses)
 echo "demo: again: the learned flows carry the pings"
 ping_all
 echo "demo: datapath misses before the second round: $before, after: $(misses)"
+echo "demo: the PMD's figures, its rx queues and the upcall window, as ovs-appctl shows OVS-DPDK's"
+dpctl pmd-perf-show
+dpctl pmd-rxq-show
+dpctl upcall-show
 echo "demo: DPDK telemetry: dpdk-telemetry.py reads commands on stdin"
 for cmd in /ethdev/stats,0 /dpswitch/dp /dpswitch/pmd /dpswitch/flows; do
     echo "demo: \$ echo $cmd | dpdk-telemetry.py -f $prefix"

@@ -49,41 +49,36 @@ pub fn get_stats(
     Ok(reply(dp, DPSWITCH_CMD_GET_STATS, to, &w))
 }
 
-/// The reply to GET_PMD: every PMD's figures since the last clear.
-pub fn get_pmd(
-    dp: &DatapathInfo,
-    switch: &Switch,
-    msg: &OvsMessage<'_>,
-    to: ReplyTo,
-) -> Result<Vec<u8>, CmdError> {
-    check_datapath(dp, msg)?;
-    let mut w = AttrWriter::new();
-    put_perf(&mut w, &switch.pmd_perf());
-    Ok(reply(dp, DPSWITCH_CMD_GET_PMD, to, &w))
-}
-
-/// CLEAR_PMD: the PMDs' figures start over.
-pub fn clear_pmd(
+/// GET_PMD, CLEAR_PMD and SET_PMD: the change asked for (figures
+/// cleared; `DPSWITCH_ATTR_MAX_SLEEP_US`, 0..=10000, else ERANGE), then
+/// every PMD's figures since the last clear (GET) or what they are
+/// measured over (the others).
+pub fn pmd(
     dp: &DatapathInfo,
     switch: &mut Switch,
     msg: &OvsMessage<'_>,
     to: ReplyTo,
 ) -> Result<Vec<u8>, CmdError> {
     check_datapath(dp, msg)?;
-    switch.clear_pmd_stats();
+    let cmd = msg.genl.cmd;
+    match cmd {
+        DPSWITCH_CMD_CLEAR_PMD => switch.clear_pmd_stats(),
+        DPSWITCH_CMD_SET_PMD => switch
+            .set_pmd_max_sleep(max_sleep_attr(msg)?)
+            .map_err(|e| CmdError::new(errno::ERANGE, e))?,
+        _ => {}
+    }
+    let perf = switch.pmd_perf();
     let mut w = AttrWriter::new();
-    put_perf_header(&mut w, &switch.pmd_perf());
-    Ok(reply(dp, DPSWITCH_CMD_CLEAR_PMD, to, &w))
+    if cmd == DPSWITCH_CMD_GET_PMD {
+        put_perf(&mut w, &perf);
+    } else {
+        put_perf_header(&mut w, &perf);
+    }
+    Ok(reply(dp, cmd, to, &w))
 }
 
-/// SET_PMD: `DPSWITCH_ATTR_MAX_SLEEP_US` (0..=10000, else ERANGE).
-pub fn set_pmd(
-    dp: &DatapathInfo,
-    switch: &mut Switch,
-    msg: &OvsMessage<'_>,
-    to: ReplyTo,
-) -> Result<Vec<u8>, CmdError> {
-    check_datapath(dp, msg)?;
+fn max_sleep_attr(msg: &OvsMessage<'_>) -> Result<u32, CmdError> {
     let mut max_sleep = None;
     for attr in attrs(msg.attrs, "dpswitch SET_PMD") {
         let attr = attr.map_err(|e| CmdError::einval(e.to_string()))?;
@@ -95,15 +90,7 @@ pub fn set_pmd(
             max_sleep = Some(u32::from_ne_bytes(bytes));
         }
     }
-    let Some(us) = max_sleep else {
-        return Err(CmdError::einval("SET_PMD needs DPSWITCH_ATTR_MAX_SLEEP_US"));
-    };
-    switch
-        .set_pmd_max_sleep(us)
-        .map_err(|e| CmdError::new(errno::ERANGE, e))?;
-    let mut w = AttrWriter::new();
-    put_perf_header(&mut w, &switch.pmd_perf());
-    Ok(reply(dp, DPSWITCH_CMD_SET_PMD, to, &w))
+    max_sleep.ok_or_else(|| CmdError::einval("SET_PMD needs DPSWITCH_ATTR_MAX_SLEEP_US"))
 }
 
 /// The reply to GET_UPCALL: the table's occupancy, each PMD's upcall

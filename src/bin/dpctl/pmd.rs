@@ -114,6 +114,16 @@ pub fn format_perf(perf: &PerfReport, time: &str) -> String {
     out
 }
 
+/// One figure: the label in OVS's 20 columns, the value right-aligned in
+/// 12, then what it means in parentheses.
+fn row(out: &mut String, label: &str, value: impl std::fmt::Display, detail: Option<String>) {
+    let _ = write!(out, "  {label:<20}{value:>12}");
+    if let Some(detail) = detail {
+        let _ = write!(out, "  ({detail})");
+    }
+    out.push('\n');
+}
+
 fn format_pmd(out: &mut String, pmd: &PmdFigures, duration: f64, tsc_hz: u64) {
     let c = &pmd.counters;
     let us_per_cycle = if tsc_hz == 0 {
@@ -123,105 +133,123 @@ fn format_pmd(out: &mut String, pmd: &PmdFigures, duration: f64, tsc_hz: u64) {
     };
     let used = c.busy_cycles + c.idle_cycles;
     let total = (duration * tsc_hz as f64) as u64;
-    let idle_iterations = c.iterations.saturating_sub(c.busy_iterations);
     let slept_us = c.sleep_cycles as f64 * us_per_cycle;
+    let kpps = |n: u64| n as f64 / duration.max(1e-9) / 1000.0;
     let _ = writeln!(out, "pmd thread core_id {}:\n", pmd.lcore);
-    let _ = writeln!(
+    let us_per_iteration =
+        (used + c.sleep_cycles) as f64 * us_per_cycle / c.iterations.max(1) as f64;
+    row(
         out,
-        "  Iterations:         {:12}  ({:.2} us/it)",
+        "Iterations:",
         c.iterations,
-        (used + c.sleep_cycles) as f64 * us_per_cycle / c.iterations.max(1) as f64
+        Some(format!("{us_per_iteration:.2} us/it")),
     );
-    let _ = writeln!(
+    let share = percent(used, total);
+    row(
         out,
-        "  - Used TSC cycles:  {used:12}  ({:5.1} % of total cycles)",
-        percent(used, total)
+        "- Used TSC cycles:",
+        used,
+        Some(format!("{share:5.1} % of total cycles")),
     );
-    let _ = writeln!(
+    let idle = c.iterations.saturating_sub(c.busy_iterations);
+    let share = percent(c.idle_cycles, used);
+    row(
         out,
-        "  - idle iterations:  {idle_iterations:12}  ({:5.1} % of used cycles)",
-        percent(c.idle_cycles, used)
+        "- idle iterations:",
+        idle,
+        Some(format!("{share:5.1} % of used cycles")),
     );
-    let _ = writeln!(
+    let share = percent(c.busy_cycles, used);
+    row(
         out,
-        "  - busy iterations:  {:12}  ({:5.1} % of used cycles)",
+        "- busy iterations:",
         c.busy_iterations,
-        percent(c.busy_cycles, used)
+        Some(format!("{share:5.1} % of used cycles")),
     );
-    let _ = writeln!(
+    let share = percent(c.sleep_iterations, c.iterations);
+    row(
         out,
-        "  - sleep iterations: {:12}  ({:5.1} % of iterations)",
+        "- sleep iterations:",
         c.sleep_iterations,
-        percent(c.sleep_iterations, c.iterations)
+        Some(format!("{share:5.1} % of iterations")),
     );
-    let _ = writeln!(
+    let per_sleep = ratio(c.sleep_cycles, c.sleep_iterations) * us_per_cycle;
+    row(
         out,
-        "  Sleep time (us):    {slept_us:12.0}  ({:3.0} us/iteration avg.)",
-        if c.sleep_iterations == 0 {
-            0.0
-        } else {
-            slept_us / c.sleep_iterations as f64
-        }
+        "Sleep time (us):",
+        format!("{slept_us:.0}"),
+        Some(format!("{per_sleep:3.0} us/iteration avg.")),
     );
     if c.rx_packets == 0 {
-        let _ = writeln!(out, "  Rx packets:         {:12}", 0);
+        row(out, "Rx packets:", 0, None);
     } else {
         let passes = c.rx_packets;
         let megaflow_hits = c.hit.saturating_sub(c.cache_hit);
-        let _ = writeln!(
+        let cycles = ratio(c.busy_cycles, c.rx_packets);
+        let rate = kpps(c.rx_packets);
+        row(
             out,
-            "  Rx packets:         {:12}  ({:.0} Kpps, {:.0} cycles/pkt)",
+            "Rx packets:",
             c.rx_packets,
-            c.rx_packets as f64 / duration.max(1e-9) / 1000.0,
-            ratio(c.busy_cycles, c.rx_packets)
+            Some(format!("{rate:.0} Kpps, {cycles:.0} cycles/pkt")),
         );
-        let _ = writeln!(
+        let per_packet = ratio(passes, c.rx_packets);
+        row(
             out,
-            "  Datapath passes:    {passes:12}  ({:.2} passes/pkt)",
-            ratio(passes, c.rx_packets)
+            "Datapath passes:",
+            passes,
+            Some(format!("{per_packet:.2} passes/pkt")),
         );
-        let _ = writeln!(
+        let share = percent(c.cache_hit, passes);
+        row(
             out,
-            "  - Flow cache hits:  {:12}  ({:5.1} %)",
+            "- Flow cache hits:",
             c.cache_hit,
-            percent(c.cache_hit, passes)
+            Some(format!("{share:5.1} %")),
         );
-        let _ = writeln!(
+        let share = percent(megaflow_hits, passes);
+        let lookups = ratio(c.mask_hit, megaflow_hits);
+        row(
             out,
-            "  - Megaflow hits:    {megaflow_hits:12}  ({:5.1} %, {:.2} subtbl lookups/hit)",
-            percent(megaflow_hits, passes),
-            ratio(c.mask_hit, megaflow_hits)
+            "- Megaflow hits:",
+            megaflow_hits,
+            Some(format!("{share:5.1} %, {lookups:.2} subtbl lookups/hit")),
         );
-        let _ = writeln!(
+        let share = percent(c.upcalls, passes);
+        let us = ratio(c.upcall_cycles, c.upcalls) * us_per_cycle;
+        row(
             out,
-            "  - Upcalls:          {:12}  ({:5.1} %, {:.1} us/upcall)",
+            "- Upcalls:",
             c.upcalls,
-            percent(c.upcalls, passes),
-            ratio(c.upcall_cycles, c.upcalls) * us_per_cycle
+            Some(format!("{share:5.1} %, {us:.1} us/upcall")),
         );
-        let _ = writeln!(
+        let share = percent(c.upcalls_lost, passes);
+        row(
             out,
-            "  - Lost upcalls:     {:12}  ({:5.1} %)",
+            "- Lost upcalls:",
             c.upcalls_lost,
-            percent(c.upcalls_lost, passes)
+            Some(format!("{share:5.1} %")),
         );
     }
     if c.tx_packets == 0 {
-        let _ = writeln!(out, "  Tx packets:         {:12}\n", 0);
+        row(out, "Tx packets:", 0, None);
     } else {
-        let _ = writeln!(
+        let rate = kpps(c.tx_packets);
+        row(
             out,
-            "  Tx packets:         {:12}  ({:.0} Kpps)",
+            "Tx packets:",
             c.tx_packets,
-            c.tx_packets as f64 / duration.max(1e-9) / 1000.0
+            Some(format!("{rate:.0} Kpps")),
         );
-        let _ = writeln!(
+        let per_batch = ratio(c.tx_packets, c.tx_batches);
+        row(
             out,
-            "  Tx batches:         {:12}  ({:.2} pkts/batch)\n",
+            "Tx batches:",
             c.tx_batches,
-            ratio(c.tx_packets, c.tx_batches)
+            Some(format!("{per_batch:.2} pkts/batch")),
         );
     }
+    out.push('\n');
 }
 
 /// Which PMD polls which queue, and the queue's share of its cycles: of

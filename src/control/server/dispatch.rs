@@ -287,9 +287,9 @@ impl ControlServer {
         };
         let dp = &self.dp;
         let reply = match cmd {
-            DPSWITCH_CMD_GET_PMD => stats_cmd::get_pmd(dp, switch, &msg, to),
-            DPSWITCH_CMD_CLEAR_PMD => stats_cmd::clear_pmd(dp, switch, &msg, to),
-            DPSWITCH_CMD_SET_PMD => stats_cmd::set_pmd(dp, switch, &msg, to),
+            DPSWITCH_CMD_GET_PMD | DPSWITCH_CMD_CLEAR_PMD | DPSWITCH_CMD_SET_PMD => {
+                stats_cmd::pmd(dp, switch, &msg, to)
+            }
             DPSWITCH_CMD_GET_UPCALL => stats_cmd::get_upcall(dp, switch, &msg, to),
             _ => stats_cmd::get_stats(dp, switch, &self.counters, &msg, to),
         }
