@@ -183,6 +183,25 @@ fn pmd_perf_rxq_and_upcall_windows_count_what_was_sent() {
     let text = dpctl_ok(&socket, &["pmd-stats-show"]);
     assert_eq!(figure(&text, "Rx packets:"), 0.0, "{text}");
 
+    // Stage timing: where the cycles of exactly these packets went.
+    dpctl_ok(&socket, &["pmd-stage-cycles", "on"]);
+    assert_eq!(ping(&na, "10.66.0.2", 5), 5, "pings answered while timing");
+    dpctl_ok(&socket, &["pmd-stage-cycles", "off"]);
+    let text = perf(&socket);
+    let stages = text
+        .lines()
+        .find(|l| l.contains("Stages (cycles/pkt over 10 pkts): rx "))
+        .unwrap_or_else(|| panic!("no stage line for 10 packets in\n{text}"));
+    for stage in ["rx", "extract", "classify", "actions", "tx"] {
+        let cycles: f64 = stages
+            .split(&format!(" {stage} "))
+            .nth(1)
+            .and_then(|rest| rest.trim_end_matches(',').split(',').next())
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {stage} figure in {stages:?}"));
+        assert!(cycles > 0.0, "{stage} took no cycles: {stages}");
+    }
+
     // The flow limit: two more flows fit, the third is refused (EFBIG).
     for port in [7000, 7001] {
         let key =

@@ -63,9 +63,7 @@ pub fn pmd(
     let cmd = msg.genl.cmd;
     match cmd {
         DPSWITCH_CMD_CLEAR_PMD => switch.clear_pmd_stats(),
-        DPSWITCH_CMD_SET_PMD => switch
-            .set_pmd_max_sleep(max_sleep_attr(msg)?)
-            .map_err(|e| CmdError::new(errno::ERANGE, e))?,
+        DPSWITCH_CMD_SET_PMD => set_pmd(switch, msg)?,
         _ => {}
     }
     let perf = switch.pmd_perf();
@@ -78,19 +76,40 @@ pub fn pmd(
     Ok(reply(dp, cmd, to, &w))
 }
 
-fn max_sleep_attr(msg: &OvsMessage<'_>) -> Result<u32, CmdError> {
-    let mut max_sleep = None;
+/// SET_PMD's attributes, all checked before any applies.
+fn set_pmd(switch: &Switch, msg: &OvsMessage<'_>) -> Result<(), CmdError> {
+    let (mut max_sleep, mut stage_cycles) = (None, None);
     for attr in attrs(msg.attrs, "dpswitch SET_PMD") {
         let attr = attr.map_err(|e| CmdError::einval(e.to_string()))?;
-        if attr.kind() == DPSWITCH_ATTR_MAX_SLEEP_US {
-            let bytes = attr
-                .payload()
-                .try_into()
-                .map_err(|_| CmdError::einval("DPSWITCH_ATTR_MAX_SLEEP_US must be a u32"))?;
-            max_sleep = Some(u32::from_ne_bytes(bytes));
+        match attr.kind() {
+            DPSWITCH_ATTR_MAX_SLEEP_US => {
+                let bytes = attr
+                    .payload()
+                    .try_into()
+                    .map_err(|_| CmdError::einval("DPSWITCH_ATTR_MAX_SLEEP_US must be a u32"))?;
+                max_sleep = Some(u32::from_ne_bytes(bytes));
+            }
+            DPSWITCH_ATTR_STAGE_CYCLES => match attr.payload() {
+                [on] => stage_cycles = Some(*on != 0),
+                _ => return Err(CmdError::einval("DPSWITCH_ATTR_STAGE_CYCLES must be a u8")),
+            },
+            _ => {}
         }
     }
-    max_sleep.ok_or_else(|| CmdError::einval("SET_PMD needs DPSWITCH_ATTR_MAX_SLEEP_US"))
+    if max_sleep.is_none() && stage_cycles.is_none() {
+        return Err(CmdError::einval(
+            "SET_PMD needs DPSWITCH_ATTR_MAX_SLEEP_US or DPSWITCH_ATTR_STAGE_CYCLES",
+        ));
+    }
+    if let Some(us) = max_sleep {
+        switch
+            .set_pmd_max_sleep(us)
+            .map_err(|e| CmdError::new(errno::ERANGE, e))?;
+    }
+    if let Some(on) = stage_cycles {
+        switch.set_stage_cycles(on);
+    }
+    Ok(())
 }
 
 /// The reply to GET_UPCALL: the table's occupancy, each PMD's upcall
@@ -153,6 +172,7 @@ fn put_perf_header(w: &mut AttrWriter, perf: &PerfReport) {
         u64::try_from(perf.duration.as_micros()).unwrap_or(u64::MAX),
     );
     w.put_u32(DPSWITCH_PERF_MAX_SLEEP_US, perf.max_sleep_us);
+    w.put_u8(DPSWITCH_PERF_STAGE_CYCLES, u8::from(perf.stage_cycles));
     w.end_nested(nest);
 }
 
@@ -213,12 +233,13 @@ mod tests {
 
     #[test]
     fn pmd_figures_cross_the_wire_whole() {
-        let counters =
-            PmdCounters::from_values(&(1..=17).map(|i| i * 1000 + i).collect::<Vec<_>>());
+        let n = PmdCounters::NAMES.len() as u64;
+        let counters = PmdCounters::from_values(&(1..=n).map(|i| i * 1000 + i).collect::<Vec<_>>());
         let perf = PerfReport {
             tsc_hz: 2_400_000_000,
             duration: Duration::from_micros(12_345_678),
             max_sleep_us: 250,
+            stage_cycles: true,
             pmds: vec![PmdFigures {
                 lcore: 1,
                 counters,
@@ -236,6 +257,6 @@ mod tests {
         let mut w = AttrWriter::new();
         put_perf(&mut w, &perf);
         assert_eq!(perf_report(w.as_bytes()), perf);
-        assert_eq!(counters.cache_hit, 17017);
+        assert_eq!(counters.cache_hit, n * 1000 + n);
     }
 }

@@ -36,6 +36,8 @@ pub struct PerfReport {
     /// Since the last clear (or the start).
     pub duration: Duration,
     pub max_sleep_us: u32,
+    /// Stage timing on: the counters' `stage_*` grow.
+    pub stage_cycles: bool,
     pub pmds: Vec<PmdFigures>,
 }
 

@@ -62,6 +62,34 @@ pub struct PortChange {
     pub ports: Arc<PortIndex>,
 }
 
+/// What the management lcore may change while the PMDs run; each PMD
+/// reads it once per iteration.
+#[derive(Debug, Default)]
+pub struct PmdControls {
+    /// The longest an idle iteration may sleep, in microseconds (0: never).
+    pub max_sleep_us: AtomicU32,
+    /// Time every stage of every burst (a few TSC reads per burst), for
+    /// `pmd-perf-show`'s stage line; off by default.
+    pub stage_cycles: AtomicBool,
+}
+
+/// TSC stamps of one burst's stages, taken only while stage timing is on.
+#[derive(Clone, Copy, Default)]
+struct StageClock {
+    on: bool,
+}
+
+impl StageClock {
+    #[inline(always)]
+    fn now(self) -> u64 {
+        if self.on {
+            tsc_cycles()
+        } else {
+            0
+        }
+    }
+}
+
 /// The two rings between the management lcore and one PMD.
 pub struct Mailbox {
     pub inbox: RingConsumer<Box<PortChange>>,
@@ -194,9 +222,8 @@ pub struct Pmd {
     active: ActivePorts,
     pub burst_size: usize,
     pub stats: Arc<PmdStats>,
-    /// The longest an idle iteration may sleep, in microseconds (0: never
-    /// sleep); the management lcore may change it at any time.
-    pub max_sleep_us: Arc<AtomicU32>,
+    /// The sleep limit and stage timing, as the management lcore sets them.
+    pub controls: Arc<PmdControls>,
     pub stop: Arc<AtomicBool>,
 }
 
@@ -240,7 +267,7 @@ impl Pmd {
         upcalls: UpcallSender,
         mailbox: Mailbox,
         burst_size: usize,
-        max_sleep_us: Arc<AtomicU32>,
+        controls: Arc<PmdControls>,
         stop: Arc<AtomicBool>,
     ) -> Pmd {
         Pmd {
@@ -255,7 +282,7 @@ impl Pmd {
             active: ActivePorts::default(),
             burst_size,
             stats: Arc::new(PmdStats::default()),
-            max_sleep_us,
+            controls,
             stop,
         }
     }
@@ -330,24 +357,34 @@ impl Pmd {
             if !self.mailbox.inbox.is_empty() {
                 self.adopt_changes();
             }
+            let clock = StageClock {
+                on: self.controls.stage_cycles.load(Ordering::Relaxed),
+            };
             let started = tsc_cycles();
             let mut mark = started;
             let (mut received, mut loaded) = (0, false);
             for i in 0..self.rx.len() {
                 let rx = &mut self.rx[i];
+                let polled = clock.now();
                 let n = rx.queue.rx_burst_max(&mut burst, burst_size);
                 if n == 0 {
                     continue;
                 }
+                if clock.on {
+                    self.stats.stage_packets(n as u64);
+                    self.stats
+                        .stage_rx_cycles(tsc_cycles().wrapping_sub(polled));
+                }
                 received += n;
                 loaded |= n >= SLEEP_THRESHOLD.min(burst_size);
                 let port = (rx.port_number, rx.port_index);
-                self.process(&mut burst, &mut keys[..n], port, &mut rng);
+                self.process(&mut burst, &mut keys[..n], port, &mut rng, clock);
                 // The queue's share: its burst and the empty polls before it.
                 let now = tsc_cycles();
                 self.rx[i].stats.burst(n as u64, now.wrapping_sub(mark));
                 mark = now;
             }
+            let flushing = clock.now();
             let mut lost = 0;
             // Only the ports there are: walking every slot would touch a
             // cache line per slot on each loop.
@@ -366,6 +403,10 @@ impl Pmd {
             if lost != 0 {
                 self.stats.lost(lost);
             }
+            if clock.on && received != 0 {
+                self.stats
+                    .stage_tx_cycles(tsc_cycles().wrapping_sub(flushing));
+            }
             self.classifier.quiescent();
             let cycles = tsc_cycles().wrapping_sub(started);
             self.stats.iterations(1);
@@ -377,7 +418,7 @@ impl Pmd {
             }
             // After the quiescent state: a sleeping PMD holds no flow and
             // delays no grace period.
-            let max_sleep_us = self.max_sleep_us.load(Ordering::Relaxed);
+            let max_sleep_us = self.controls.max_sleep_us.load(Ordering::Relaxed);
             if let Some(us) = sleep.next(loaded, max_sleep_us) {
                 let before = tsc_cycles();
                 std::thread::sleep(Duration::from_micros(u64::from(us)));
@@ -397,6 +438,7 @@ impl Pmd {
         keys: &mut [FlowKey],
         (in_port, in_index): (u32, usize),
         rng: &mut Xorshift32,
+        clock: StageClock,
     ) {
         let Pmd {
             classifier,
@@ -408,11 +450,15 @@ impl Pmd {
         } = self;
         let n = keys.len();
         let mut found: [Option<&Flow>; MAX_BURST] = [None; MAX_BURST];
+        let started = clock.now();
+        let mut extracted = started;
         let probed = classifier.fill_and_classify(keys, &mut found[..n], |depth, keys| {
             for (mbuf, key) in burst.iter().zip(keys.iter_mut()) {
                 extract_to(depth, mbuf.data(), in_port, key);
             }
+            extracted = clock.now();
         });
+        let classified = clock.now();
         let mut groups: [Option<Group>; MAX_BURST] = [None; MAX_BURST];
         let (mut n_groups, mut current) = (0, 0);
         let mut group_hint = [0u8; MAX_BURST];
@@ -497,6 +543,11 @@ impl Pmd {
         if lost_up != 0 {
             stats.upcalls_lost(lost_up);
             lost += lost_up;
+        }
+        if clock.on {
+            stats.stage_extract_cycles(extracted.wrapping_sub(started));
+            stats.stage_classify_cycles(classified.wrapping_sub(extracted));
+            stats.stage_action_cycles(tsc_cycles().wrapping_sub(classified));
         }
         stats.hit(hit);
         stats.missed(n as u64 - hit);

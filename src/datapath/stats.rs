@@ -120,6 +120,15 @@ pmd_counters! {
     /// Packets given to the drivers' tx bursts, and the bursts.
     tx_packets,
     tx_batches,
+    /// While stage timing is on (`dpctl pmd-stage-cycles on`): packets
+    /// received, and the TSC cycles of polling the rx queues, extracting
+    /// keys, classifying, grouping and executing actions, transmitting.
+    stage_packets,
+    stage_rx_cycles,
+    stage_extract_cycles,
+    stage_classify_cycles,
+    stage_action_cycles,
+    stage_tx_cycles,
 }
 
 impl PmdCounters {

@@ -20,7 +20,7 @@ use super::heap_trim::HeapTrim;
 use super::idle_sleep::MAX_SLEEP_US;
 pub use super::plan::PortKind;
 use super::plan::{plan_lcores, plan_ports, PortPlan, Probed};
-use super::pmd::{Mailbox, Pmd, PortChange, RxPoll, TxPort, MAX_BURST, MAX_RX_POLLS};
+use super::pmd::{Mailbox, Pmd, PmdControls, PortChange, RxPoll, TxPort, MAX_BURST, MAX_RX_POLLS};
 use super::ports::{PortIndex, MAX_PORTS};
 use super::stats::{PmdCounters, PmdStats, RxqStats};
 use super::upcall::{upcall_channel, Upcall, UpcallHandlers, UpcallLimit, UpcallReceiver};
@@ -131,8 +131,9 @@ pub struct Switch {
     /// Suffix of the next run-time device's DPDK name.
     next_device: u32,
     heap_trim: HeapTrim,
-    /// The PMDs' idle sleep limit (`datapath.pmd_max_sleep_us`).
-    max_sleep_us: Arc<AtomicU32>,
+    /// The PMDs' idle sleep limit (`datapath.pmd_max_sleep_us`) and
+    /// stage timing.
+    controls: Arc<PmdControls>,
     /// Room in each PMD's upcall queue.
     upcall_queue: u32,
     /// When the PMDs' counters were last cleared (or the switch opened).
@@ -225,7 +226,10 @@ impl Switch {
         .map_err(|e| format!("flow table: {e}"))?;
         let handlers = Arc::new(UpcallHandlers::new(MAX_PORTS));
         let stop = Arc::new(AtomicBool::new(false));
-        let max_sleep_us = Arc::new(AtomicU32::new(dp.pmd_max_sleep_us));
+        let controls = Arc::new(PmdControls {
+            max_sleep_us: AtomicU32::new(dp.pmd_max_sleep_us),
+            ..PmdControls::default()
+        });
         let empty = Arc::new(PortIndex::new(&[]));
         let limit = UpcallLimit {
             per_second: dp.upcall_rate,
@@ -266,7 +270,7 @@ impl Switch {
                 sender,
                 Mailbox { inbox, outbox },
                 usize::from(dp.burst_size),
-                Arc::clone(&max_sleep_us),
+                Arc::clone(&controls),
                 Arc::clone(&stop),
             );
             upcalls.push(receiver);
@@ -308,7 +312,7 @@ impl Switch {
                 POOL_CACHE,
             ),
             next_device: 0,
-            max_sleep_us,
+            controls,
             upcall_queue: dp.upcall_queue.max(1),
             perf_since: Instant::now(),
             flow_average: 0,

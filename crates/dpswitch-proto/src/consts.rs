@@ -415,8 +415,8 @@ pub const DPSWITCH_CMD_GET_STATS: u8 = 1;
 pub const DPSWITCH_CMD_GET_PMD: u8 = 2;
 /// Clears the PMDs' figures (admin); replies with `DPSWITCH_ATTR_PERF`.
 pub const DPSWITCH_CMD_CLEAR_PMD: u8 = 3;
-/// Sets `DPSWITCH_ATTR_MAX_SLEEP_US` (admin; over 10000: ERANGE); replies
-/// with `DPSWITCH_ATTR_PERF`.
+/// Sets `DPSWITCH_ATTR_MAX_SLEEP_US` (admin; over 10000: ERANGE) and/or
+/// `DPSWITCH_ATTR_STAGE_CYCLES`; replies with `DPSWITCH_ATTR_PERF`.
 pub const DPSWITCH_CMD_SET_PMD: u8 = 4;
 /// GET: `DPSWITCH_ATTR_FLOWS`, one `DPSWITCH_ATTR_PMD` per PMD lcore with
 /// its upcall queue, and `DPSWITCH_ATTR_PORT`s with their lost upcalls.
@@ -436,7 +436,9 @@ pub const DPSWITCH_ATTR_PERF: u16 = 5;
 pub const DPSWITCH_ATTR_FLOWS: u16 = 6;
 /// u32: the longest an idle PMD sleeps, in microseconds (0: never).
 pub const DPSWITCH_ATTR_MAX_SLEEP_US: u16 = 7;
-pub const DPSWITCH_ATTR_MAX: u16 = 7;
+/// u8: time each stage of every burst (1) or not (0, the default).
+pub const DPSWITCH_ATTR_STAGE_CYCLES: u16 = 8;
+pub const DPSWITCH_ATTR_MAX: u16 = 8;
 
 /// u32: the PMD's lcore id.
 pub const DPSWITCH_PMD_LCORE: u16 = 1;
@@ -453,7 +455,9 @@ pub const DPSWITCH_PMD_COUNTERS: u16 = 5;
 /// dropped; subtables probed; TSC cycles of busy and idle iterations;
 /// iterations, busy iterations, sleeping iterations and cycles slept;
 /// upcalls sent, the cycles spent sending them, upcalls lost; packets
-/// transmitted and tx bursts; packets the flow cache answered.
+/// transmitted and tx bursts; while stage timing is on, packets received
+/// and the cycles of each stage (rx, extract, classify, actions, tx);
+/// packets the flow cache answered.
 pub const DPSWITCH_PMD_COUNTER_NAMES: &[&str] = &[
     "rx_packets",
     "hit",
@@ -471,6 +475,12 @@ pub const DPSWITCH_PMD_COUNTER_NAMES: &[&str] = &[
     "upcalls_lost",
     "tx_packets",
     "tx_batches",
+    "stage_packets",
+    "stage_rx_cycles",
+    "stage_extract_cycles",
+    "stage_classify_cycles",
+    "stage_action_cycles",
+    "stage_tx_cycles",
     "cache_hit",
 ];
 
@@ -483,10 +493,12 @@ pub const DPSWITCH_RXQ_PACKETS: u16 = 4;
 pub const DPSWITCH_RXQ_CYCLES: u16 = 5;
 
 /// u64: TSC ticks per second; u64: microseconds since the figures were
-/// cleared; u32: the PMDs' sleep limit in microseconds.
+/// cleared; u32: the PMDs' sleep limit in microseconds; u8: stage timing
+/// on (1) or off (0).
 pub const DPSWITCH_PERF_TSC_HZ: u16 = 1;
 pub const DPSWITCH_PERF_DURATION_US: u16 = 2;
 pub const DPSWITCH_PERF_MAX_SLEEP_US: u16 = 3;
+pub const DPSWITCH_PERF_STAGE_CYCLES: u16 = 4;
 
 /// u64 each: flows now, their average (halfway to the current count once
 /// a second), the most at once, the flow limit, installs it refused.

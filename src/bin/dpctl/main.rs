@@ -146,6 +146,13 @@ enum Command {
         #[arg(value_name = "ARG", num_args = 1..=2, required = true)]
         args: Vec<String>,
     },
+    /// Time every stage of every burst (on) or not (off, the default):
+    /// pmd-perf-show then says where a packet's cycles go.
+    #[command(override_usage = "dpctl pmd-stage-cycles [DP] on|off")]
+    PmdStageCycles {
+        #[arg(value_name = "ARG", num_args = 1..=2, required = true)]
+        args: Vec<String>,
+    },
     /// The idle PMDs' sleep limit.
     #[command(alias = "dpif-netdev/pmd-sleep-show")]
     PmdSleepShow { dp: Option<String> },
@@ -204,6 +211,7 @@ fn main() -> ExitCode {
         Command::PmdStatsClear { .. } => "pmd-stats-clear",
         Command::PmdSleepSet { .. } => "pmd-sleep-set",
         Command::PmdSleepShow { .. } => "pmd-sleep-show",
+        Command::PmdStageCycles { .. } => "pmd-stage-cycles",
         Command::UpcallShow { .. } => "upcall-show",
     };
     let socket = cli
@@ -252,6 +260,15 @@ fn run(client: &mut Client, command: &Command, options: &Options) -> Result<(), 
             pmd::sleep_set(client, dp, us)
         }
         Command::PmdSleepShow { dp } => pmd::sleep_show(client, dp.as_deref()),
+        Command::PmdStageCycles { args } => {
+            let (dp, rest) = args::split_dp(args, 1);
+            let on = match rest[0].as_str() {
+                "on" => true,
+                "off" => false,
+                other => return Err(format!("{other:?}: say on or off")),
+            };
+            pmd::stage_cycles(client, dp, on)
+        }
         Command::UpcallShow { dp } => pmd::upcall_show(client, dp.as_deref()),
         // Offline: handled before connecting.
         Command::ParseKeys | Command::ParseWcKeys | Command::ParseActions => Ok(()),

@@ -1,7 +1,8 @@
 //! The PMD windows, in the shapes of OVS-DPDK's `ovs-appctl` commands:
 //! `pmd-perf-show` (`dpif-netdev/pmd-perf-show`; `pmd-stats-show` is the
 //! same), `pmd-rxq-show`, `pmd-stats-clear`, `pmd-sleep-set` and
-//! `pmd-sleep-show` (OVS's `pmd-maxsleep`), and `upcall-show`
+//! `pmd-sleep-show` (OVS's `pmd-maxsleep`), `pmd-stage-cycles` (where a
+//! packet's cycles go: rx, extract, classify, actions, tx), and `upcall-show`
 //! (`upcall/show`). `core_id` is the PMD's DPDK lcore id.
 
 use crate::args::open_datapath;
@@ -44,6 +45,14 @@ pub fn sleep_set(client: &mut Client, dp: Option<&str>, us: u32) -> Result<(), S
         .map_err(|e| e.to_string())?;
     print_line(&sleep_line(now));
     Ok(())
+}
+
+/// pmd-stage-cycles [DP] on|off.
+pub fn stage_cycles(client: &mut Client, dp: Option<&str>, on: bool) -> Result<(), String> {
+    let dp = open_datapath(client, dp)?;
+    client
+        .set_pmd_stage_cycles(dp.dp_ifindex, on)
+        .map_err(|e| e.to_string())
 }
 
 /// pmd-sleep-show [DP].
@@ -231,6 +240,19 @@ fn format_pmd(out: &mut String, pmd: &PmdFigures, duration: f64, tsc_hz: u64) {
             Some(format!("{share:5.1} %")),
         );
     }
+    if c.stage_packets != 0 {
+        let per = |cycles: u64| ratio(cycles, c.stage_packets);
+        let _ = writeln!(
+            out,
+            "  Stages (cycles/pkt over {} pkts): rx {:.1}, extract {:.1}, classify {:.1}, actions {:.1}, tx {:.1}",
+            c.stage_packets,
+            per(c.stage_rx_cycles),
+            per(c.stage_extract_cycles),
+            per(c.stage_classify_cycles),
+            per(c.stage_action_cycles),
+            per(c.stage_tx_cycles)
+        );
+    }
     if c.tx_packets == 0 {
         row(out, "Tx packets:", 0, None);
     } else {
@@ -330,12 +352,19 @@ mod tests {
             upcalls_lost: 2,
             tx_packets: 990,
             tx_batches: 100,
+            stage_packets: 500,
+            stage_rx_cycles: 10_000,
+            stage_extract_cycles: 5_000,
+            stage_classify_cycles: 15_000,
+            stage_action_cycles: 12_500,
+            stage_tx_cycles: 20_000,
             ..PmdCounters::default()
         };
         PerfReport {
             tsc_hz: 2_000_000_000,
             duration: Duration::from_millis(1000),
             max_sleep_us: 0,
+            stage_cycles: false,
             pmds: vec![PmdFigures {
                 lcore: 1,
                 counters,
@@ -371,6 +400,7 @@ mod tests {
             "  - Lost upcalls:                2  (  0.2 %)",
             "  Tx packets:                  990  (1 Kpps)",
             "  Tx batches:                  100  (9.90 pkts/batch)",
+            "  Stages (cycles/pkt over 500 pkts): rx 20.0, extract 10.0, classify 30.0, actions 25.0, tx 40.0",
         ] {
             assert!(text.contains(line), "no line {line:?} in\n{text}");
         }
@@ -381,6 +411,7 @@ mod tests {
         let mut perf = report();
         perf.pmds[0].counters = PmdCounters::default();
         let text = format_perf(&perf, "00:00:00.000");
+        assert!(!text.contains("Stages"), "{text}");
         assert!(
             text.contains("  Rx packets:                    0\n"),
             "{text}"

@@ -137,6 +137,7 @@ pub fn perf_report(attrs: &[u8]) -> PerfReport {
         tsc_hz: 0,
         duration: Duration::ZERO,
         max_sleep_us: 0,
+        stage_cycles: false,
         pmds: Vec::new(),
     };
     for attr in attrs_lenient(attrs) {
@@ -149,6 +150,9 @@ pub fn perf_report(attrs: &[u8]) -> PerfReport {
                             perf.duration = Duration::from_micros(u64_of(&a))
                         }
                         DPSWITCH_PERF_MAX_SLEEP_US => perf.max_sleep_us = u32_of(&a),
+                        DPSWITCH_PERF_STAGE_CYCLES => {
+                            perf.stage_cycles = a.payload().first().is_some_and(|&b| b != 0)
+                        }
                         _ => {}
                     }
                 }
@@ -246,6 +250,14 @@ impl Client {
         w.put_u32(DPSWITCH_ATTR_MAX_SLEEP_US, us);
         let attrs = self.dpswitch(dp_ifindex, DPSWITCH_CMD_SET_PMD, w.as_bytes())?;
         Ok(perf_report(&attrs).max_sleep_us)
+    }
+
+    /// Turns the timing of every burst's stages on or off (admin).
+    pub fn set_pmd_stage_cycles(&mut self, dp_ifindex: i32, on: bool) -> Result<(), ClientError> {
+        let mut w = AttrWriter::new();
+        w.put_u8(DPSWITCH_ATTR_STAGE_CYCLES, u8::from(on));
+        self.dpswitch(dp_ifindex, DPSWITCH_CMD_SET_PMD, w.as_bytes())
+            .map(drop)
     }
 
     /// The table's occupancy, the upcall queues and lost upcalls.

@@ -28,7 +28,8 @@ impl Switch {
         PerfReport {
             tsc_hz: tsc_hz(),
             duration: self.perf_since.elapsed(),
-            max_sleep_us: self.max_sleep_us.load(Ordering::Relaxed),
+            max_sleep_us: self.controls.max_sleep_us.load(Ordering::Relaxed),
+            stage_cycles: self.controls.stage_cycles.load(Ordering::Relaxed),
             pmds,
         }
     }
@@ -82,8 +83,13 @@ impl Switch {
                 "pmd max sleep must be 0..={MAX_SLEEP_US} us, not {us}"
             ));
         }
-        self.max_sleep_us.store(us, Ordering::Relaxed);
+        self.controls.max_sleep_us.store(us, Ordering::Relaxed);
         Ok(())
+    }
+
+    /// Turns the timing of every burst's stages on or off.
+    pub fn set_stage_cycles(&self, on: bool) {
+        self.controls.stage_cycles.store(on, Ordering::Relaxed);
     }
 
     pub fn upcall_figures(&self) -> UpcallFigures {
