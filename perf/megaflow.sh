@@ -5,7 +5,11 @@
 # forwarding lcore (core 1), a pcap replayed from memory into a null sink,
 # 64-byte UDP frames of N flows, a table of 1, 10 or 100 megaflow masks.
 # Prints each one's forwarding rate (min/median/max of the windows) and
-# dpswitch's ratio to the others. Everything it starts is stopped on exit.
+# dpswitch's ratio to the others, each one's cycles per packet (the
+# forwarding core's clock over its median rate: a polling core is never
+# idle), and where dpswitch's cycles go (rx, extract, classify, actions,
+# tx: `dpctl pmd-stage-cycles` over a further STAGE_SECS window, whose
+# stamps cost a few cycles a burst). Everything it starts is stopped on exit.
 #
 #   perf/megaflow.sh [--scenarios LIST] [--systems LIST] [--windows N]
 #                    [--seconds S] [--warmup S] [--install-ovs] [--results FILE]
@@ -29,7 +33,7 @@ cd "$ROOT"
 
 SCENARIOS="1mask-1k 10masks-1k 100masks-1k 10masks-64k 100masks-64k"
 SYSTEMS="dpswitch testpmd ovs ovs_noemc"
-WINDOWS=3 WINDOW_SECS=10 WARMUP=5 INSTALL_OVS= RESULTS= AGAINST=
+WINDOWS=3 WINDOW_SECS=10 WARMUP=5 INSTALL_OVS= RESULTS= AGAINST= STAGE_SECS=3
 while [ $# -gt 0 ]; do
     case $1 in
         --scenarios) SCENARIOS=${2//,/ }; shift 2 ;;
@@ -116,8 +120,9 @@ stop_system() {
     esac
 }
 
-# RESULT[scenario,system] = "min median max" in pps; NOTE[...] = details.
-declare -A RESULT NOTE MASKS
+# RESULT[scenario,system] = "min median max" in pps; NOTE[...] = details;
+# STAGES[...] = dpswitch's cycles per packet by stage.
+declare -A RESULT NOTE MASKS STAGES
 for scenario in $SCENARIOS; do
     masks=${scenario%%mask*} flows=$(flow_count "${scenario#*-}")
     pcap="$WORK/flows-$flows.pcap"
@@ -134,6 +139,7 @@ for scenario in $SCENARIOS; do
         RESULT[$scenario,$sys]=$(echo "$rates" | summarize)
         MASKS[$scenario,$sys]=$("${sys}_masks")
         NOTE[$scenario,$sys]=$("${sys}_note")
+        if declare -F "${sys}_stages" >/dev/null; then STAGES[$scenario,$sys]=$("${sys}_stages"); fi
         stop_system "$sys"
         echo "megaflow.sh: $scenario: $(label "$sys"): $(echo "$rates" | tr '\n' ' ')pps; masks ${MASKS[$scenario,$sys]}; ${NOTE[$scenario,$sys]}" >&2
     done
@@ -154,6 +160,34 @@ ratio() {
     [ -n "$d" ] && [ -n "$o" ] || { echo "-"; return; }
     set -- $d; local dm=$2; set -- $o
     awk -v a="$dm" -v b="$2" 'BEGIN { printf "%.2f", a / b }'
+}
+
+# The forwarding core's clock (the TSC rate the kernel measured at boot).
+CORE_HZ=$(awk '/^cpu MHz/ { printf "%.0f", $4 * 1e6; exit }' /proc/cpuinfo)
+cycles_cell() {
+    local r=${RESULT[$1,$2]:-}
+    case $r in
+        ""|failed) echo "-" ;;
+        *) set -- $r; awk -v hz="$CORE_HZ" -v pps="$2" 'BEGIN { printf "%.0f", hz / pps }' ;;
+    esac
+}
+
+cycles_table() {
+    local s sys head="| scenario (cycles/pkt at $(awk -v hz="$CORE_HZ" 'BEGIN { printf "%.2f", hz / 1e9 }') GHz) |" rule="|---|"
+    for sys in $SYSTEMS; do head+=" $(label "$sys") |"; rule+="---:|"; done
+    echo "$head"; echo "$rule"
+    for s in $SCENARIOS; do
+        local row="| ${s/-/, } flows |"
+        for sys in $SYSTEMS; do row+=" $(cycles_cell "$s" "$sys") |"; done
+        echo "$row"
+    done
+    echo
+    for s in $SCENARIOS; do
+        for sys in $SYSTEMS; do
+            [ -n "${STAGES[$s,$sys]:-}" ] && echo "- $s, $(label "$sys") stages (cycles/pkt): ${STAGES[$s,$sys]}"
+        done
+    done
+    return 0
 }
 
 table() {
@@ -179,7 +213,7 @@ table() {
     done
 }
 
-out=$(table)
+out=$(table; echo; cycles_table)
 echo "$out"
 if [ -n "$RESULTS" ]; then
     {

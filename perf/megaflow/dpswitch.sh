@@ -38,6 +38,17 @@ dpswitch_masks() { dpctl dump-flows | mask_count; }
 
 dpswitch_note() { dpctl show | awk '/masks:/ { sub(/^ +/, ""); print }'; }
 
+# Where a packet's cycles go: stage timing on for STAGE_SECS, then the
+# PMD's stage line (empty from a revision without stage timing).
+dpswitch_stages() {
+    dpctl pmd-stage-cycles on 2>/dev/null || return 0
+    dpctl pmd-stats-clear
+    nap "$STAGE_SECS"
+    dpctl pmd-perf-show | sed -n 's/^ *Stages (cycles\/pkt over [0-9]* pkts): //p'
+    dpctl pmd-stage-cycles off
+}
+dpswitch_against_stages() { dpswitch_stages; }
+
 dpswitch_stop() {
     [ -n "${DPSWITCH_PID:-}" ] || return 0
     stop_pid "$DPSWITCH_PID"; DPSWITCH_PID=
