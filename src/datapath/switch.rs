@@ -4,8 +4,8 @@
 //!
 //! Ports also come and go while the PMDs run (management lcore only):
 //! [`Switch::add_port`] probes a vdev (`net_af_packet` on an existing
-//! kernel interface, `net_tap` creating one), configures it with one rx
-//! queue and one tx queue per PMD, starts it, and hands each PMD its
+//! kernel interface, `net_tap` creating one), configures it with an rx
+//! queue and a tx queue per PMD (both drivers pair them), starts it, and hands each PMD its
 //! queues and the new port-number map through the PMD's mailbox;
 //! [`Switch::remove_port`] hands the PMDs the map without the port, waits
 //! until each has sent its queues back (having flushed what it held for
@@ -19,7 +19,7 @@ use super::actions::{execute_with_upcalls, Xorshift32};
 use super::heap_trim::HeapTrim;
 use super::idle_sleep::MAX_SLEEP_US;
 pub use super::plan::PortKind;
-use super::plan::{plan_lcores, plan_ports, PortPlan, Probed};
+use super::plan::{pair_queues, plan_lcores, plan_ports, pmd_count, PortPlan, Probed};
 use super::pmd::{Mailbox, Pmd, PortChange, RxPoll, TxPort, MAX_BURST, MAX_RX_POLLS};
 use super::ports::{PortIndex, MAX_PORTS};
 use super::stats::{PmdCounters, PmdStats, RxqStats};
@@ -183,14 +183,18 @@ impl Switch {
             opened.push(((id, device, name), port));
         }
         let probed: Vec<Probed> = opened.iter().map(|(p, _)| p.clone()).collect();
-        let plans = plan_ports(&probed, config)?;
-        let lcores = plan_lcores(&plans, &eal.worker_lcores(), &config.pmds)?;
+        let mut plans = plan_ports(&probed, config)?;
+        let workers = eal.worker_lcores();
+        // One tx queue per PMD lcore (tx queue i is PMD i's).
+        let tx_queues = u16::try_from(pmd_count(&workers, &config.pmds))
+            .map_err(|_| "too many lcores".to_string())?;
+        pair_queues(&mut plans, tx_queues);
+        let lcores = plan_lcores(&plans, &workers, &config.pmds)?;
         let dp = &config.datapath;
-        // One tx queue per PMD lcore.
-        let tx_queues = u16::try_from(lcores.len()).map_err(|_| "too many lcores".to_string())?;
-        let port_rings =
-            |rx: u16| (u32::from(rx) + u32::from(tx_queues)) * u32::from(dp.queue_size);
-        let rings: u32 = plans.iter().map(|p| port_rings(p.rx_queues)).sum();
+        let port_rings = |p: &PortPlan| {
+            (u32::from(p.rx_queues) + u32::from(p.tx_queues(tx_queues))) * u32::from(dp.queue_size)
+        };
+        let rings: u32 = plans.iter().map(port_rings).sum();
         let lcore_share =
             lcores.len() as u32 * (MAX_BURST as u32 + POOL_CACHE + dp.upcall_queue) + POOL_CACHE;
         let needed = rings + lcore_share;
@@ -331,7 +335,7 @@ impl Switch {
                         .map(move |(_, q)| (pmd, *q))
                 })
                 .collect();
-            let rings = port_rings(plan.rx_queues);
+            let rings = port_rings(&plan);
             switch
                 .attach(slot, plan, port, rx, vec![0], rings)
                 .map_err(|e| e.message)?;
@@ -540,6 +544,7 @@ fn configure_port(
     pool: &Mempool,
 ) -> Result<(), String> {
     let info = port.info().map_err(dpdk_err(&plan.name))?;
+    let tx_queues = plan.tx_queues(tx_queues);
     if plan.rx_queues > info.max_rx_queues || tx_queues > info.max_tx_queues {
         return Err(format!(
             "{} ({}) supports {} rx / {} tx queues; {} rx / {} tx needed (one tx queue per PMD lcore)",
