@@ -139,12 +139,10 @@ fn received(out: &str) -> BTreeMap<u16, (u64, u64)> {
     out.lines()
         .filter_map(|l| {
             let v: Vec<&str> = l.split_whitespace().collect();
-            (v.len() == 3).then(|| {
-                (
-                    v[0].parse().unwrap(),
-                    (v[1].parse().unwrap(), v[2].parse().unwrap()),
-                )
-            })
+            if v.len() != 3 {
+                return None;
+            }
+            Some((v[0].parse().ok()?, (v[1].parse().ok()?, v[2].parse().ok()?)))
         })
         .collect()
 }
@@ -291,7 +289,8 @@ fn three_pmds_share_rss_spread_flows_and_forward_each_packet_once() {
         },
     );
     std::thread::sleep(Duration::from_millis(500));
-    let got = received(&receiver.interrupt());
+    let receiver_out = receiver.interrupt();
+    let got = received(&receiver_out);
     let flows = flow_packets(&socket);
     let (hit, missed) = lookups(&socket);
     eprintln!(
@@ -322,7 +321,7 @@ fn three_pmds_share_rss_spread_flows_and_forward_each_packet_once() {
         assert_eq!(
             (count, distinct),
             (*packets, *packets),
-            "udp dst {port}: the flow forwarded {packets}, the receiver got {count} ({distinct} distinct)"
+            "udp dst {port}: the flow forwarded {packets}, the receiver got {count} ({distinct} distinct); receiver: {receiver_out}"
         );
     }
     assert_eq!(flows.len(), 1 + usize::from(LATE_FLOWS), "{flows:?}");
