@@ -176,9 +176,9 @@ fn three_pmds_share_rss_spread_flows_and_forward_each_packet_once() {
         "pmd-several",
         &[&a_if, &b_if],
         &[(wide.as_str(), "2")],
-        // Two taps of three queue pairs each with three PMDs: more rings
-        // than the default pool feeds.
-        "mempool_size = 32767\nqueue_size = 512\n",
+        // Two taps of three queue pairs each with three PMDs: the pool
+        // sized to them, as an unset mempool_size is.
+        "",
         &Launch {
             lcores: Some("0@0,1@1,2@1,3@1"),
             ..Launch::default()

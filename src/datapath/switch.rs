@@ -198,19 +198,22 @@ impl Switch {
         let lcore_share =
             lcores.len() as u32 * (MAX_BURST as u32 + POOL_CACHE + dp.upcall_queue) + POOL_CACHE;
         let needed = rings + lcore_share;
-        if dp.mempool_size < needed {
-            return Err(format!(
-                "datapath.mempool_size {} is too small: the ports' rings and the lcores' bursts, caches and upcall queues need {needed} mbufs",
-                dp.mempool_size
-            ));
-        }
+        let mempool_size = match dp.mempool_size {
+            Some(size) if size < needed => {
+                return Err(format!(
+                    "datapath.mempool_size {size} is too small: the ports' rings and the lcores' bursts, caches and upcall queues need {needed} mbufs"
+                ));
+            }
+            Some(size) => size,
+            None => default_pool_size(needed, tx_queues, dp.queue_size),
+        };
         if plans.len() > MAX_PORTS {
             return Err(format!("at most {MAX_PORTS} ports, not {}", plans.len()));
         }
         let pool = Mempool::create_pktmbuf(
             eal,
             "dpswitch_pkts",
-            dp.mempool_size,
+            mempool_size,
             POOL_CACHE,
             DEFAULT_DATA_ROOM,
             SOCKET_ID_ANY,
@@ -303,7 +306,7 @@ impl Switch {
             mgmt_losses: UpcallLosses::new(MAX_PORTS),
             heap_trim: HeapTrim::default(),
             queue_size: dp.queue_size,
-            mempool_size: dp.mempool_size,
+            mempool_size,
             committed: lcore_share,
             exec_floor: exec_floor::exec_floor(
                 lcores.len() as u32,
@@ -536,6 +539,18 @@ impl Switch {
     }
 }
 
+/// The packet pool when the config leaves it unset: at least
+/// [`DEFAULT_POOL`], and what the ports and lcores need at start
+/// (`needed`) with room for two more ports of a queue pair per PMD each
+/// (the local port, and one added at run time).
+fn default_pool_size(needed: u32, pmds: u16, queue_size: u16) -> u32 {
+    let port = 2 * u32::from(pmds) * u32::from(queue_size);
+    DEFAULT_POOL.max(needed + 2 * port)
+}
+
+/// The smallest packet pool an unset `datapath.mempool_size` gives.
+const DEFAULT_POOL: u32 = 16_383;
+
 fn configure_port(
     port: &Port,
     plan: &PortPlan,
@@ -569,4 +584,18 @@ fn configure_port(
     // A switch port takes every frame; some PMDs (net_null) have no such mode.
     let _ = port.set_promiscuous(true);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::default_pool_size;
+
+    #[test]
+    fn an_unset_pool_grows_with_the_pmds() {
+        // One PMD, two taps: what the old fixed default gave.
+        assert_eq!(default_pool_size(5_664, 1, 1024), 16_383);
+        // Three PMDs, two taps of three queue pairs: 22,624 needed, and two
+        // more such ports.
+        assert_eq!(default_pool_size(22_624, 3, 1024), 22_624 + 12_288);
+    }
 }
