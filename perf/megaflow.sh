@@ -13,7 +13,7 @@
 #
 #   perf/megaflow.sh [--scenarios LIST] [--systems LIST] [--windows N]
 #                    [--seconds S] [--warmup S] [--install-ovs] [--results FILE]
-#                    [--against REV]
+#                    [--against REV] [--pmds N]
 #
 # Scenarios are MASKSmask(s)-FLOWS: 1mask-1k 10masks-1k 100masks-1k
 # 10masks-64k 100masks-64k (the default), also 1mask-1, 1mask-64k, ...
@@ -23,6 +23,12 @@
 # --against REV also builds dpswitchd at git revision REV (in a temporary
 # worktree) and runs it right after the current build on each scenario,
 # with a ratio column: a change measured side by side in one run.
+# --pmds N (default 1) forwards with N lcores: the input port gets N rx
+# queues (one capture per queue, the flows split over them as RSS would
+# split them), dpswitchd N PMD lcores, testpmd --nb-cores=N --rxq=N
+# --txq=N, Open vSwitch N PMD threads and n_rxq=N. Where the machine has
+# fewer than N + 1 CPUs the lcores share CPU 1.. through EAL's --lcores:
+# the numbers then measure correctness, not scaling.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -33,7 +39,7 @@ cd "$ROOT"
 
 SCENARIOS="1mask-1k 10masks-1k 100masks-1k 10masks-64k 100masks-64k"
 SYSTEMS="dpswitch testpmd ovs ovs_noemc"
-WINDOWS=3 WINDOW_SECS=10 WARMUP=5 INSTALL_OVS= RESULTS= AGAINST= STAGE_SECS=3
+WINDOWS=3 WINDOW_SECS=10 WARMUP=5 INSTALL_OVS= RESULTS= AGAINST= STAGE_SECS=3 PMDS=1
 while [ $# -gt 0 ]; do
     case $1 in
         --scenarios) SCENARIOS=${2//,/ }; shift 2 ;;
@@ -44,11 +50,27 @@ while [ $# -gt 0 ]; do
         --install-ovs) INSTALL_OVS=1; shift ;;
         --results) RESULTS=$2; shift 2 ;;
         --against) AGAINST=$2; shift 2 ;;
+        --pmds) PMDS=$2; shift 2 ;;
         -h|--help) sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) echo "megaflow.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
 done
 [ "$(id -u)" -eq 0 ] || { echo "megaflow.sh: needs root (hugepages, DPDK devices)" >&2; exit 1; }
+case $PMDS in ''|*[!0-9]*|0) echo "megaflow.sh: --pmds takes a number from 1" >&2; exit 2 ;; esac
+# The lcores the forwarding runs on: EAL's arguments, and a word for the table.
+if [ "$PMDS" -eq 1 ]; then
+    LCORE_ARGS=(-l 0,1) LCORE_WORDS="one forwarding lcore (core 1)"
+elif [ "$((PMDS + 1))" -le "$(nproc)" ]; then
+    LCORE_ARGS=(-l "0-$PMDS") LCORE_WORDS="$PMDS forwarding lcores (cores 1-$PMDS)"
+else
+    # lcore i on CPU 1 + (i - 1) mod (CPUs - 1): more lcores than CPUs.
+    map=0@0 cpus=$(( $(nproc) - 1 ))
+    [ "$cpus" -ge 1 ] || { echo "megaflow.sh: --pmds needs at least 2 CPUs" >&2; exit 2; }
+    for i in $(seq "$PMDS"); do map+=",$i@$(( 1 + (i - 1) % cpus ))"; done
+    LCORE_ARGS=("--lcores=$map")
+    LCORE_WORDS="$PMDS forwarding lcores on $cpus CPU(s) ($map): oversubscribed, so these numbers measure correctness, not scaling"
+    echo "megaflow.sh: $PMDS forwarding lcores on $cpus CPU(s) through --lcores=$map: the numbers measure correctness, not scaling" >&2
+fi
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 WORK=$(mktemp -d /tmp/dpswitch-megaflow.XXXXXX)
@@ -126,8 +148,24 @@ declare -A RESULT NOTE MASKS STAGES
 for scenario in $SCENARIOS; do
     masks=${scenario%%mask*} flows=$(flow_count "${scenario#*-}")
     pcap="$WORK/flows-$flows.pcap"
-    [ -e "$pcap" ] || "$PCAPGEN" pcap --flows "$flows" --out "$pcap" 2>/dev/null
-    packets=$(( ($(stat -c %s "$pcap") - 24) / 80 ))
+    if [ "$PMDS" -eq 1 ]; then
+        [ -e "$pcap" ] || "$PCAPGEN" pcap --flows "$flows" --out "$pcap" 2>/dev/null
+        packets=$(( ($(stat -c %s "$pcap") - 24) / 80 ))
+    else
+        # One capture per rx queue, flow f in capture f mod N; $pcap is
+        # the list, comma-separated, and packets all of theirs (the pool
+        # holds every capture).
+        list= packets=0
+        for k in $(seq 0 $((PMDS - 1))); do
+            part="$WORK/flows-$flows-$k-of-$PMDS.pcap"
+            [ -e "$part" ] || "$PCAPGEN" pcap --flows "$flows" --shard "$k" --shards "$PMDS" \
+                --min-packets $(( (4096 + PMDS - 1) / PMDS )) --out "$part" 2>/dev/null
+            n=$(( ($(stat -c %s "$part") - 24) / 80 ))
+            packets=$(( packets + n ))
+            list+="${list:+,}$part"
+        done
+        pcap=$list
+    fi
     for sys in $SYSTEMS; do
         echo "megaflow.sh: $scenario: $(label "$sys")" >&2
         if ! start_system "$sys" "$pcap" "$packets" "$masks"; then
@@ -214,6 +252,7 @@ table() {
 }
 
 out=$(table; echo; cycles_table)
+[ "$PMDS" -eq 1 ] || out+=$'\n\n'"Forwarding: $LCORE_WORDS."
 echo "$out"
 if [ -n "$RESULTS" ]; then
     {
@@ -225,7 +264,7 @@ if [ -n "$RESULTS" ]; then
         echo "- machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
         echo "- commit: $BUILT${AGAINST:+, against $AGAINST_REV}"
         echo "- load average (1, 5, 15 min) when the run began: $LOAD_BEFORE (the run does not keep other work off the cores)"
-        echo "- windows: $WINDOWS x $WINDOW_SECS s after $WARMUP s of warm-up; one forwarding lcore (core 1)"
+        echo "- windows: $WINDOWS x $WINDOW_SECS s after $WARMUP s of warm-up; $LCORE_WORDS"
         echo
         echo "$out"
     } >"$RESULTS"

@@ -61,8 +61,10 @@ pub struct DatapathConfig {
     pub index: u32,
     /// Most flows the table holds; a NEW beyond it fails with EFBIG.
     pub flow_limit: u32,
-    /// mbufs in the packet pool (shared by every port).
-    pub mempool_size: u32,
+    /// mbufs in the packet pool (shared by every port). Unset: what the
+    /// ports and PMD lcores need at start with room for two more ports
+    /// (the local port, one added at run time), at least 16,383.
+    pub mempool_size: Option<u32>,
     /// Packets per rx/tx burst (at most 64).
     pub burst_size: u16,
     /// Descriptors per rx and tx queue.
@@ -106,7 +108,7 @@ impl Default for DatapathConfig {
             name: "dp0".into(),
             index: 1,
             flow_limit: 200_000,
-            mempool_size: 16_383,
+            mempool_size: None,
             burst_size: 32,
             queue_size: 1024,
             control_socket: PathBuf::from(DEFAULT_SOCKET),
@@ -331,10 +333,9 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.datapath.name, "br0");
-        assert_eq!(
-            c.datapath.mempool_size,
-            DatapathConfig::default().mempool_size
-        );
+        assert_eq!(c.datapath.mempool_size, None);
+        let sized = Config::parse("[datapath]\nmempool_size = 4095\n").unwrap();
+        assert_eq!(sized.datapath.mempool_size, Some(4095));
         assert_eq!(c.ports[0].number, Some(10));
         assert_eq!(c.ports[1].number, None);
         assert_eq!(c.ports[1].rx_queues, 2);

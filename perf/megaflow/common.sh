@@ -90,3 +90,11 @@ pool_size() {
     while [ $n -lt "$need" ]; do n=$(( n * 2 )); done
     echo $(( n - 1 ))
 }
+
+# The input vdev for a capture, or a comma-separated list of captures
+# (--pmds: one rx queue each).
+pcap_vdev() {
+    local v=net_pcap0 f
+    for f in ${1//,/ }; do v+=",rx_pcap=$f"; done
+    echo "$v,infinite_rx=1"
+}

@@ -10,7 +10,10 @@ dpswitch_start() {  # PCAP PACKETS MASKS DPSWITCHD
         printf 'queue_size = 2048\ncontrol_socket = "%s"\n\n' "$DPSWITCH_SOCK"
         # Both ports pinned to 0 and 1, which a revision from before ports
         # were numbered from 1 reads the same way.
-        printf '[[port]]\nname = "net_pcap0"\nnumber = 0\n\n[[port]]\nname = "net_null0"\nnumber = 1\n\n'
+        printf '[[port]]\nname = "net_pcap0"\nnumber = 0\n'
+        # --pmds N: one rx queue per capture, dealt one to each PMD.
+        [ "$PMDS" -eq 1 ] || printf 'rx_queues = %d\n' "$PMDS"
+        printf '\n[[port]]\nname = "net_null0"\nnumber = 1\n\n'
         "$PCAPGEN" rules --masks "$masks" --format toml --in-port 0 --out-port 1
     } >"$conf"
     # No local port (a tap named like the datapath) in the benchmark; a
@@ -20,8 +23,8 @@ dpswitch_start() {  # PCAP PACKETS MASKS DPSWITCHD
         extra=(--local-port no)
     fi
     : >"$WORK/dpswitchd.log"
-    "$daemon" -l 0,1 --no-pci --in-memory \
-        --vdev="net_pcap0,rx_pcap=$pcap,infinite_rx=1" --vdev=net_null0,no-rx=1 \
+    "$daemon" "${LCORE_ARGS[@]}" --no-pci --in-memory \
+        --vdev="$(pcap_vdev "$pcap")" --vdev=net_null0,no-rx=1 \
         -- --config "$conf" "${extra[@]}" >"$WORK/dpswitchd.log" 2>&1 &
     DPSWITCH_PID=$!; track $DPSWITCH_PID
     wait_until 60 grep -q 'control socket listening' "$WORK/dpswitchd.log"
@@ -36,7 +39,16 @@ tx_dpswitch() {
 
 dpswitch_masks() { dpctl dump-flows | mask_count; }
 
-dpswitch_note() { dpctl show | awk '/masks:/ { sub(/^ +/, ""); print }'; }
+dpswitch_note() {
+    if [ "$PMDS" -eq 1 ]; then
+        dpctl show | awk '/masks:/ { sub(/^ +/, ""); print }'
+        return
+    fi
+    # --pmds N: also each PMD's share of the packets received.
+    dpctl show | awk '/masks:/ { sub(/^ +/, ""); printf "%s", $0 }'
+    dpctl pmd-perf-show |
+        awk '/core_id/ { c = $4; sub(/:$/, "", c) } /Rx packets:/ { s = s sep "lcore " c " " $3; sep = ", " } END { printf "; received by PMD: %s\n", s }'
+}
 
 # Where a packet's cycles go: stage timing on for STAGE_SECS, then the
 # PMD's stage line (empty from a revision without stage timing).
@@ -44,7 +56,7 @@ dpswitch_stages() {
     dpctl pmd-stage-cycles on 2>/dev/null || return 0
     dpctl pmd-stats-clear
     nap "$STAGE_SECS"
-    dpctl pmd-perf-show | sed -n 's/^ *Stages (cycles\/pkt over [0-9]* pkts): //p'
+    dpctl pmd-perf-show | sed -n 's/^ *Stages (cycles\/pkt over [0-9]* pkts): //p' | paste -sd ';' -
     dpctl pmd-stage-cycles off
 }
 dpswitch_against_stages() { dpswitch_stages; }

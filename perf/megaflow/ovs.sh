@@ -41,9 +41,13 @@ ovs_start() {  # PCAP PACKETS MASKS EMC
     OVSDB_PID=$!; track $OVSDB_PID
     wait_until 30 test -S "$OVS_DIR/db.sock" || return 1
     vsctl --no-wait init || return 1
+    # --pmds N: PMD threads on cores 1..N (Open vSwitch places at most
+    # one on each existing core: it cannot oversubscribe as --lcores does).
+    local mask=0 c
+    for c in $(seq "$PMDS"); do mask=$(( mask | 1 << c )); done
     vsctl --no-wait set Open_vSwitch . other_config:dpdk-init=true \
-        "other_config:dpdk-extra=\"--no-pci --in-memory --vdev=net_pcap0,rx_pcap=$pcap,infinite_rx=1 --vdev=net_null0,no-rx=1\"" \
-        other_config:dpdk-lcore-mask=0x1 other_config:pmd-cpu-mask=0x2
+        "other_config:dpdk-extra=\"--no-pci --in-memory --vdev=$(pcap_vdev "$pcap") --vdev=net_null0,no-rx=1\"" \
+        other_config:dpdk-lcore-mask=0x1 other_config:pmd-cpu-mask=$(printf '0x%x' "$mask")
     [ "$emc" = on ] || vsctl --no-wait set Open_vSwitch . other_config:emc-insert-inv-prob=0
     unshare --net "$OVS_VSWITCHD_DPDK" "unix:$OVS_DIR/db.sock" \
         --unixctl="$OVS_DIR/ovs-vswitchd.ctl" --log-file="$OVS_DIR/ovs-vswitchd.log" \
@@ -55,7 +59,9 @@ ovs_start() {  # PCAP PACKETS MASKS EMC
     "$PCAPGEN" rules --masks "$masks" --format openflow --in-port 1 --out-port 2 >"$OVS_DIR/rules.txt"
     ofctl del-flows
     ofctl add-flows "$OVS_DIR/rules.txt" || return 1
-    vsctl add-port br0 pcap -- set Interface pcap type=dpdk options:dpdk-devargs=net_pcap0 ofport_request=1 \
+    local rxq=()
+    [ "$PMDS" -eq 1 ] || rxq=(options:n_rxq="$PMDS")
+    vsctl add-port br0 pcap -- set Interface pcap type=dpdk options:dpdk-devargs=net_pcap0 ofport_request=1 "${rxq[@]}" \
         -- add-port br0 null -- set Interface null type=dpdk options:dpdk-devargs=net_null0 ofport_request=2 || return 1
     wait_until 30 ovs_forwarding
 }

@@ -7,9 +7,12 @@ testpmd_start() {  # PCAP PACKETS MASKS (masks unused: io mode forwards blindly)
     mbufs=$(pool_size "$packets")
     rm -f "$WORK/testpmd.fifo"; mkfifo "$WORK/testpmd.fifo"
     : >"$WORK/testpmd.log"
-    stdbuf -oL dpdk-testpmd -l 0,1 --no-pci --in-memory \
-        --vdev="net_pcap0,rx_pcap=$pcap,infinite_rx=1" --vdev=net_null0,no-rx=1 \
-        -- -i --forward-mode=io --nb-cores=1 --rxd=2048 --txd=2048 \
+    # --pmds N: N forwarding cores, N queues on both ports.
+    local cores=(--nb-cores=1)
+    [ "$PMDS" -eq 1 ] || cores=(--nb-cores="$PMDS" --rxq="$PMDS" --txq="$PMDS")
+    stdbuf -oL dpdk-testpmd "${LCORE_ARGS[@]}" --no-pci --in-memory \
+        --vdev="$(pcap_vdev "$pcap")" --vdev=net_null0,no-rx=1 \
+        -- -i --forward-mode=io "${cores[@]}" --rxd=2048 --txd=2048 \
         --total-num-mbufs="$mbufs" <"$WORK/testpmd.fifo" >"$WORK/testpmd.log" 2>&1 &
     TESTPMD_PID=$!; track $TESTPMD_PID
     exec {TESTPMD_FD}>"$WORK/testpmd.fifo"

@@ -107,6 +107,48 @@ pub fn plan_ports(probed: &[Probed], config: &Config) -> Result<Vec<PortPlan>, S
     Ok(plans)
 }
 
+/// Whether the port's driver serves rx and tx queues only in pairs, each
+/// pair one kernel file or socket: `net_tap` refuses a configuration
+/// whose rx and tx queue counts differ, and `net_af_packet`'s `qpairs`
+/// sockets fan the interface's packets out over all its rx queues, so an
+/// rx queue nobody polls would swallow its share. A virtual device's name
+/// starts with its driver's.
+pub fn paired_queues(device: &str) -> bool {
+    device.starts_with("net_tap") || device.starts_with("net_af_packet")
+}
+
+impl PortPlan {
+    /// The tx queues the port is configured with under `pmds` PMD lcores:
+    /// one per PMD, or as many as its rx queues where the driver pairs them.
+    pub fn tx_queues(&self, pmds: u16) -> u16 {
+        if paired_queues(&self.device) {
+            pmds.max(self.rx_queues)
+        } else {
+            pmds
+        }
+    }
+}
+
+/// Gives every port whose driver pairs its queues (see [`paired_queues`])
+/// at least one rx queue per PMD lcore, since each PMD needs a tx queue of
+/// its own: with several PMDs such a port has several rx queues, which the
+/// kernel spreads flows over and the PMDs share.
+pub fn pair_queues(ports: &mut [PortPlan], pmds: u16) {
+    for p in ports.iter_mut().filter(|p| paired_queues(&p.device)) {
+        p.rx_queues = p.rx_queues.max(pmds);
+    }
+}
+
+/// How many PMD lcores [`plan_lcores`] will plan: the config's `[[pmd]]`
+/// entries, else every worker lcore.
+pub fn pmd_count(workers: &[u32], pmds: &[PmdConfig]) -> usize {
+    if pmds.is_empty() {
+        workers.len()
+    } else {
+        pmds.len()
+    }
+}
+
 /// The kind of a port given at launch. A `net_tap` port is a kernel
 /// interface the switch created and feeds, which is what the kernel's
 /// internal port is; Open vSwitch opens an internal port even when its
@@ -252,6 +294,35 @@ mod tests {
         let all: Vec<_> = plan.iter().flat_map(|l| l.rx.clone()).collect();
         assert_eq!(all.len(), 4);
         assert!(plan.iter().all(|l| l.rx.len() == 2));
+    }
+
+    #[test]
+    fn paired_drivers_get_an_rx_queue_per_pmd() {
+        let probed = vec![
+            (0, "net_tap0".into(), "dps0".into()),
+            (1, "net_null0".into(), "net_null0".into()),
+            (2, "net_af_packet0".into(), "veth0".into()),
+        ];
+        let c = Config::parse("[[port]]\nname = \"net_null0\"\nrx_queues = 2\n").unwrap();
+        let mut ports = plan_ports(&probed, &c).unwrap();
+        pair_queues(&mut ports, 3);
+        let rx: Vec<u16> = ports.iter().map(|p| p.rx_queues).collect();
+        let tx: Vec<u16> = ports.iter().map(|p| p.tx_queues(3)).collect();
+        // net_tap and net_af_packet pair (3 + 3); net_null does not (2 + 3).
+        assert_eq!((rx, tx), (vec![3, 2, 3], vec![3, 3, 3]));
+        // Three PMDs poll the seven queues, each at least two.
+        let plan = plan_lcores(&ports, &[1, 2, 3], &[]).unwrap();
+        let polls: Vec<usize> = plan.iter().map(|l| l.rx.len()).collect();
+        assert_eq!(polls, vec![3, 3, 2]);
+        // More rx queues than PMDs: as many tx queues as rx queues.
+        let c = Config::parse("[[port]]\nname = \"net_tap0\"\nrx_queues = 4\n").unwrap();
+        let mut ports = plan_ports(&probed, &c).unwrap();
+        pair_queues(&mut ports, 2);
+        assert_eq!((ports[0].rx_queues, ports[0].tx_queues(2)), (4, 4));
+        assert_eq!((ports[1].rx_queues, ports[1].tx_queues(2)), (1, 2));
+        assert_eq!(pmd_count(&[1, 2, 3], &[]), 3);
+        let c = Config::parse("[[pmd]]\nlcore = 2\n").unwrap();
+        assert_eq!(pmd_count(&[1, 2, 3], &c.pmds), 1);
     }
 
     #[test]

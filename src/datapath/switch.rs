@@ -4,8 +4,8 @@
 //!
 //! Ports also come and go while the PMDs run (management lcore only):
 //! [`Switch::add_port`] probes a vdev (`net_af_packet` on an existing
-//! kernel interface, `net_tap` creating one), configures it with one rx
-//! queue and one tx queue per PMD, starts it, and hands each PMD its
+//! kernel interface, `net_tap` creating one), configures it with an rx
+//! queue and a tx queue per PMD (both drivers pair them), starts it, and hands each PMD its
 //! queues and the new port-number map through the PMD's mailbox;
 //! [`Switch::remove_port`] hands the PMDs the map without the port, waits
 //! until each has sent its queues back (having flushed what it held for
@@ -19,7 +19,7 @@ use super::actions::{execute_with_upcalls, Xorshift32};
 use super::heap_trim::HeapTrim;
 use super::idle_sleep::MAX_SLEEP_US;
 pub use super::plan::PortKind;
-use super::plan::{plan_lcores, plan_ports, PortPlan, Probed};
+use super::plan::{pair_queues, plan_lcores, plan_ports, pmd_count, PortPlan, Probed};
 use super::pmd::{Mailbox, Pmd, PmdControls, PortChange, RxPoll, TxPort, MAX_BURST, MAX_RX_POLLS};
 use super::ports::{PortIndex, MAX_PORTS};
 use super::stats::{PmdCounters, PmdStats, RxqStats};
@@ -184,30 +184,37 @@ impl Switch {
             opened.push(((id, device, name), port));
         }
         let probed: Vec<Probed> = opened.iter().map(|(p, _)| p.clone()).collect();
-        let plans = plan_ports(&probed, config)?;
-        let lcores = plan_lcores(&plans, &eal.worker_lcores(), &config.pmds)?;
+        let mut plans = plan_ports(&probed, config)?;
+        let workers = eal.worker_lcores();
+        // One tx queue per PMD lcore (tx queue i is PMD i's).
+        let tx_queues = u16::try_from(pmd_count(&workers, &config.pmds))
+            .map_err(|_| "too many lcores".to_string())?;
+        pair_queues(&mut plans, tx_queues);
+        let lcores = plan_lcores(&plans, &workers, &config.pmds)?;
         let dp = &config.datapath;
-        // One tx queue per PMD lcore.
-        let tx_queues = u16::try_from(lcores.len()).map_err(|_| "too many lcores".to_string())?;
-        let port_rings =
-            |rx: u16| (u32::from(rx) + u32::from(tx_queues)) * u32::from(dp.queue_size);
-        let rings: u32 = plans.iter().map(|p| port_rings(p.rx_queues)).sum();
+        let port_rings = |p: &PortPlan| {
+            (u32::from(p.rx_queues) + u32::from(p.tx_queues(tx_queues))) * u32::from(dp.queue_size)
+        };
+        let rings: u32 = plans.iter().map(port_rings).sum();
         let lcore_share =
             lcores.len() as u32 * (MAX_BURST as u32 + POOL_CACHE + dp.upcall_queue) + POOL_CACHE;
         let needed = rings + lcore_share;
-        if dp.mempool_size < needed {
-            return Err(format!(
-                "datapath.mempool_size {} is too small: the ports' rings and the lcores' bursts, caches and upcall queues need {needed} mbufs",
-                dp.mempool_size
-            ));
-        }
+        let mempool_size = match dp.mempool_size {
+            Some(size) if size < needed => {
+                return Err(format!(
+                    "datapath.mempool_size {size} is too small: the ports' rings and the lcores' bursts, caches and upcall queues need {needed} mbufs"
+                ));
+            }
+            Some(size) => size,
+            None => default_pool_size(needed, tx_queues, dp.queue_size),
+        };
         if plans.len() > MAX_PORTS {
             return Err(format!("at most {MAX_PORTS} ports, not {}", plans.len()));
         }
         let pool = Mempool::create_pktmbuf(
             eal,
             "dpswitch_pkts",
-            dp.mempool_size,
+            mempool_size,
             POOL_CACHE,
             DEFAULT_DATA_ROOM,
             SOCKET_ID_ANY,
@@ -303,7 +310,7 @@ impl Switch {
             mgmt_losses: UpcallLosses::new(MAX_PORTS),
             heap_trim: HeapTrim::default(),
             queue_size: dp.queue_size,
-            mempool_size: dp.mempool_size,
+            mempool_size,
             committed: lcore_share,
             exec_floor: exec_floor::exec_floor(
                 lcores.len() as u32,
@@ -335,7 +342,7 @@ impl Switch {
                         .map(move |(_, q)| (pmd, *q))
                 })
                 .collect();
-            let rings = port_rings(plan.rx_queues);
+            let rings = port_rings(&plan);
             switch
                 .attach(slot, plan, port, rx, vec![0], rings)
                 .map_err(|e| e.message)?;
@@ -536,6 +543,18 @@ impl Switch {
     }
 }
 
+/// The packet pool when the config leaves it unset: at least
+/// [`DEFAULT_POOL`], and what the ports and lcores need at start
+/// (`needed`) with room for two more ports of a queue pair per PMD each
+/// (the local port, and one added at run time).
+fn default_pool_size(needed: u32, pmds: u16, queue_size: u16) -> u32 {
+    let port = 2 * u32::from(pmds) * u32::from(queue_size);
+    DEFAULT_POOL.max(needed + 2 * port)
+}
+
+/// The smallest packet pool an unset `datapath.mempool_size` gives.
+const DEFAULT_POOL: u32 = 16_383;
+
 fn configure_port(
     port: &Port,
     plan: &PortPlan,
@@ -544,6 +563,7 @@ fn configure_port(
     pool: &Mempool,
 ) -> Result<(), String> {
     let info = port.info().map_err(dpdk_err(&plan.name))?;
+    let tx_queues = plan.tx_queues(tx_queues);
     if plan.rx_queues > info.max_rx_queues || tx_queues > info.max_tx_queues {
         return Err(format!(
             "{} ({}) supports {} rx / {} tx queues; {} rx / {} tx needed (one tx queue per PMD lcore)",
@@ -568,4 +588,18 @@ fn configure_port(
     // A switch port takes every frame; some PMDs (net_null) have no such mode.
     let _ = port.set_promiscuous(true);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::default_pool_size;
+
+    #[test]
+    fn an_unset_pool_grows_with_the_pmds() {
+        // One PMD, two taps: what the old fixed default gave.
+        assert_eq!(default_pool_size(5_664, 1, 1024), 16_383);
+        // Three PMDs, two taps of three queue pairs: 22,624 needed, and two
+        // more such ports.
+        assert_eq!(default_pool_size(22_624, 3, 1024), 22_624 + 12_288);
+    }
 }

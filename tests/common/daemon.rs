@@ -45,6 +45,9 @@ pub struct Launch<'a> {
     /// A network namespace to run in (`ip netns exec`), so the taps it
     /// creates are that namespace's.
     pub netns: Option<&'a str>,
+    /// EAL's `--lcores` map in place of `-l 0,1`, e.g. `0@0,1@1,2@1,3@1`:
+    /// several PMD lcores on fewer CPUs.
+    pub lcores: Option<&'a str>,
 }
 
 impl Daemon {
@@ -59,7 +62,11 @@ impl Daemon {
     /// [`Daemon::start`] with more EAL arguments or in a namespace.
     pub fn start_with(tag: &str, vdevs: &[String], app: &[&str], launch: &Launch<'_>) -> Daemon {
         let program = format!("dpswitchd-{tag}");
-        let mut eal = super::eal_args(&program, &["-l", "0,1"]);
+        let lcores = launch.lcores.map(|map| format!("--lcores={map}"));
+        let mut eal = match &lcores {
+            Some(arg) => super::eal_args(&program, &[arg.as_str()]),
+            None => super::eal_args(&program, &["-l", "0,1"]),
+        };
         eal.extend(launch.eal.iter().map(|a| a.to_string()));
         Daemon::start_eal(tag, eal, vdevs, app, launch.netns)
     }

@@ -44,7 +44,27 @@ pub fn switch_with(
     extra: &str,
     app: &[&str],
 ) -> Daemon {
-    switch_on(tag, None, ifaces, more, flows, extra, app)
+    switch_on(
+        tag,
+        None,
+        ifaces,
+        more,
+        flows,
+        extra,
+        app,
+        &super::Launch::default(),
+    )
+}
+
+/// [`switch_with`] launched as `launch` says (e.g. several PMD lcores).
+pub fn switch_launched(
+    tag: &str,
+    ifaces: &[&str],
+    flows: &[(&str, &str)],
+    extra: &str,
+    launch: &super::Launch<'_>,
+) -> Daemon {
+    switch_on(tag, None, ifaces, &[], flows, extra, &[], launch)
 }
 
 /// [`tap_switch`] with shared memory under `--file-prefix=PREFIX`, for
@@ -56,10 +76,21 @@ pub fn shared_tap_switch(
     flows: &[(&str, &str)],
     extra: &str,
 ) -> Daemon {
-    switch_on(tag, Some(prefix), ifaces, &[], flows, extra, &[])
+    switch_on(
+        tag,
+        Some(prefix),
+        ifaces,
+        &[],
+        flows,
+        extra,
+        &[],
+        &super::Launch::default(),
+    )
 }
 
-/// [`switch_with`], private memory or shared under `prefix`.
+/// [`switch_with`], private memory or shared under `prefix` (which
+/// ignores `launch`).
+#[allow(clippy::too_many_arguments)]
 fn switch_on(
     tag: &str,
     prefix: Option<&str>,
@@ -68,6 +99,7 @@ fn switch_on(
     flows: &[(&str, &str)],
     extra: &str,
     app: &[&str],
+    launch: &super::Launch<'_>,
 ) -> Daemon {
     let dir = super::test_socket_path(tag).parent().unwrap().to_path_buf();
     let conf = dir.join("switch.toml");
@@ -99,7 +131,7 @@ fn switch_on(
     args.extend_from_slice(app);
     let mut daemon = match prefix {
         Some(prefix) => Daemon::start_shared(tag, prefix, &vdevs, &args),
-        None => Daemon::start(tag, &vdevs, &args),
+        None => Daemon::start_with(tag, &vdevs, &args, launch),
     };
     daemon.wait_for("control socket listening", Duration::from_secs(60));
     ifaces.iter().for_each(|i| super::wait_for_link(i));

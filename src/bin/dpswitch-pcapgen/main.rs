@@ -2,7 +2,8 @@
 //! (`perf/megaflow.sh`).
 //!
 //! `pcap` writes 64-byte UDP/IPv4 frames, packet `i` of flow `i % N`, with
-//! the address layout of `layout.rs`; `rules` prints the 1-, 10- or
+//! the address layout of `layout.rs` (or one shard of those flows, for a
+//! port with one capture per rx queue); `rules` prints the 1-, 10- or
 //! 100-mask flow table that splits that traffic evenly, as dpswitch
 //! `[[flow]]` config entries or as OpenFlow rules for Open vSwitch.
 
@@ -38,6 +39,13 @@ enum Command {
         /// the flows, so its replay keeps the i mod FLOWS order.
         #[arg(long = "min-packets", default_value_t = 4096)]
         min_packets: u32,
+        /// Write only shard K of SHARDS: the flows f with f mod SHARDS
+        /// = K, in the same order (one capture per rx queue, the flows
+        /// spread over them as RSS would).
+        #[arg(long, default_value_t = 0)]
+        shard: u32,
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+        shards: u32,
         /// The pcap file to write.
         #[arg(long, short)]
         out: PathBuf,
@@ -71,14 +79,31 @@ fn packet_count(flows: u32, min: u32) -> u64 {
     rounds * u64::from(flows)
 }
 
-fn write_pcap(flows: u32, min_packets: u32, out: &PathBuf) -> std::io::Result<u64> {
-    let frames: Vec<[u8; frame::FRAME_LEN]> = (0..flows)
+/// The flows of shard `shard` of `shards`: those equal to it mod `shards`.
+fn shard_flows(flows: u32, shard: u32, shards: u32) -> Vec<u32> {
+    (0..flows).filter(|f| f % shards == shard).collect()
+}
+
+fn write_pcap(
+    flows: u32,
+    (shard, shards): (u32, u32),
+    min_packets: u32,
+    out: &PathBuf,
+) -> std::io::Result<u64> {
+    let frames: Vec<[u8; frame::FRAME_LEN]> = shard_flows(flows, shard, shards)
+        .into_iter()
         .map(|f| frame::udp_frame(&layout::flow_tuple(f)))
         .collect();
-    let packets = packet_count(flows, min_packets);
+    if frames.is_empty() {
+        return Err(std::io::Error::other(format!(
+            "shard {shard} of {shards} holds none of {flows} flows"
+        )));
+    }
+    let n = frames.len() as u32;
+    let packets = packet_count(n, min_packets);
     let mut w = frame::PcapWriter::new(BufWriter::new(std::fs::File::create(out)?))?;
     for i in 0..packets {
-        w.frame(&frames[(i % u64::from(flows)) as usize])?;
+        w.frame(&frames[(i % u64::from(n)) as usize])?;
     }
     w.finish()?;
     Ok(packets)
@@ -106,8 +131,10 @@ fn main() -> ExitCode {
         Command::Pcap {
             flows,
             min_packets,
+            shard,
+            shards,
             out,
-        } => write_pcap(flows, min_packets, &out)
+        } => write_pcap(flows, (shard, shards), min_packets, &out)
             .map(|packets| {
                 eprintln!(
                     "dpswitch-pcapgen: {}: {packets} packets, {flows} flows",
@@ -144,9 +171,21 @@ mod tests {
     }
 
     #[test]
+    fn shards_split_the_flows() {
+        assert_eq!(shard_flows(7, 0, 1), (0..7).collect::<Vec<_>>());
+        assert_eq!(shard_flows(7, 1, 3), vec![1, 4]);
+        assert_eq!(shard_flows(7, 0, 3), vec![0, 3, 6]);
+        assert!(shard_flows(2, 2, 3).is_empty());
+        let path = std::env::temp_dir().join(format!("pcapgen-shard-{}.pcap", std::process::id()));
+        assert!(write_pcap(2, (2, 3), 1, &path).is_err());
+        assert_eq!(write_pcap(1000, (1, 2), 2048, &path).unwrap(), 2500);
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
     fn pcap_file_replays_flows_in_order() {
         let path = std::env::temp_dir().join(format!("pcapgen-test-{}.pcap", std::process::id()));
-        let packets = write_pcap(3, 7, &path).unwrap();
+        let packets = write_pcap(3, (0, 1), 7, &path).unwrap();
         let bytes = std::fs::read(&path).unwrap();
         std::fs::remove_file(&path).unwrap();
         assert_eq!(packets, 9);

@@ -204,7 +204,7 @@ impl Switch {
     }
 
     /// Adds a port at run time (management lcore only): probes its device,
-    /// configures it (one rx queue, one tx queue per PMD lcore), starts it
+    /// configures it (an rx and a tx queue per PMD lcore), starts it
     /// and publishes it to the PMDs; it forwards when this returns.
     pub fn add_port(&mut self, spec: &PortSpec) -> Result<PortPlan, PortError> {
         use PortErrorKind::*;
@@ -241,8 +241,12 @@ impl Switch {
                 format!("the datapath holds at most {MAX_PORTS} ports"),
             ));
         };
+        // Both kinds pair their queues (`paired_queues`): one rx queue per
+        // PMD beside its tx queue, each polled by a PMD of its own where
+        // there is room (the kernel spreads flows over the queues).
         let tx_queues = self.pmds.len() as u16;
-        let rings = (1 + u32::from(tx_queues)) * u32::from(self.queue_size);
+        let rx_queues = tx_queues;
+        let rings = (u32::from(rx_queues) + u32::from(tx_queues)) * u32::from(self.queue_size);
         if self.committed + rings > self.mempool_size {
             return Err(PortError::new(
                 NoMemory,
@@ -253,14 +257,8 @@ impl Switch {
                 ),
             ));
         }
-        let Some(pmd) = self
-            .pmds
-            .iter()
-            .enumerate()
-            .filter(|(_, h)| h.rx_polls < MAX_RX_POLLS)
-            .min_by_key(|(_, h)| h.rx_polls)
-            .map(|(i, _)| i)
-        else {
+        let polls: Vec<usize> = self.pmds.iter().map(|h| h.rx_polls).collect();
+        let Some(rx) = deal_rx_queues(&polls, rx_queues, MAX_RX_POLLS) else {
             return Err(PortError::new(NoSpace, "every PMD polls all it can"));
         };
         let exists = iface_exists(&spec.name);
@@ -314,7 +312,7 @@ impl Switch {
             name: spec.name.clone(),
             device: device.clone(),
             number,
-            rx_queues: 1,
+            rx_queues,
             kind: spec.kind,
         };
         if let Err(e) = configure_port(&port, &plan, tx_queues, self.queue_size, &self.pool) {
@@ -332,7 +330,7 @@ impl Switch {
         } else {
             spec.upcall_pids.clone()
         };
-        self.attach(slot, plan.clone(), port, vec![(pmd, 0)], pids, rings)?;
+        self.attach(slot, plan.clone(), port, rx, pids, rings)?;
         let link = self.slots[slot].as_ref().and_then(|s| s.link_up);
         event!(
             PORT,
@@ -422,5 +420,43 @@ impl Switch {
             self.remove_port(n)?;
         }
         Ok(())
+    }
+}
+
+/// Deals `queues` rx queues of a new port to PMDs polling `polls` queues
+/// each: every queue to the PMD with the fewest, none beyond `max`.
+/// `(pmd, queue)` pairs; None when the PMDs cannot take them all.
+fn deal_rx_queues(polls: &[usize], queues: u16, max: usize) -> Option<Vec<(usize, u16)>> {
+    let mut load = polls.to_vec();
+    let mut dealt = Vec::with_capacity(usize::from(queues));
+    for q in 0..queues {
+        let (pmd, n) = load
+            .iter_mut()
+            .enumerate()
+            .filter(|(_, n)| **n < max)
+            .min_by_key(|(i, n)| (**n, *i))?;
+        *n += 1;
+        dealt.push((pmd, q));
+    }
+    Some(dealt)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::deal_rx_queues;
+
+    #[test]
+    fn a_new_ports_queues_go_one_to_each_pmd_least_loaded_first() {
+        assert_eq!(
+            deal_rx_queues(&[2, 0, 1], 3, 8),
+            Some(vec![(1, 0), (1, 1), (2, 2)])
+        );
+        assert_eq!(
+            deal_rx_queues(&[0, 0, 0], 3, 8),
+            Some(vec![(0, 0), (1, 1), (2, 2)])
+        );
+        // A full PMD takes none; when all are full the port is refused.
+        assert_eq!(deal_rx_queues(&[8, 0], 2, 8), Some(vec![(1, 0), (1, 1)]));
+        assert_eq!(deal_rx_queues(&[8, 7], 2, 8), None);
     }
 }
