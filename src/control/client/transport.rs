@@ -59,8 +59,8 @@ impl Transport {
         }
     }
 
-    /// Sends `data` as one datagram. While the socket has no room, each
-    /// datagram that arrives is handed to `on_recv`.
+    /// Sends `data` as one datagram. While the socket has no room, the
+    /// datagrams that arrive are handed to `on_recv`.
     pub fn send(
         &mut self,
         data: &[u8],
@@ -81,8 +81,9 @@ impl Transport {
                     if events
                         .intersects(PollFlags::POLLIN | PollFlags::POLLHUP | PollFlags::POLLERR)
                     {
-                        let datagram = self.recv_now()?;
-                        on_recv(datagram)?;
+                        // Every reply waiting, not one per attempt: a
+                        // pipelining client has many.
+                        self.recv_batch(None, on_recv)?;
                     }
                 }
                 Err(Errno::EINTR) => {}
