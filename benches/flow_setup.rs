@@ -35,6 +35,11 @@ struct Run {
     flows_per_sec: f64,
     pps_before: f64,
     pps_during: f64,
+    /// CPU time per flow of the daemon's management lcore (its main
+    /// thread) and of the client, in microseconds: what a busy machine
+    /// distorts far less than the wall-clock rate.
+    daemon_us: f64,
+    client_us: f64,
 }
 
 fn main() {
@@ -96,8 +101,11 @@ fn main() {
         let pps_before = forwarding_rate(&mut stats, dp, Duration::from_secs(seconds));
 
         let (sent_before, started) = (sent(&mut stats, dp), Instant::now());
+        let (daemon_cpu, client_cpu) = (cpu_ns(daemon.pid()), cpu_ns(std::process::id()));
         install_pipelined(&mut client, &requests);
         let elapsed = started.elapsed();
+        let daemon_cpu = cpu_ns(daemon.pid()) - daemon_cpu;
+        let client_cpu = cpu_ns(std::process::id()) - client_cpu;
         let pps_during = (sent(&mut stats, dp) - sent_before) as f64 / elapsed.as_secs_f64();
         let table = client.only_datapath().expect("datapath");
         let installed = table.stats.map_or(0, |s| s.flows);
@@ -106,14 +114,18 @@ fn main() {
             flows_per_sec: flows as f64 / elapsed.as_secs_f64(),
             pps_before,
             pps_during,
+            daemon_us: daemon_cpu as f64 / 1e3 / flows as f64,
+            client_us: client_cpu as f64 / 1e3 / flows as f64,
         };
         println!(
-            "flow_setup: {name}: {flows} flows in {:.3} s = {:.0} flows/s; forwarding {:.2} Mpps before, {:.2} Mpps during, ratio {:.2}",
+            "flow_setup: {name}: {flows} flows in {:.3} s = {:.0} flows/s; forwarding {:.2} Mpps before, {:.2} Mpps during, ratio {:.2}; CPU per flow: daemon {:.2} us, client {:.2} us",
             elapsed.as_secs_f64(),
             run.flows_per_sec,
             run.pps_before / 1e6,
             run.pps_during / 1e6,
-            run.pps_during / run.pps_before
+            run.pps_during / run.pps_before,
+            run.daemon_us,
+            run.client_us
         );
         runs.push((name, run));
         remove_megaflows(&mut client, dp, &forward);
@@ -135,11 +147,13 @@ fn main() {
         .iter()
         .map(|(name, r)| {
             format!(
-                "{name}: {:.0} flows/s, {:.2} -> {:.2} Mpps ({:.2})",
+                "{name}: {:.0} flows/s, {:.2} -> {:.2} Mpps ({:.2}), CPU {:.2} + {:.2} us/flow",
                 r.flows_per_sec,
                 r.pps_before / 1e6,
                 r.pps_during / 1e6,
-                r.pps_during / r.pps_before
+                r.pps_during / r.pps_before,
+                r.daemon_us,
+                r.client_us
             )
         })
         .collect();
@@ -210,6 +224,15 @@ fn remove_megaflows(client: &mut Client, dp: i32, forward: &FlowAttrs) {
         .expect("request")
         .with_flags(NLM_F_CREATE);
     client.request(&req).expect("the forwarding flow");
+}
+
+/// Nanoseconds on a CPU so far of the main thread of process `pid` (the
+/// daemon's management lcore; this bench's client), from schedstat.
+fn cpu_ns(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/schedstat"))
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
 }
 
 /// Packets the sink port has sent.

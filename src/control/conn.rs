@@ -13,8 +13,9 @@ use crate::netlink::consts::{NLMSG_DONE, NLMSG_HDRLEN, NLMSG_OVERRUN, NLM_F_MULT
 use dpswitch_proto::channel::Token;
 use dpswitch_proto::frame::Header;
 use nix::errno::Errno;
+use rustix::net::{MMsgHdr, SendAncillaryBuffer, SendFlags};
 use std::collections::VecDeque;
-use std::io::Write;
+use std::io::IoSlice;
 use std::os::fd::OwnedFd;
 use std::os::unix::net::UnixStream;
 use std::time::Instant;
@@ -67,18 +68,61 @@ pub struct Connection {
     pub token_after_part: Option<Token>,
     /// An overrun marker is queued and not yet sent.
     overrun_queued: bool,
-    out: VecDeque<Outgoing>,
-    out_bytes: usize,
+    out: OutQueue,
     /// The last queued datagram is a dump part that may take more.
     open_part: bool,
 }
 
-/// What waits to be sent, in the order it must arrive.
+/// Datagrams sent with one `sendmmsg` at most: each is still a datagram of
+/// its own (T1), only the system calls are shared.
+const SEND_BATCH: usize = 64;
+
+/// What waits to be sent, in the order it must arrive: the datagrams'
+/// bytes back to back in one buffer (replies are encoded straight into
+/// it, and it is reused once sent), and the boundaries between them.
+#[derive(Default)]
+struct OutQueue {
+    bytes: Vec<u8>,
+    /// Where the first unsent datagram starts in `bytes`.
+    head: usize,
+    items: VecDeque<Outgoing>,
+}
+
 enum Outgoing {
-    Datagram(Vec<u8>),
+    /// The next `len` bytes; `overrun` when it is the lone
+    /// `NLMSG_OVERRUN` header.
+    Datagram { len: usize, overrun: bool },
     /// Goes on the completion channel once every datagram before it is
     /// on the connection.
     Token(Token),
+}
+
+impl OutQueue {
+    /// Bytes queued and not sent.
+    fn pending(&self) -> usize {
+        self.bytes.len() - self.head
+    }
+
+    fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Drops the first item, sent; the buffer starts over once empty.
+    fn pop(&mut self) -> Option<Outgoing> {
+        let item = self.items.pop_front()?;
+        if let Outgoing::Datagram { len, .. } = item {
+            self.head += len;
+        }
+        if self.items.is_empty() {
+            self.bytes.clear();
+            self.head = 0;
+        } else if self.head >= 1 << 16 && self.head * 2 >= self.bytes.len() {
+            // Keep what a slow reader leaves behind from growing the buffer.
+            self.bytes.drain(..self.head);
+            self.head = 0;
+        }
+        Some(item)
+    }
 }
 
 impl Connection {
@@ -97,8 +141,7 @@ impl Connection {
             channel: None,
             token_after_part: None,
             overrun_queued: false,
-            out: VecDeque::new(),
-            out_bytes: 0,
+            out: OutQueue::default(),
             open_part: false,
         }
     }
@@ -106,7 +149,7 @@ impl Connection {
     /// Whether to read more requests now: not while a dump or a backlog of
     /// replies is waiting for the client.
     pub fn wants_requests(&self) -> bool {
-        !self.closing && !self.dead && self.dump.is_none() && self.out_bytes < READ_PAUSE_BYTES
+        !self.closing && !self.dead && self.dump.is_none() && self.out.pending() < READ_PAUSE_BYTES
     }
 
     /// Whether closing it to make room for another peer loses nothing but
@@ -132,7 +175,7 @@ impl Connection {
     }
 
     pub fn pending_bytes(&self) -> usize {
-        self.out_bytes
+        self.out.pending()
     }
 
     pub fn subscribed(&self, group: u32) -> bool {
@@ -142,37 +185,63 @@ impl Connection {
     /// Queues one message: a datagram of its own, except that a dump's
     /// messages join the dump part before them while it has room.
     pub fn queue(&mut self, message: Vec<u8>) {
-        let header = Header::read(&message).unwrap_or_default();
+        self.queue_with(|out| out.extend_from_slice(&message));
+    }
+
+    /// Queues the message `encode` appends to the send buffer, encoded in
+    /// place (nothing of its own to allocate); as [`Connection::queue`].
+    /// An encoder that appends nothing queues nothing.
+    pub fn queue_with(&mut self, encode: impl FnOnce(&mut Vec<u8>)) {
+        let start = self.out.bytes.len();
+        encode(&mut self.out.bytes);
+        let len = self.out.bytes.len() - start;
+        if len == 0 {
+            return;
+        }
+        let header = Header::read(&self.out.bytes[start..]).unwrap_or_default();
         let ends_dump = header.msg_type == NLMSG_DONE;
         let multipart = header.flags & NLM_F_MULTI != 0 || ends_dump;
-        self.out_bytes += message.len();
-        let joined = match self.out.back_mut() {
-            Some(Outgoing::Datagram(last))
-                if multipart && self.open_part && last.len() + message.len() <= DATAGRAM_MAX =>
+        // The last datagram ends where this message starts.
+        let joined = match self.out.items.back_mut() {
+            Some(Outgoing::Datagram { len: last, .. })
+                if multipart && self.open_part && *last + len <= DATAGRAM_MAX =>
             {
-                last.extend_from_slice(&message);
+                *last += len;
                 true
             }
             _ => false,
         };
         if !joined {
-            self.out.push_back(Outgoing::Datagram(message));
+            self.out.items.push_back(Outgoing::Datagram {
+                len,
+                overrun: false,
+            });
         }
         self.open_part = multipart && !ends_dump;
     }
 
     /// Queues a datagram as it is (a dump part).
     pub fn queue_datagram(&mut self, datagram: Vec<u8>) {
-        self.out_bytes += datagram.len();
+        self.push_datagram(&datagram, false);
+    }
+
+    fn push_datagram(&mut self, datagram: &[u8], overrun: bool) {
+        if datagram.is_empty() {
+            return;
+        }
         self.open_part = false;
-        self.out.push_back(Outgoing::Datagram(datagram));
+        self.out.bytes.extend_from_slice(datagram);
+        self.out.items.push_back(Outgoing::Datagram {
+            len: datagram.len(),
+            overrun,
+        });
     }
 
     /// Queues a token for the completion channel, if there is one.
     pub fn queue_token(&mut self, token: Token) {
         if self.channel.is_some() {
             self.open_part = false;
-            self.out.push_back(Outgoing::Token(token));
+            self.out.items.push_back(Outgoing::Token(token));
         }
     }
 
@@ -191,49 +260,88 @@ impl Connection {
             pid: self.port_id,
         };
         self.overrun_queued = true;
-        self.queue_datagram(header.to_bytes().to_vec());
+        self.push_datagram(&header.to_bytes(), true);
     }
 
-    /// Sends what the sockets take without blocking.
+    /// Sends what the sockets take without blocking: runs of datagrams
+    /// with `sendmmsg`, each token once the datagrams before it are out.
     pub fn flush(&mut self) {
-        while let Some(next) = self.out.front() {
-            let sent = match next {
-                Outgoing::Datagram(datagram) => (&self.stream).write(datagram),
-                Outgoing::Token(token) => match &self.channel {
-                    Some(channel) => nix::unistd::write(channel, &token.encode())
-                        .map_err(|e| std::io::Error::from_raw_os_error(e as i32)),
-                    None => Ok(0),
+        loop {
+            let sent = match self.out.items.front() {
+                None => break,
+                Some(Outgoing::Token(token)) => match &self.channel {
+                    Some(channel) => match nix::unistd::write(channel, &token.encode()) {
+                        Ok(_) => Ok(1),
+                        Err(Errno::EAGAIN) => return,
+                        Err(Errno::EINTR) => continue,
+                        Err(_) => {
+                            // The adapter closed its end: it waits for
+                            // nothing more.
+                            self.channel = None;
+                            Ok(1)
+                        }
+                    },
+                    None => Ok(1),
                 },
+                Some(Outgoing::Datagram { .. }) => self.send_datagrams(),
             };
             match sent {
-                Ok(_) => self.pop_sent(),
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
-                Err(e) if e.raw_os_error() == Some(Errno::EINTR as i32) => continue,
-                Err(_) if matches!(next, Outgoing::Token(_)) => {
-                    // The adapter closed its end: it waits for nothing more.
-                    self.channel = None;
-                    self.pop_sent();
+                Ok(count) => {
+                    for _ in 0..count {
+                        if let Some(Outgoing::Datagram { overrun: true, .. }) = self.out.pop() {
+                            self.overrun_queued = false;
+                        }
+                    }
                 }
+                Err(Errno::EAGAIN) => return,
+                Err(Errno::EINTR) => continue,
                 Err(_) => {
                     self.dead = true;
                     return;
                 }
             }
         }
+        self.open_part = false;
         if self.closing {
             self.dead = true;
         }
     }
 
-    fn pop_sent(&mut self) {
-        if let Some(Outgoing::Datagram(datagram)) = self.out.pop_front() {
-            self.out_bytes -= datagram.len();
-            if Header::read(&datagram).is_some_and(|h| h.msg_type == NLMSG_OVERRUN) {
-                self.overrun_queued = false;
-            }
+    /// Sends the datagrams at the front of the queue, up to the next token
+    /// and at most [`SEND_BATCH`], with one system call; returns how many
+    /// went out (at least one, else the error).
+    fn send_datagrams(&mut self) -> Result<usize, Errno> {
+        let flags = SendFlags::DONTWAIT | SendFlags::NOSIGNAL;
+        let mut slices: [[IoSlice<'_>; 1]; SEND_BATCH] = [[IoSlice::new(&[])]; SEND_BATCH];
+        let mut count = 0;
+        let mut at = self.out.head;
+        for item in self.out.items.iter().take(SEND_BATCH) {
+            let Outgoing::Datagram { len, .. } = item else {
+                break;
+            };
+            slices[count] = [IoSlice::new(&self.out.bytes[at..at + len])];
+            at += len;
+            count += 1;
         }
-        if self.out.is_empty() {
-            self.open_part = false;
+        let to_errno = |e: rustix::io::Errno| Errno::from_raw(e.raw_os_error());
+        if count == 1 {
+            // One datagram needs no sendmmsg headers.
+            let datagram = &self.out.bytes[self.out.head..at];
+            return rustix::net::send(&self.stream, datagram, flags)
+                .map(|_| 1)
+                .map_err(to_errno);
+        }
+        let mut controls: [SendAncillaryBuffer<'_, '_, '_>; SEND_BATCH] =
+            std::array::from_fn(|_| SendAncillaryBuffer::default());
+        let mut headers: Vec<MMsgHdr<'_>> = slices[..count]
+            .iter()
+            .zip(controls.iter_mut())
+            .map(|(iov, control)| MMsgHdr::new(iov, control))
+            .collect();
+        match rustix::net::sendmmsg(&self.stream, &mut headers, flags) {
+            Ok(0) => Err(Errno::EAGAIN),
+            Ok(n) => Ok(n),
+            Err(e) => Err(to_errno(e)),
         }
     }
 }
@@ -285,5 +393,64 @@ mod tests {
         assert!(c.reclaimable());
         c.closing = true;
         assert!(!c.reclaimable() && !c.open(), "already on its way out");
+    }
+
+    /// Many replies leave in batches and still arrive one per datagram, in
+    /// order; a dump's messages share a part, and a token waits for the
+    /// datagrams queued before it.
+    #[test]
+    fn batched_replies_stay_one_per_datagram_in_order() {
+        // A socket pair of the control socket's type: datagrams.
+        let (ours, client) = nix::sys::socket::socketpair(
+            nix::sys::socket::AddressFamily::Unix,
+            nix::sys::socket::SockType::SeqPacket,
+            None,
+            nix::sys::socket::SockFlag::SOCK_NONBLOCK,
+        )
+        .unwrap();
+        let peer = Peer {
+            pid: 1,
+            uid: 1000,
+            gid: 1000,
+            admin: false,
+        };
+        let mut c = Connection::new(UnixStream::from(ours), peer, 7);
+        let header = |seq: u32, msg_type: u16, flags: u16| Header {
+            len: NLMSG_HDRLEN as u32,
+            msg_type,
+            flags,
+            seq,
+            pid: 7,
+        };
+        for seq in 1..=100 {
+            c.queue_with(|out| out.extend_from_slice(&header(seq, NLMSG_ERROR, 0).to_bytes()));
+        }
+        c.queue(header(101, 0x22, NLM_F_MULTI).to_bytes().to_vec());
+        c.queue(header(101, 0x22, NLM_F_MULTI).to_bytes().to_vec());
+        c.queue(header(101, NLMSG_DONE, NLM_F_MULTI).to_bytes().to_vec());
+        c.queue_with(|out| out.extend_from_slice(&header(102, NLMSG_ERROR, 0).to_bytes()));
+        assert_eq!(c.pending_bytes(), 104 * NLMSG_HDRLEN);
+        c.flush();
+        assert!(!c.has_output() && !c.dead);
+        assert_eq!(c.pending_bytes(), 0);
+        let mut buf = [0u8; 4096];
+        let mut sizes = Vec::new();
+        let mut seqs = Vec::new();
+        while let Ok((n, _)) = rustix::net::recv(&client, &mut buf, rustix::net::RecvFlags::empty())
+        {
+            sizes.push(n);
+            seqs.push(Header::read(&buf[..n]).unwrap().seq);
+        }
+        assert_eq!(sizes.len(), 102);
+        assert_eq!(seqs, (1..=102).collect::<Vec<u32>>());
+        assert_eq!(
+            sizes[100],
+            3 * NLMSG_HDRLEN,
+            "the dump's part holds all three"
+        );
+        assert!(sizes
+            .iter()
+            .enumerate()
+            .all(|(i, n)| i == 100 || *n == NLMSG_HDRLEN));
     }
 }

@@ -11,13 +11,13 @@ use super::flow_reply::{flow_message, FlowMessageHeader};
 use super::request::{CmdError, Response};
 use crate::classifier::{Flow, FlowId, FlowTable};
 use crate::flow::matching::{match_from_attrs, Match};
-use crate::flow::odp::Action;
+use crate::flow::odp::{Action, KeyAttr};
 use crate::flow::validate::validate_actions;
 use crate::netlink::action::decode_actions;
 use crate::netlink::consts::*;
 use crate::netlink::error::errno;
 use crate::netlink::flow::RawFlowAttrs;
-use crate::netlink::key::{decode_key, decode_mask};
+use crate::netlink::key::{decode_key_into, decode_mask_into};
 use crate::netlink::msg::OvsMessage;
 
 /// The datapath a flow command runs against: its flow table, and which
@@ -33,6 +33,17 @@ pub struct FlowContext<'a> {
     /// Whether any client subscribed to the `ovs_flow` group: as in the
     /// kernel, a reply nobody will read is not built.
     pub listeners: bool,
+    /// Room for the decoded key and mask, kept from one request to the
+    /// next.
+    pub scratch: &'a mut KeyScratch,
+}
+
+/// The key and mask attribute lists of the request being run, their room
+/// reused by the next request.
+#[derive(Default)]
+pub struct KeyScratch {
+    key: Vec<KeyAttr>,
+    mask: Vec<KeyAttr>,
 }
 
 /// A failure of a command sent with `OVS_FLOW_ATTR_PROBE` is not logged.
@@ -121,13 +132,21 @@ impl Request<'_> {
 
     /// The match of KEY and MASK (N3, N4); `with_mask` false reads the
     /// key alone, every bit exact, as GET and DEL do.
-    fn parse_match(&self, key: &[u8], with_mask: bool) -> Result<Match, CmdError> {
-        let key = decode_key(key)?;
+    fn parse_match(
+        &self,
+        key: &[u8],
+        with_mask: bool,
+        scratch: &mut KeyScratch,
+    ) -> Result<Match, CmdError> {
+        decode_key_into(key, &mut scratch.key)?;
         let mask = match self.raw.mask.filter(|_| with_mask) {
-            Some(bytes) => Some(decode_mask(bytes)?),
+            Some(bytes) => {
+                decode_mask_into(bytes, &mut scratch.mask)?;
+                Some(scratch.mask.as_slice())
+            }
             None => None,
         };
-        match_from_attrs(&key, mask.as_deref()).map_err(|e| CmdError::new(e.errno(), e.0))
+        match_from_attrs(&scratch.key, mask).map_err(|e| CmdError::new(e.errno(), e.0))
     }
 
     fn datapath(&self) -> Result<(), CmdError> {
@@ -183,7 +202,7 @@ fn new_flow(ctx: &mut FlowContext<'_>, req: &Request<'_>) -> Result<Response, Cm
         .raw
         .actions
         .ok_or_else(|| CmdError::einval("Flow actions attr not present in new flow."))?;
-    let m = req.parse_match(key, true)?;
+    let m = req.parse_match(key, true, ctx.scratch)?;
     let ufid = req.ufid(ctx.notes);
     let actions = parse_actions(actions, &m, ctx.port_exists)?;
     req.datapath()?;
@@ -271,7 +290,11 @@ fn set_flow(ctx: &mut FlowContext<'_>, req: &Request<'_>) -> Result<Response, Cm
             "Flow set message rejected, Key attribute missing.",
         ));
     }
-    let m = req.raw.key.map(|k| req.parse_match(k, true)).transpose()?;
+    let m = req
+        .raw
+        .key
+        .map(|k| req.parse_match(k, true, ctx.scratch))
+        .transpose()?;
     let actions = match (req.raw.actions, &m) {
         (None, _) => None,
         (Some(_), None) => {
@@ -301,7 +324,11 @@ fn set_flow(ctx: &mut FlowContext<'_>, req: &Request<'_>) -> Result<Response, Cm
 
 fn del_flow(ctx: &mut FlowContext<'_>, req: &Request<'_>) -> Result<Response, CmdError> {
     let ufid = req.ufid(ctx.notes);
-    let m = req.raw.key.map(|k| req.parse_match(k, false)).transpose()?;
+    let m = req
+        .raw
+        .key
+        .map(|k| req.parse_match(k, false, ctx.scratch))
+        .transpose()?;
     req.datapath()?;
     let table = &mut *ctx.table;
     if m.is_none() && ufid.is_none() {
@@ -327,7 +354,7 @@ fn del_flow(ctx: &mut FlowContext<'_>, req: &Request<'_>) -> Result<Response, Cm
 fn get_flow(ctx: &mut FlowContext<'_>, req: &Request<'_>) -> Result<Response, CmdError> {
     let ufid = req.ufid(ctx.notes);
     let m = match (req.raw.key, ufid) {
-        (Some(k), _) => Some(req.parse_match(k, false)?),
+        (Some(k), _) => Some(req.parse_match(k, false, ctx.scratch)?),
         (None, Some(_)) => None,
         (None, None) => {
             return Err(CmdError::einval(

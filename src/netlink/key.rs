@@ -84,7 +84,16 @@ pub fn fixed_payload_len(id: u16) -> Option<usize> {
 /// Decodes a flow key (the payload of `OVS_FLOW_ATTR_KEY` or
 /// `OVS_PACKET_ATTR_KEY`).
 pub fn decode_key(buf: &[u8]) -> Result<Vec<KeyAttr>, NlError> {
-    decode_level(buf, Mode::KEY, 0, 0)
+    let mut out = Vec::new();
+    decode_level(buf, Mode::KEY, 0, 0, &mut out)?;
+    Ok(out)
+}
+
+/// [`decode_key`] into `out` (cleared first), whose room is reused: a
+/// caller decoding many keys allocates for none of them.
+pub fn decode_key_into(buf: &[u8], out: &mut Vec<KeyAttr>) -> Result<(), NlError> {
+    out.clear();
+    decode_level(buf, Mode::KEY, 0, 0, out)
 }
 
 /// Decodes a flow mask (the payload of `OVS_FLOW_ATTR_MASK`). As in the
@@ -94,7 +103,15 @@ pub fn decode_key(buf: &[u8]) -> Result<Vec<KeyAttr>, NlError> {
 /// implement that attribute. So is a tunnel mask whose nested attributes
 /// are all zero.
 pub fn decode_mask(buf: &[u8]) -> Result<Vec<KeyAttr>, NlError> {
-    decode_level(buf, Mode::MASK, 0, 0)
+    let mut out = Vec::new();
+    decode_level(buf, Mode::MASK, 0, 0, &mut out)?;
+    Ok(out)
+}
+
+/// [`decode_mask`] into `out` (cleared first), as [`decode_key_into`].
+pub fn decode_mask_into(buf: &[u8], out: &mut Vec<KeyAttr>) -> Result<(), NlError> {
+    out.clear();
+    decode_level(buf, Mode::MASK, 0, 0, out)
 }
 
 /// Whether a mask attribute leaves its whole field wildcarded: all of its
@@ -140,12 +157,18 @@ fn bit(id: u16) -> u64 {
     1u64.checked_shl(u32::from(id)).unwrap_or(0)
 }
 
-/// Decodes one level; `seen` holds the ids met at the enclosing levels, and
-/// `depth` counts the encapsulations entered to get here.
-fn decode_level(buf: &[u8], mode: Mode, seen: u64, depth: usize) -> Result<Vec<KeyAttr>, NlError> {
+/// Decodes one level, appending to `out`; `seen` holds the ids met at the
+/// enclosing levels, and `depth` counts the encapsulations entered to get
+/// here.
+fn decode_level(
+    buf: &[u8],
+    mode: Mode,
+    seen: u64,
+    depth: usize,
+    out: &mut Vec<KeyAttr>,
+) -> Result<(), NlError> {
     let context = mode.context;
     let mut seen = seen;
-    let mut out = Vec::new();
     let mut encap: Option<(usize, &[u8])> = None;
     for attr in attrs(buf, context) {
         let attr = attr?;
@@ -181,12 +204,19 @@ fn decode_level(buf: &[u8], mode: Mode, seen: u64, depth: usize) -> Result<Vec<K
         }
         let per_tag =
             bit(OVS_KEY_ATTR_ENCAP) | bit(OVS_KEY_ATTR_VLAN) | bit(OVS_KEY_ATTR_ETHERTYPE);
-        let decoded = decode_level(inner, mode, seen & !per_tag, depth.saturating_add(1))?;
+        let mut decoded = Vec::new();
+        decode_level(
+            inner,
+            mode,
+            seen & !per_tag,
+            depth.saturating_add(1),
+            &mut decoded,
+        )?;
         if let Some(slot) = out.get_mut(index) {
             *slot = KeyAttr::Encap(decoded);
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Checks the payload length rule of a known id.

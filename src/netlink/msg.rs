@@ -3,10 +3,10 @@
 //! then attributes. Also the netlink control messages dpswitch sends and
 //! reads: `NLMSG_ERROR` (errors and acks) and `NLMSG_DONE` (end of a dump).
 
-use super::attr::{bytes_at, AttrWriter};
+use super::attr::{bytes_at, nla_align};
 use super::consts::{
-    GENL_HDRLEN, NLMSGERR_ATTR_MSG, NLMSG_ALIGNTO, NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN,
-    NLM_F_ACK_TLVS, NLM_F_CAPPED, NLM_F_MULTI, OVS_HEADER_LEN,
+    GENL_HDRLEN, NLA_HDRLEN, NLMSGERR_ATTR_MSG, NLMSG_ALIGNTO, NLMSG_DONE, NLMSG_ERROR,
+    NLMSG_HDRLEN, NLM_F_ACK_TLVS, NLM_F_CAPPED, NLM_F_MULTI, OVS_HEADER_LEN,
 };
 use super::error::NlError;
 
@@ -323,32 +323,68 @@ pub fn encode_error_with_message(
     echo_payload: bool,
     message: Option<&str>,
 ) -> Vec<u8> {
+    let mut out = Vec::new();
+    encode_error_into(&mut out, port_id, request, errno, echo_payload, message);
+    out
+}
+
+/// [`encode_error_with_message`] appended to `out` (padded to the message
+/// alignment), with no buffer of its own: how the server writes acks
+/// straight into a connection's send queue.
+pub fn encode_error_into(
+    out: &mut Vec<u8>,
+    port_id: u32,
+    request: &RawMessage<'_>,
+    errno: i32,
+    echo_payload: bool,
+    message: Option<&str>,
+) {
     let echo = errno != 0 && echo_payload;
-    let mut payload = Vec::with_capacity((4 + NLMSG_HDRLEN).saturating_add(request.payload.len()));
-    payload.extend_from_slice(&errno.saturating_neg().to_ne_bytes());
-    request.header.write(&mut payload);
-    if echo {
-        payload.extend_from_slice(request.payload);
-    }
+    // The extended-ack string as an attribute (header, text, NUL); a text
+    // too long for an attribute is left out.
+    let tlv = message.and_then(|text| {
+        let len = NLA_HDRLEN.saturating_add(text.len()).saturating_add(1);
+        u16::try_from(len).ok().map(|len| (text, len))
+    });
     let mut flags = if echo { 0 } else { NLM_F_CAPPED };
-    if let Some(text) = message {
-        let mut string = Vec::with_capacity(text.len().saturating_add(1));
-        string.extend_from_slice(text.as_bytes());
-        string.push(0);
-        let mut tlvs = AttrWriter::new();
-        tlvs.put(NLMSGERR_ATTR_MSG, &string);
-        payload.extend_from_slice(tlvs.as_bytes());
+    if tlv.is_some() {
         flags |= NLM_F_ACK_TLVS;
     }
-    let header = NlMsgHeader {
+    let start = out.len();
+    NlMsgHeader {
         len: 0,
         msg_type: NLMSG_ERROR,
         flags,
         seq: request.header.seq,
         pid: port_id,
-    };
+    }
+    .write(out);
+    out.extend_from_slice(&errno.saturating_neg().to_ne_bytes());
+    request.header.write(out);
+    if echo {
+        out.extend_from_slice(request.payload);
+    }
+    if let Some((text, len)) = tlv {
+        out.extend_from_slice(&len.to_ne_bytes());
+        out.extend_from_slice(&NLMSGERR_ATTR_MSG.to_ne_bytes());
+        out.extend_from_slice(text.as_bytes());
+        out.push(0);
+        // Padded from the attribute's own start, as `AttrWriter` pads.
+        let len = usize::from(len);
+        let pad = nla_align(len).unwrap_or(len).saturating_sub(len);
+        out.resize(out.len().saturating_add(pad), 0);
+    }
     // The request itself was framed, so its echo fits the u32 length.
-    encode_message(&header, &payload).unwrap_or_default()
+    let total = out.len().saturating_sub(start);
+    let Ok(len) = u32::try_from(total) else {
+        out.truncate(start);
+        return;
+    };
+    if let Some(field) = out.get_mut(start..).and_then(|m| m.get_mut(..4)) {
+        field.copy_from_slice(&len.to_ne_bytes());
+    }
+    let pad = nlmsg_align(total).unwrap_or(total).saturating_sub(total);
+    out.resize(out.len().saturating_add(pad), 0);
 }
 
 /// The ack (`NLMSG_ERROR` with 0) for `request`.
@@ -530,6 +566,46 @@ mod tests {
         let (reply, _) = RawMessage::parse(&capped).unwrap();
         assert_eq!(reply.header.flags, NLM_F_CAPPED);
         assert_eq!(reply.error().unwrap().errno(), 2);
+    }
+
+    /// Appended after other bytes, an error with an extended-ack text is
+    /// the message on its own: the text's attribute padded from its own
+    /// start, the length excluding the final padding.
+    #[test]
+    fn error_encoded_in_place_matches_the_message_on_its_own() {
+        // A request whose payload is not a multiple of four bytes long.
+        let mut request_bytes = flow_request(&[5, 0, 8, 0, 1]);
+        request_bytes.truncate(request_bytes.len() - 3);
+        let len = request_bytes.len() as u32;
+        request_bytes[..4].copy_from_slice(&len.to_ne_bytes());
+        let (request, _) = RawMessage::parse(&request_bytes).unwrap();
+        for (errno, echo, text) in [
+            (0, false, None),
+            (22, true, Some("Flow key attr not present in new flow.")),
+            (17, false, Some("abc")),
+            (2, true, None),
+        ] {
+            let mut out = vec![9u8; 12];
+            encode_error_into(&mut out, 3, &request, errno, echo, text);
+            let alone = encode_error_with_message(3, &request, errno, echo, text);
+            assert_eq!(&out[12..], &alone[..]);
+            assert_eq!(out.len() % 4, 0);
+            let (reply, _) = RawMessage::parse(&alone).unwrap();
+            assert_eq!(reply.error().unwrap().errno(), errno);
+            let tlvs = reply.header.flags & NLM_F_ACK_TLVS != 0;
+            assert_eq!(tlvs, text.is_some());
+            if let Some(text) = text {
+                let at = if echo {
+                    4 + request_bytes.len()
+                } else {
+                    4 + 16
+                };
+                let attr = &reply.payload[at..];
+                let len = u16::from_ne_bytes([attr[0], attr[1]]) as usize;
+                assert_eq!(len, 4 + text.len() + 1);
+                assert_eq!(&attr[4..len - 1], text.as_bytes());
+            }
+        }
     }
 
     #[test]

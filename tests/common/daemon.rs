@@ -108,7 +108,9 @@ impl Daemon {
                 path
             }
         };
-        let binary = env!("CARGO_BIN_EXE_dpswitchd");
+        // DPSWITCHD runs another build (a side-by-side comparison).
+        let built = std::env::var("DPSWITCHD").ok();
+        let binary = built.as_deref().unwrap_or(env!("CARGO_BIN_EXE_dpswitchd"));
         let mut command = match netns {
             // `ip netns exec` execs the daemon: the child's pid is its own.
             Some(ns) => {

@@ -13,7 +13,8 @@ use crate::netlink::consts::{
 };
 use crate::netlink::msg::{messages, nlmsg_align};
 use crate::netlink::RawMessage;
-use std::collections::{HashMap, VecDeque};
+use rustc_hash::FxHashMap;
+use std::collections::VecDeque;
 
 #[derive(Debug, Default)]
 struct Pending {
@@ -28,7 +29,9 @@ pub(super) struct Collector {
     /// Learned from the first reply: the daemon puts the connection's port
     /// id in every reply, and the originator's in a notification.
     port_id: Option<u32>,
-    pending: HashMap<u32, Pending>,
+    /// Keyed by sequence number with a cheap hash: a pipelining client
+    /// adds and removes one entry per request.
+    pending: FxHashMap<u32, Pending>,
     notifications: VecDeque<Message>,
     /// Why the daemon is closing the connection, when it said so.
     closing: Option<ClientError>,

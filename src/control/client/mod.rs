@@ -238,12 +238,15 @@ impl Client {
         }
     }
 
-    /// Reads one datagram and sorts its messages; false when `timeout`
+    /// Reads the datagrams waiting (at least one) and sorts their messages; false when `timeout`
     /// passed first.
     fn receive(&mut self, timeout: Option<Duration>) -> Result<bool, ClientError> {
-        match self.transport.recv(timeout) {
-            Ok(Some(datagram)) => self.collector.feed(datagram).map(|()| true),
-            Ok(None) => Ok(false),
+        let collector = &mut self.collector;
+        match self
+            .transport
+            .recv_batch(timeout, &mut |datagram| collector.feed(datagram))
+        {
+            Ok(received) => Ok(received),
             Err(e) => Err(self.why_closed(e)),
         }
     }

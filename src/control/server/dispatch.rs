@@ -161,6 +161,7 @@ impl ControlServer {
                     dp_ifindex: self.dp.dp_ifindex,
                     notes: &mut notes,
                     listeners,
+                    scratch: &mut self.key_scratch,
                 };
                 let result = flow_cmd::handle(&mut ctx, &msg, port_id);
                 let who = Who::of(&self.conns[index]);

@@ -9,7 +9,7 @@ use super::conn::{Connection, FlowDump, DATAGRAM_MAX, NOTIFY_LIMIT_BYTES};
 use super::counters::ControlCounters;
 use super::dp_cmd::{self, DatapathInfo, ReplyTo};
 use super::families::{self, *};
-use super::flow_cmd::{self, FlowContext};
+use super::flow_cmd::{self, FlowContext, KeyScratch};
 use super::flow_reply::{flow_message, FlowMessageHeader};
 use super::listener::Listener;
 use super::packet_cmd;
@@ -24,7 +24,8 @@ use crate::netlink::consts::*;
 use crate::netlink::error::errno;
 use crate::netlink::flow::RawFlowAttrs;
 use crate::netlink::msg::{
-    encode_done, encode_error_with_message, messages, NlMsgHeader, OvsMessage, RawMessage,
+    encode_done, encode_error_into, encode_error_with_message, messages, NlMsgHeader, OvsMessage,
+    RawMessage,
 };
 use dpswitch_proto::channel::Token;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -73,6 +74,8 @@ pub struct ControlServer {
     datagram_error: i32,
     limits: Limits,
     counters: ControlCounters,
+    /// The decoded key and mask of the flow request being run.
+    key_scratch: KeyScratch,
 }
 
 /// What one request asked of the round it was read in.
@@ -98,6 +101,7 @@ impl ControlServer {
             datagram_error: 0,
             limits: config.limits,
             counters: ControlCounters::default(),
+            key_scratch: KeyScratch::default(),
         })
     }
 
@@ -380,7 +384,7 @@ impl ControlServer {
                     conn.mark_overrun();
                     continue;
                 }
-                conn.queue(notification.clone());
+                conn.queue_with(|out| out.extend_from_slice(&notification));
             }
         }
     }
@@ -398,13 +402,10 @@ impl ControlServer {
             Some(e) => (e.errno, e.message.as_deref()),
             None => (0, None),
         };
-        conn.queue(encode_error_with_message(
-            conn.port_id,
-            message,
-            code,
-            echo_payload,
-            text,
-        ));
+        let port_id = conn.port_id;
+        conn.queue_with(|out| {
+            encode_error_into(out, port_id, message, code, echo_payload, text);
+        });
     }
 }
 
