@@ -5,7 +5,7 @@
 #![no_main]
 
 use dpswitch::classifier::{FlowTable, TableConfig};
-use dpswitch::control::flow_cmd::{handle, FlowContext};
+use dpswitch::control::flow_cmd::{handle, FlowContext, KeyScratch};
 use dpswitch::netlink::consts::NLM_F_ACK;
 use dpswitch::netlink::flow::{FlowAttrs, RawFlowAttrs};
 use dpswitch::netlink::msg::{messages, OvsMessage};
@@ -37,6 +37,7 @@ fuzz_target!(|data: &[u8]| {
     let mut u = Unstructured::new(data);
     let mut history = History::default();
     let mut done = 0;
+    let mut scratch = KeyScratch::default();
     while !u.is_empty() && done < MAX_REQUESTS {
         for request in requests::next(&mut u, &mut history) {
             done += 1;
@@ -55,6 +56,7 @@ fuzz_target!(|data: &[u8]| {
                 dp_ifindex: DP_IFINDEX,
                 notes: &mut notes,
                 listeners: request.flags & NLM_F_ACK != 0,
+                scratch: &mut scratch,
             };
             let result = handle(&mut ctx, &msg, 1);
             check_invariants(&mut table);
