@@ -40,6 +40,13 @@ use std::time::Duration;
 /// The most packets one burst holds; the configured burst size may be less.
 pub const MAX_BURST: usize = 64;
 
+/// Entries of a burst's flow-to-group hint table: with 32 distinct flows
+/// in a burst, about two share an entry.
+const GROUP_HINTS: usize = 256;
+/// A hint entry no flow of the burst has set.
+const NO_GROUP: u8 = u8::MAX;
+const _: () = assert!(MAX_BURST < NO_GROUP as usize);
+
 /// The most (port, rx queue) pairs one PMD polls.
 pub const MAX_RX_POLLS: usize = 4 * MAX_PORTS;
 
@@ -461,7 +468,7 @@ impl Pmd {
         let classified = clock.now();
         let mut groups: [Option<Group>; MAX_BURST] = [None; MAX_BURST];
         let (mut n_groups, mut current) = (0, 0);
-        let mut group_hint = [0u8; MAX_BURST];
+        let mut group_hint = [NO_GROUP; GROUP_HINTS];
         let (mut hit, mut lost, mut sent_up, mut lost_up) = (0u64, 0u64, 0u64, 0u64);
         let now = tsc_cycles();
         let mut upcall_cycles = 0;
@@ -479,24 +486,25 @@ impl Pmd {
             hit += 1;
             // Packets of one flow tend to come together: try the last
             // packet's group, then the one its flow's slot number last
-            // named, and only then search.
+            // named. A hint never set in this burst means the flow has no
+            // group yet (creating one sets it); only a hint taken by
+            // another flow leaves a search, so a burst of distinct flows
+            // costs no scans but its few hint collisions.
             let same = |g: &Option<Group>| g.is_some_and(|g| std::ptr::eq(g.flow, flow));
             if !same(&groups[current]) {
-                let hint = flow.cache_slot() as usize % MAX_BURST;
-                let hinted = usize::from(group_hint[hint]);
-                current = if hinted < n_groups && same(&groups[hinted]) {
-                    hinted
-                } else {
-                    match groups[..n_groups].iter().position(same) {
-                        Some(g) => g,
-                        None => {
-                            let actions = classifier.actions(flow);
-                            groups[n_groups] = Some(Group::new(flow, actions, ports));
-                            n_groups += 1;
-                            n_groups - 1
-                        }
-                    }
+                let hint = flow.cache_slot() as usize % GROUP_HINTS;
+                let hinted = group_hint[hint];
+                let found = match hinted {
+                    NO_GROUP => None,
+                    g if same(&groups[usize::from(g) % MAX_BURST]) => Some(usize::from(g)),
+                    _ => groups[..n_groups].iter().position(same),
                 };
+                current = found.unwrap_or_else(|| {
+                    let actions = classifier.actions(flow);
+                    groups[n_groups] = Some(Group::new(flow, actions, ports));
+                    n_groups += 1;
+                    n_groups - 1
+                });
                 group_hint[hint] = current as u8;
             }
             let Some(group) = groups[current].as_mut() else {
