@@ -71,3 +71,15 @@ pub fn resident_kib() -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
+
+/// `len` atomic counters, all zero, from zeroed memory: a large array
+/// comes straight from fresh pages, which take no resident memory until
+/// something writes them (a `vec![AtomicU64::new(0); len]` writes every
+/// one).
+pub fn zeroed_atomic_u64s(len: usize) -> Box<[std::sync::atomic::AtomicU64]> {
+    let zeros: Box<[u64]> = vec![0u64; len].into_boxed_slice();
+    // SAFETY: AtomicU64 has the size, alignment and bit validity of u64,
+    // so a boxed slice of u64s is one of AtomicU64s with the same values;
+    // the allocation's layout is unchanged.
+    unsafe { Box::from_raw(Box::into_raw(zeros) as *mut [std::sync::atomic::AtomicU64]) }
+}
