@@ -15,7 +15,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::flow::FlowStats;
-use crate::dpdk::zeroed_atomic_u64s;
+use crate::dpdk::{zero_atomic_u64s, zeroed_atomic_u64s};
 
 /// Counters per flow and lane: packets, bytes, used, epoch << 16 | TCP flags.
 const FIELDS: usize = 4;
@@ -32,6 +32,16 @@ impl FlowCounters {
         let len = slots.saturating_mul(FIELDS).saturating_add(2 * PAD);
         FlowCounters {
             lanes: (0..lanes).map(|_| zeroed_atomic_u64s(len)).collect(),
+        }
+    }
+
+    /// Zeroes every counter, handing the lanes' pages back to the kernel.
+    /// Only while no reader can record (no flow in the table, and none
+    /// removed within a grace period): a record racing with it may leave
+    /// partial counts.
+    pub(super) fn release(&self) {
+        for lane in self.lanes.iter() {
+            zero_atomic_u64s(lane);
         }
     }
 

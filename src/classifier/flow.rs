@@ -88,7 +88,7 @@ pub struct FlowStats {
 }
 
 /// Masked key words a flow holds inline; a flow whose mask selects more
-/// keeps its whole key boxed instead.
+/// keeps the rest in one small allocation.
 const INLINE_WORDS: usize = 5;
 
 /// What every flow of one mask shares: the words the mask selects, packed
@@ -146,13 +146,13 @@ impl MaskShape {
 pub struct Flow {
     shape: Arc<MaskShape>,
     actions: RcuList<Action>,
-    /// The whole key, when the flow needs it: the key as given for a flow
-    /// identified by it (no UFID: the kernel reports and looks such flows
-    /// up by their unmasked key), else the masked key when the mask
-    /// selects more than `INLINE_WORDS` words.
-    full: Option<Box<FlowKey>>,
-    /// The masked key's selected words, in the shape's order, when the
-    /// shape has at most `INLINE_WORDS` of them.
+    /// More of the key, when the flow needs it (one allocation, none
+    /// otherwise): for a flow without UFID, all the words of the key as
+    /// given (the kernel reports and looks such flows up by their
+    /// unmasked key); for one with a UFID whose mask selects more than
+    /// `INLINE_WORDS` words, the masked words past the inline ones.
+    extra: SharedList<u64>,
+    /// The masked key's first selected words, in the shape's order.
     words: [u64; INLINE_WORDS],
     seq: u32,
     slot: u32,
@@ -175,20 +175,22 @@ impl Flow {
     ) -> Flow {
         let masked = key.masked(&shape.mask());
         let mut words = [0; INLINE_WORDS];
-        if shape.inline() {
-            for (w, (i, _)) in words.iter_mut().zip(shape.selected()) {
-                *w = masked.words()[i];
-            }
+        for (w, (i, _)) in words.iter_mut().zip(shape.selected()) {
+            *w = masked.words()[i];
         }
-        let full = match (ufid.is_none(), shape.inline()) {
-            (true, _) => Some(Box::new(key)),
-            (false, false) => Some(Box::new(masked)),
-            (false, true) => None,
+        let extra = if ufid.is_none() {
+            key.words().to_vec()
+        } else {
+            shape
+                .selected()
+                .skip(INLINE_WORDS)
+                .map(|(i, _)| masked.words()[i])
+                .collect()
         };
         Flow {
             actions: RcuList::new(actions, domain),
             shape,
-            full,
+            extra: SharedList::new(extra),
             words,
             seq: (id.0 >> 32) as u32,
             slot: id.slot(),
@@ -204,8 +206,8 @@ impl Flow {
     /// The key as the flow was created with it (unmasked) when it has no
     /// UFID; the masked key when it has one (the kernel keeps no other).
     pub fn key(&self) -> FlowKey {
-        match (&self.full, self.ufid().is_none()) {
-            (Some(key), true) => **key,
+        match self.extra.as_slice().try_into() {
+            Ok(words) if self.ufid().is_none() => FlowKey::from_words(words),
             _ => self.masked_key(),
         }
     }
@@ -213,18 +215,13 @@ impl Flow {
     /// The key with the mask applied: what packets are compared against.
     pub fn masked_key(&self) -> FlowKey {
         let mut out = [0; FLOW_WORDS];
-        match (&self.full, self.shape.inline()) {
-            (_, true) => {
-                for (w, (i, _)) in self.words.iter().zip(self.shape.selected()) {
-                    out[i] = *w;
-                }
-            }
-            (Some(full), false) => {
-                for (i, m) in self.shape.selected() {
-                    out[i] = full.words()[i] & m;
-                }
-            }
-            (None, false) => {}
+        let extra = self.extra.as_slice();
+        for (j, (i, m)) in self.shape.selected().enumerate() {
+            out[i] = match self.words.get(j) {
+                Some(w) => *w,
+                None if self.ufid().is_none() => extra.get(i).map_or(0, |k| k & m),
+                None => extra.get(j - INLINE_WORDS).copied().unwrap_or(0),
+            };
         }
         FlowKey::from_words(out)
     }
@@ -259,19 +256,24 @@ impl Flow {
     pub(super) fn covers(&self, packet: &FlowKey) -> bool {
         let words = packet.words();
         let shape = &*self.shape;
-        if shape.inline() {
-            shape
-                .selected()
-                .zip(self.words.iter())
-                .all(|((i, mask), key)| words[i] & mask == *key)
-        } else {
-            let Some(full) = self.full.as_deref() else {
+        let mut selected = shape.selected();
+        // The inline words first (the iterator of words leads the zip so
+        // that no selected word is taken past them).
+        for (key, (i, mask)) in self.words.iter().zip(selected.by_ref()) {
+            if words[i] & mask != *key {
                 return false;
-            };
-            let key = full.words();
-            shape
-                .selected()
-                .all(|(i, mask)| (words[i] ^ key[i]) & mask == 0)
+            }
+        }
+        if shape.inline() {
+            return true;
+        }
+        let extra = self.extra.as_slice();
+        if self.ufid().is_none() {
+            selected.all(|(i, mask)| extra.get(i).is_some_and(|k| (words[i] ^ k) & mask == 0))
+        } else {
+            selected
+                .zip(extra)
+                .all(|((i, mask), key)| words[i] & mask == *key)
         }
     }
 

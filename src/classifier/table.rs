@@ -623,10 +623,18 @@ impl FlowTable {
             std::mem::swap(&mut self.cooling, &mut self.retiring);
             self.cooling_token = Some(self.domain.rcu().start());
         }
-        if self.live == 0 && self.cooling_token.is_none() && self.retiring.is_empty() {
-            // Empty: start over from the first slot, with no free list.
+        if self.live == 0
+            && self.fresh != 0
+            && self.cooling_token.is_none()
+            && self.retiring.is_empty()
+        {
+            // Empty, and no reader holds a flow: start over from the first
+            // slot, with no free list, and give back the pages of the slot
+            // array and counters the flows used.
             self.fresh = 0;
             self.free_slots.clear();
+            self.shared.flows.release_if_empty(&self.domain);
+            self.shared.flow_counters.release();
         }
         self.domain.reclaim()
     }

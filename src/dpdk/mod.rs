@@ -49,7 +49,8 @@ pub use lcore::{current_lcore, LcoreJob, LCORE_ID_ANY};
 pub use log::{global_level, set_global_level, LogLevel, LogType};
 pub use mbuf::Mbuf;
 pub use memory::{
-    dpdk_heap_bytes, process_heap_bytes, resident_kib, return_free_heap, zeroed_atomic_u64s,
+    dpdk_heap_bytes, process_heap_bytes, resident_kib, return_free_heap, zero_atomic_u64s,
+    zeroed_atomic_u64s,
 };
 pub use mempool::{Mempool, DEFAULT_DATA_ROOM, SOCKET_ID_ANY};
 pub use pdump::PacketCapture;

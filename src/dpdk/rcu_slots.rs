@@ -134,6 +134,21 @@ impl<T: Send + Sync + 'static> RcuSlots<T> {
         }
     }
 
+    /// When every slot is empty, hands the slot array's whole pages back
+    /// to the kernel (an emptied table keeps no resident memory for the
+    /// slots it once used); returns whether it did.
+    ///
+    /// # Panics
+    /// If `domain` is not the slots' domain.
+    pub fn release_if_empty(&self, domain: &RcuDomain) -> bool {
+        assert_eq!(
+            domain.id(),
+            self.domain,
+            "RcuSlots used with another domain"
+        );
+        super::memory::discard_null_pointers(&self.slots)
+    }
+
     /// Starts loading slot `index` into the cache, ahead of `get`.
     #[inline(always)]
     pub fn prefetch(&self, index: usize) {
