@@ -5,7 +5,7 @@
 #![no_main]
 
 use dpswitch::classifier::{FlowTable, TableConfig};
-use dpswitch::control::flow_cmd::{handle, FlowContext};
+use dpswitch::control::flow_cmd::{handle, FlowContext, KeyScratch};
 use dpswitch::netlink::consts::NLM_F_ACK;
 use dpswitch::netlink::flow::{FlowAttrs, RawFlowAttrs};
 use dpswitch::netlink::msg::{messages, OvsMessage};
@@ -49,12 +49,14 @@ fuzz_target!(|data: &[u8]| {
                 attrs: &request.attrs,
             };
             let mut notes = Vec::new();
+            let mut scratch = KeyScratch::default();
             let mut ctx = FlowContext {
                 table: &mut table,
                 port_exists: &port_exists,
                 dp_ifindex: DP_IFINDEX,
                 notes: &mut notes,
                 listeners: request.flags & NLM_F_ACK != 0,
+                scratch: &mut scratch,
             };
             let result = handle(&mut ctx, &msg, 1);
             check_invariants(&mut table);

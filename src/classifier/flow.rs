@@ -16,18 +16,22 @@ use crate::flow::key::{FlowKey, FlowMask, FLOW_WORDS};
 use crate::flow::odp::Action;
 
 /// A flow's handle in its table, unique for the table's lifetime: the
-/// flow's slot in the low 32 bits, and above them the insert's sequence
-/// number.
+/// flow's slot in the high 32 bits and the insert's sequence number in
+/// the low ones, so a table lists its flows (in slot order) in id order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FlowId(pub u64);
 
 impl FlowId {
     pub(super) fn new(seq: u32, slot: u32) -> FlowId {
-        FlowId(u64::from(seq) << 32 | u64::from(slot))
+        FlowId(u64::from(slot) << 32 | u64::from(seq))
     }
 
     /// The table slot the flow lives in.
     pub(super) fn slot(self) -> u32 {
+        (self.0 >> 32) as u32
+    }
+
+    fn seq(self) -> u32 {
         self.0 as u32
     }
 }
@@ -192,7 +196,7 @@ impl Flow {
             shape,
             extra: SharedList::new(extra),
             words,
-            seq: (id.0 >> 32) as u32,
+            seq: id.seq(),
             slot: id.slot(),
             epoch: AtomicU32::new(epoch),
             ufid: ufid.unwrap_or(Ufid::NONE),
@@ -458,7 +462,7 @@ mod tests {
             1,
             &domain,
         );
-        assert_eq!(flow.id(), FlowId(1 << 32 | 5));
+        assert_eq!(flow.id(), FlowId(5 << 32 | 1));
         assert_eq!(flow.cache_slot(), 5);
         flow.record(0, 2, 120, 0x02, 10);
         flow.record(2, 1, 60, 0x10, 30);

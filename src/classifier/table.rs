@@ -546,7 +546,7 @@ impl FlowTable {
         self.flow_at(id.slot()).filter(|f| f.id() == id)
     }
 
-    /// Every flow, in slot order (for dumps).
+    /// Every flow, in slot order, which is id order (for dumps).
     pub fn flows(&self) -> impl Iterator<Item = &Flow> + '_ {
         self.flows_after(None)
     }
