@@ -411,7 +411,7 @@ impl FlowTable {
             .get(mask)
             .map(|e| Arc::clone(&e.shape))
             .ok_or(TableError::NotFound)?;
-        let members: Vec<Arc<Flow>> = (0..self.shared.flows.len())
+        let members: Vec<Arc<Flow>> = (0..self.fresh as usize)
             .filter_map(|i| self.shared.flows.cloned_for_writer(i, &self.domain))
             .filter(|f| Arc::ptr_eq(f.shape(), &shape))
             .collect();
@@ -557,7 +557,9 @@ impl FlowTable {
     /// keeps its slot for its lifetime).
     pub fn flows_after(&self, after: Option<FlowId>) -> impl Iterator<Item = &Flow> + '_ {
         let start = after.map_or(0, |id| id.slot() as usize + 1);
-        (start..self.shared.flows.len()).filter_map(move |i| self.flow_at(i as u32))
+        // Slots from `fresh` on have held no flow since the table was last
+        // empty.
+        (start..self.fresh as usize).filter_map(move |i| self.flow_at(i as u32))
     }
 
     /// A flow's current actions.
