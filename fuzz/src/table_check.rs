@@ -59,7 +59,7 @@ pub fn check_invariants(table: &mut FlowTable) {
     let mut last = None;
     for flow in table.flows() {
         count += 1;
-        assert!(last < Some(flow.id()), "flows listed in insertion order");
+        assert!(last < Some(flow.id()), "flows listed in id order");
         last = Some(flow.id());
         let (mask, masked) = (flow.mask(), flow.masked_key());
         assert_eq!(

@@ -20,6 +20,7 @@
 
 mod cache;
 mod compact;
+mod counters;
 mod error;
 mod flow;
 mod ranked;

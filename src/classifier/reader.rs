@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use super::cache::FlowCache;
 use super::compact::{CompactKey, COMPACT_MAX};
+use super::counters::FlowCounters;
 use super::flow::Flow;
 use super::ranked::{MaskUnion, Ranked};
 use super::subtable::LcoreCounter;
@@ -27,6 +28,8 @@ pub(super) struct Shared {
     /// Every flow in the table, at its `cache_slot`: what flow caches
     /// point into.
     pub(super) flows: RcuSlots<Flow>,
+    /// Every flow's per-lcore counters, by slot.
+    pub(super) flow_counters: Arc<FlowCounters>,
     pub(super) counters: Box<[ReaderCounters]>,
 }
 
@@ -331,7 +334,15 @@ impl ClassifierReader {
     /// at `now`.
     #[inline]
     pub fn record(&self, flow: &Flow, packets: u64, bytes: u64, tcp_flags: u16, now: u64) {
-        flow.record(self.slot, packets, bytes, tcp_flags, now);
+        self.shared.flow_counters.record(
+            self.slot,
+            flow.cache_slot(),
+            flow.epoch(),
+            packets,
+            bytes,
+            tcp_flags,
+            now,
+        );
     }
 
     /// Reports that this reader holds no flow, action list or subtable

@@ -2,16 +2,18 @@
 //! modifies and removes flows, keeps one subtable per mask, publishes the
 //! ranked subtable list, and frees retired memory after grace periods.
 
-use rustc_hash::FxHashMap;
-use std::collections::BTreeMap;
+use hashbrown::HashTable;
+use rustc_hash::{FxBuildHasher, FxHashMap};
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
+use super::counters::FlowCounters;
 use super::error::{TableError, ENOSPC};
-use super::flow::{Flow, FlowId, FlowStats, Ufid};
+use super::flow::{Flow, FlowId, FlowStats, MaskShape, Ufid};
 use super::ranked::Ranked;
 use super::reader::{ClassifierReader, ReaderCounters, Shared};
 use super::subtable::Subtable;
-use crate::dpdk::{Eal, RcuCell, RcuDomain, RcuSlots};
+use crate::dpdk::{Eal, RcuCell, RcuDomain, RcuSlots, RcuToken, SharedList};
 use crate::flow::key::{FlowKey, FlowMask};
 use crate::flow::matching::Match;
 use crate::flow::odp::Action;
@@ -67,6 +69,8 @@ pub struct Occupancy {
 
 struct MaskEntry {
     subtable: Arc<Subtable>,
+    /// What the mask's flows share.
+    shape: Arc<MaskShape>,
     flows: usize,
     /// Total hits when the list was last ranked.
     hits_at_rank: u64,
@@ -81,11 +85,31 @@ pub struct FlowTable {
     masks: FxHashMap<FlowMask, MaskEntry>,
     /// Masks in the published rank order.
     order: Vec<FlowMask>,
-    flows: BTreeMap<FlowId, Arc<Flow>>,
-    ufids: FxHashMap<Ufid, FlowId>,
-    /// Flow slot indices not in use, the next one last.
+    /// The slots of the flows with a UFID, hashed by UFID (the flows
+    /// themselves are in `shared.flows`, at their slots).
+    ufids: HashTable<u32>,
+    /// Flows in the table.
+    live: usize,
+    /// Slots never used yet: `fresh..` up to the slot array's end. New
+    /// flows take these first, so until the table has churned through
+    /// them a flow added during a dump lands after its position and is
+    /// listed too, as when flows were listed in insertion order.
+    fresh: u32,
+    /// Slots used before and free again, the next one last.
     free_slots: Vec<u32>,
-    next_id: u64,
+    /// Slots emptied before `cooling_token` started, free once its grace
+    /// period is over (a reader may still count packets for the flow that
+    /// was there).
+    cooling: Vec<u32>,
+    cooling_token: Option<RcuToken>,
+    /// Slots emptied since, waiting for the next grace period.
+    retiring: Vec<u32>,
+    /// Sequence number of the next insert (the high half of its FlowId).
+    next_seq: u32,
+    /// The next counter epoch to give out (0 is never given).
+    next_epoch: u32,
+    /// Action lists of one output, shared by every flow with the same one.
+    outputs: FxHashMap<u32, SharedList<Action>>,
     config: TableConfig,
     occupancy: Occupancy,
     /// Inserts refused for the flow limit: the first one logged, then a
@@ -99,9 +123,16 @@ pub struct FlowTable {
 impl FlowTable {
     pub fn new(eal: &Eal, config: TableConfig) -> Result<FlowTable, TableError> {
         let domain = RcuDomain::new(config.max_readers.max(1))?;
+        // Room past the limit for flows removed within one grace period,
+        // whose slots are not reused until it ends.
+        let slots = config
+            .max_flows
+            .saturating_add((config.max_flows / 8).max(64))
+            .min(u32::MAX as usize);
         let shared = Arc::new(Shared {
             ranked: RcuCell::new(Ranked::empty(), &domain),
-            flows: RcuSlots::new(config.max_flows, &domain),
+            flows: RcuSlots::new(slots, &domain),
+            flow_counters: Arc::new(FlowCounters::new(config.max_readers, slots)),
             counters: (0..config.max_readers)
                 .map(|_| ReaderCounters::default())
                 .collect(),
@@ -110,12 +141,16 @@ impl FlowTable {
             shared,
             masks: FxHashMap::default(),
             order: Vec::new(),
-            flows: BTreeMap::new(),
-            ufids: FxHashMap::default(),
-            free_slots: (0..u32::try_from(config.max_flows).unwrap_or(u32::MAX))
-                .rev()
-                .collect(),
-            next_id: 1,
+            ufids: HashTable::new(),
+            live: 0,
+            fresh: 0,
+            free_slots: Vec::new(),
+            cooling: Vec::new(),
+            cooling_token: None,
+            retiring: Vec::new(),
+            next_seq: 1,
+            next_epoch: 1,
+            outputs: FxHashMap::default(),
             config,
             occupancy: Occupancy::default(),
             full_log: RateLog::new(1, Duration::from_secs(1), |n| {
@@ -149,7 +184,7 @@ impl FlowTable {
     }
 
     pub fn flow_count(&self) -> usize {
-        self.flows.len()
+        self.live
     }
 
     pub fn occupancy(&self) -> Occupancy {
@@ -179,8 +214,8 @@ impl FlowTable {
             None => None,
             Some(bytes) => Some(Ufid::new(bytes).ok_or(TableError::BadUfid(bytes.len()))?),
         };
-        if let Some(id) = ufid.as_ref().and_then(|u| self.ufids.get(u)) {
-            return Err(TableError::UfidInUse(*id));
+        if let Some(flow) = ufid.as_ref().and_then(|u| self.find_ufid(u)) {
+            return Err(TableError::UfidInUse(flow.id()));
         }
         if let Some(existing) = self.lookup_exact(m) {
             return Err(TableError::Exists(existing.id()));
@@ -188,8 +223,8 @@ impl FlowTable {
         let full = TableError::Full {
             limit: self.config.max_flows,
         };
-        let slot = if self.flows.len() < self.config.max_flows {
-            self.free_slots.pop()
+        let slot = if self.live < self.config.max_flows {
+            self.take_slot()
         } else {
             None
         };
@@ -203,17 +238,7 @@ impl FlowTable {
             });
             return Err(full);
         };
-        let id = FlowId(self.next_id);
-        let flow = Arc::new(Flow::new(
-            id,
-            slot,
-            m.key,
-            m.mask,
-            ufid,
-            actions,
-            self.config.max_readers,
-            &self.domain,
-        ));
+        let id = FlowId::new(self.next_seq, slot);
         let created = !self.masks.contains_key(&m.mask);
         if created {
             let subtable = Subtable::create(
@@ -228,11 +253,30 @@ impl FlowTable {
                 m.mask,
                 MaskEntry {
                     subtable: Arc::new(subtable),
+                    shape: Arc::new(MaskShape::new(
+                        &m.mask,
+                        Arc::clone(&self.shared.flow_counters),
+                    )),
                     flows: 0,
                     hits_at_rank: 0,
                 },
             );
         }
+        let Some(shape) = self.masks.get(&m.mask).map(|e| Arc::clone(&e.shape)) else {
+            self.free_slots.push(slot);
+            return Err(TableError::NotFound);
+        };
+        let epoch = self.take_epoch();
+        let actions = self.share_actions(actions);
+        let flow = Arc::new(Flow::new(
+            id,
+            shape,
+            m.key,
+            ufid,
+            actions,
+            epoch,
+            &self.domain,
+        ));
         if let Err(err) = self.add_to_subtable(&flow) {
             if created {
                 self.masks.remove(&m.mask);
@@ -243,24 +287,82 @@ impl FlowTable {
         // Caches learn the slot from subtable hits, so it is filled only
         // once the flow can be found there.
         // (It cannot be out of range: there are max_flows slots.)
-        let _ = self
-            .shared
-            .flows
-            .set(slot as usize, Arc::clone(&flow), &self.domain);
-        self.next_id += 1;
+        let _ = self.shared.flows.set(slot as usize, flow, &self.domain);
+        self.next_seq = self.next_seq.wrapping_add(1).max(1);
         if let Some(entry) = self.masks.get_mut(&m.mask) {
             entry.flows += 1;
         }
         if let Some(u) = ufid {
-            self.ufids.insert(u, id);
+            let (flows, domain) = (&self.shared.flows, &self.domain);
+            self.ufids
+                .insert_unique(ufid_hash(&u), slot, |&s| slot_ufid_hash(flows, domain, s));
         }
-        self.flows.insert(id, flow);
-        self.occupancy.peak = self.occupancy.peak.max(self.flows.len());
+        self.live += 1;
+        self.occupancy.peak = self.occupancy.peak.max(self.live);
         if created {
             self.order.push(m.mask);
             self.publish();
         }
         Ok(id)
+    }
+
+    /// A free slot: one never used, or emptied a grace period ago. Waits
+    /// for readers to quiesce when only slots emptied since are left.
+    fn take_slot(&mut self) -> Option<u32> {
+        if (self.fresh as usize) < self.shared.flows.len() {
+            self.fresh += 1;
+            return Some(self.fresh - 1);
+        }
+        if self.free_slots.is_empty() {
+            self.reclaim();
+        }
+        if self.free_slots.is_empty() && !(self.cooling.is_empty() && self.retiring.is_empty()) {
+            self.synchronize();
+            self.reclaim();
+            self.synchronize();
+            self.reclaim();
+        }
+        self.free_slots.pop()
+    }
+
+    /// A counter epoch the table never gave out before.
+    fn take_epoch(&mut self) -> u32 {
+        let epoch = self.next_epoch;
+        self.next_epoch = self.next_epoch.wrapping_add(1).max(1);
+        epoch
+    }
+
+    /// `actions` as a shared list: a single output shares one list per
+    /// port among all its flows.
+    fn share_actions(&mut self, actions: Vec<Action>) -> SharedList<Action> {
+        /// Ports whose output lists are kept for sharing.
+        const SHARED_OUTPUTS: usize = 4096;
+        let port = match actions.as_slice() {
+            [Action::Output(port)] => *port,
+            _ => return SharedList::new(actions),
+        };
+        if let Some(list) = self.outputs.get(&port) {
+            return list.clone();
+        }
+        let list = SharedList::new(actions);
+        if self.outputs.len() < SHARED_OUTPUTS {
+            self.outputs.insert(port, list.clone());
+        }
+        list
+    }
+
+    /// The flow with UFID `ufid`.
+    fn find_ufid(&self, ufid: &Ufid) -> Option<&Flow> {
+        let slot = self.ufids.find(ufid_hash(ufid), |&s| {
+            self.flow_at(s).is_some_and(|f| f.ufid() == Some(ufid))
+        })?;
+        self.flow_at(*slot)
+    }
+
+    fn flow_at(&self, slot: u32) -> Option<&Flow> {
+        self.shared
+            .flows
+            .get_for_writer(slot as usize, &self.domain)
     }
 
     /// Adds `flow` to its mask's subtable, growing the subtable when it
@@ -304,7 +406,16 @@ impl FlowTable {
             self.config.max_readers,
             &self.domain,
         )?;
-        for flow in self.flows.values().filter(|f| f.mask() == *mask) {
+        let shape = self
+            .masks
+            .get(mask)
+            .map(|e| Arc::clone(&e.shape))
+            .ok_or(TableError::NotFound)?;
+        let members: Vec<Arc<Flow>> = (0..self.fresh as usize)
+            .filter_map(|i| self.shared.flows.cloned_for_writer(i, &self.domain))
+            .filter(|f| Arc::ptr_eq(f.shape(), &shape))
+            .collect();
+        for flow in &members {
             grown.insert(flow, &mut self.domain)?;
         }
         if let Some(entry) = self.masks.get_mut(mask) {
@@ -324,7 +435,13 @@ impl FlowTable {
     /// Removes a flow and hands it back: after [`FlowTable::synchronize`]
     /// no reader uses it any more and its counters are final.
     pub fn remove_flow(&mut self, id: FlowId) -> Result<Arc<Flow>, TableError> {
-        let flow = self.flows.get(&id).cloned().ok_or(TableError::NotFound)?;
+        let slot = id.slot();
+        let flow = self
+            .shared
+            .flows
+            .cloned_for_writer(slot as usize, &self.domain)
+            .filter(|f| f.id() == id)
+            .ok_or(TableError::NotFound)?;
         let mask = flow.mask();
         let subtable = self
             .masks
@@ -333,7 +450,6 @@ impl FlowTable {
             .ok_or(TableError::NotFound)?;
         // Caches stop answering with the flow before the subtable stops
         // finding it: the slot empties first (a cache hit checks the slot).
-        let slot = flow.cache_slot();
         self.shared.flows.clear(slot as usize, &self.domain);
         if let Err(err) = subtable.remove(&flow, &mut self.domain) {
             let _ = self
@@ -342,10 +458,12 @@ impl FlowTable {
                 .set(slot as usize, Arc::clone(&flow), &self.domain);
             return Err(err.into());
         }
-        self.free_slots.push(slot);
-        self.flows.remove(&id);
+        self.retiring.push(slot);
+        self.live -= 1;
         if let Some(u) = flow.ufid() {
-            self.ufids.remove(u);
+            if let Ok(entry) = self.ufids.find_entry(ufid_hash(u), |&s| s == slot) {
+                entry.remove();
+            }
         }
         let last = match self.masks.get_mut(&mask) {
             Some(entry) => {
@@ -372,7 +490,7 @@ impl FlowTable {
 
     /// Removes every flow.
     pub fn flush(&mut self) -> Result<(), TableError> {
-        let ids: Vec<FlowId> = self.flows.keys().copied().collect();
+        let ids: Vec<FlowId> = self.flows().map(Flow::id).collect();
         for id in ids {
             self.remove(id)?;
         }
@@ -382,7 +500,8 @@ impl FlowTable {
     /// Replaces a flow's actions: readers see the old list or the new one,
     /// never a mix; the old list is freed after a grace period.
     pub fn set_actions(&mut self, id: FlowId, actions: Vec<Action>) -> Result<(), TableError> {
-        let flow = self.flows.get(&id).ok_or(TableError::NotFound)?;
+        let actions = self.share_actions(actions);
+        let flow = self.flow(id).ok_or(TableError::NotFound)?;
         flow.replace_actions(actions, &self.domain);
         self.reclaim();
         Ok(())
@@ -390,10 +509,10 @@ impl FlowTable {
 
     /// Zeroes a flow's counters (`OVS_FLOW_ATTR_CLEAR`).
     pub fn clear_stats(&mut self, id: FlowId) -> Result<(), TableError> {
-        self.flows
-            .get(&id)
+        let epoch = self.take_epoch();
+        self.flow(id)
             .ok_or(TableError::NotFound)?
-            .clear_stats();
+            .clear_stats(epoch);
         Ok(())
     }
 
@@ -420,26 +539,27 @@ impl FlowTable {
     }
 
     pub fn lookup_ufid(&self, ufid: &[u8]) -> Option<&Flow> {
-        let id = self.ufids.get(&Ufid::new(ufid)?)?;
-        self.flow(*id)
+        self.find_ufid(&Ufid::new(ufid)?)
     }
 
     pub fn flow(&self, id: FlowId) -> Option<&Flow> {
-        self.flows.get(&id).map(|f| &**f)
+        self.flow_at(id.slot()).filter(|f| f.id() == id)
     }
 
-    /// Every flow, in insertion order (for dumps).
+    /// Every flow, in slot order, which is id order (for dumps).
     pub fn flows(&self) -> impl Iterator<Item = &Flow> + '_ {
-        self.flows.values().map(|f| &**f)
+        self.flows_after(None)
     }
 
-    /// The flows inserted after `after` (all when None), in insertion
-    /// order: a dump resumes here, so a flow that lives through the whole
-    /// dump is listed exactly once however the table changes meanwhile.
+    /// The flows in slots after `after`'s (all when None), in slot order:
+    /// a dump resumes here, so a flow that lives through the whole dump
+    /// is listed exactly once however the table changes meanwhile (a flow
+    /// keeps its slot for its lifetime).
     pub fn flows_after(&self, after: Option<FlowId>) -> impl Iterator<Item = &Flow> + '_ {
-        use std::ops::Bound::{Excluded, Unbounded};
-        let start = after.map_or(Unbounded, Excluded);
-        self.flows.range((start, Unbounded)).map(|(_, f)| &**f)
+        let start = after.map_or(0, |id| id.slot() as usize + 1);
+        // Slots from `fresh` on have held no flow since the table was last
+        // empty.
+        (start..self.fresh as usize).filter_map(move |i| self.flow_at(i as u32))
     }
 
     /// A flow's current actions.
@@ -493,7 +613,31 @@ impl FlowTable {
     }
 
     /// Frees retired objects whose grace period is over; returns how many.
+    /// Slots emptied a grace period ago become free again.
     pub fn reclaim(&mut self) -> usize {
+        if let Some(token) = self.cooling_token {
+            if self.domain.rcu().check(token, false) {
+                self.free_slots.extend(self.cooling.drain(..).rev());
+                self.cooling_token = None;
+            }
+        }
+        if self.cooling_token.is_none() && !self.retiring.is_empty() {
+            std::mem::swap(&mut self.cooling, &mut self.retiring);
+            self.cooling_token = Some(self.domain.rcu().start());
+        }
+        if self.live == 0
+            && self.fresh != 0
+            && self.cooling_token.is_none()
+            && self.retiring.is_empty()
+        {
+            // Empty, and no reader holds a flow: start over from the first
+            // slot, with no free list, and give back the pages of the slot
+            // array and counters the flows used.
+            self.fresh = 0;
+            self.free_slots.clear();
+            self.shared.flows.release_if_empty(&self.domain);
+            self.shared.flow_counters.release();
+        }
         self.domain.reclaim()
     }
 
@@ -502,7 +646,14 @@ impl FlowTable {
     /// a flush otherwise.
     pub fn shrink_indexes(&mut self) {
         if self.ufids.len() * 4 < self.ufids.capacity() {
-            self.ufids.shrink_to_fit();
+            let (flows, domain) = (&self.shared.flows, &self.domain);
+            self.ufids
+                .shrink_to_fit(|&s| slot_ufid_hash(flows, domain, s));
+        }
+        for slots in [&mut self.free_slots, &mut self.cooling, &mut self.retiring] {
+            if slots.len() * 4 < slots.capacity() {
+                slots.shrink_to_fit();
+            }
         }
         if self.masks.len() * 4 < self.masks.capacity() {
             self.masks.shrink_to_fit();
@@ -518,7 +669,7 @@ impl FlowTable {
     /// The table's counters, summed over the readers.
     pub fn datapath_stats(&self) -> DatapathStats {
         let mut stats = DatapathStats {
-            flows: self.flows.len() as u64,
+            flows: self.live as u64,
             masks: self.masks.len() as u32,
             ..DatapathStats::default()
         };
@@ -568,9 +719,22 @@ impl Drop for FlowTable {
 impl std::fmt::Debug for FlowTable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FlowTable")
-            .field("flows", &self.flows.len())
+            .field("flows", &self.live)
             .field("masks", &self.masks.len())
             .field("config", &self.config)
             .finish_non_exhaustive()
     }
+}
+
+fn ufid_hash(ufid: &Ufid) -> u64 {
+    FxBuildHasher.hash_one(ufid)
+}
+
+/// The UFID hash of the flow in `slot` (every slot the UFID index holds
+/// has a flow with a UFID).
+fn slot_ufid_hash(flows: &RcuSlots<Flow>, domain: &RcuDomain, slot: u32) -> u64 {
+    flows
+        .get_for_writer(slot as usize, domain)
+        .and_then(Flow::ufid)
+        .map_or(0, ufid_hash)
 }

@@ -71,3 +71,89 @@ pub fn resident_kib() -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
+
+/// `len` atomic counters, all zero, from zeroed memory: a large array
+/// comes straight from fresh pages, which take no resident memory until
+/// something writes them (a `vec![AtomicU64::new(0); len]` writes every
+/// one).
+pub fn zeroed_atomic_u64s(len: usize) -> Box<[std::sync::atomic::AtomicU64]> {
+    let zeros: Box<[u64]> = vec![0u64; len].into_boxed_slice();
+    // SAFETY: AtomicU64 has the size, alignment and bit validity of u64,
+    // so a boxed slice of u64s is one of AtomicU64s with the same values;
+    // the allocation's layout is unchanged.
+    unsafe { Box::from_raw(Box::into_raw(zeros) as *mut [std::sync::atomic::AtomicU64]) }
+}
+
+extern "C" {
+    fn madvise(addr: *mut std::ffi::c_void, len: usize, advice: i32) -> i32;
+    fn getpagesize() -> i32;
+}
+
+/// `MADV_DONTNEED`: the pages read back as zeros, from fresh memory.
+const MADV_DONTNEED: i32 = 4;
+
+/// Sets every counter of `counters` to zero, handing the whole pages it
+/// spans back to the kernel (they read back as zeros and take no resident
+/// memory until written again); the ends are stored to.
+pub fn zero_atomic_u64s(counters: &[std::sync::atomic::AtomicU64]) {
+    use std::sync::atomic::Ordering;
+    let (start, end) = page_interior(counters);
+    for (i, c) in counters.iter().enumerate() {
+        if i < start || i >= end {
+            c.store(0, Ordering::Relaxed);
+        }
+    }
+    discard(counters, start, end);
+}
+
+/// Hands the whole pages of `slots` that hold only null pointers back
+/// to the kernel (they read back as null); returns false, changing
+/// nothing, unless every slot is null.
+pub(super) fn discard_null_pointers<T>(slots: &[std::sync::atomic::AtomicPtr<T>]) -> bool {
+    use std::sync::atomic::Ordering;
+    if slots.iter().any(|s| !s.load(Ordering::Acquire).is_null()) {
+        return false;
+    }
+    let (start, end) = page_interior(slots);
+    discard(slots, start, end);
+    true
+}
+
+/// The range of elements of `items` that fill whole pages.
+fn page_interior<T>(items: &[T]) -> (usize, usize) {
+    // SAFETY: a plain query.
+    let page = usize::try_from(unsafe { getpagesize() }).unwrap_or(4096);
+    let size = std::mem::size_of::<T>();
+    if size == 0 || page % size != 0 {
+        return (0, 0);
+    }
+    let base = items.as_ptr() as usize;
+    let first = base.next_multiple_of(page);
+    let last = (base + std::mem::size_of_val(items)) / page * page;
+    if last <= first {
+        return (0, 0);
+    }
+    ((first - base) / size, (last - base) / size)
+}
+
+/// Gives back the pages of `items[start..end]` (page-aligned, whole).
+fn discard<T>(items: &[T], start: usize, end: usize) {
+    if start >= end {
+        return;
+    }
+    let Some(range) = items.get(start..end) else {
+        return;
+    };
+    // SAFETY: the range lies within one live allocation of atomics (only
+    // callers above, with AtomicU64/AtomicPtr), on whole pages of it;
+    // MADV_DONTNEED on private anonymous memory only replaces their
+    // contents with zeros, a valid value every caller wants there (and
+    // what an atomic store of zero would leave).
+    unsafe {
+        madvise(
+            range.as_ptr().cast_mut().cast(),
+            std::mem::size_of_val(range),
+            MADV_DONTNEED,
+        );
+    }
+}

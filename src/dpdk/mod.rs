@@ -25,6 +25,7 @@ mod prefetch;
 mod queue;
 mod rcu;
 mod rcu_domain;
+mod rcu_list;
 mod rcu_map;
 mod rcu_slots;
 mod ring;
@@ -47,13 +48,17 @@ pub use hash_functions::{crc32c, crc32c_selected, crc32c_words, jhash, HashFunct
 pub use lcore::{current_lcore, LcoreJob, LCORE_ID_ANY};
 pub use log::{global_level, set_global_level, LogLevel, LogType};
 pub use mbuf::Mbuf;
-pub use memory::{dpdk_heap_bytes, process_heap_bytes, resident_kib, return_free_heap};
+pub use memory::{
+    dpdk_heap_bytes, process_heap_bytes, resident_kib, return_free_heap, zero_atomic_u64s,
+    zeroed_atomic_u64s,
+};
 pub use mempool::{Mempool, DEFAULT_DATA_ROOM, SOCKET_ID_ANY};
 pub use pdump::PacketCapture;
 pub use prefetch::prefetch;
 pub use queue::{RxQueue, TxQueue};
 pub use rcu::{Rcu, RcuReader, RcuToken};
 pub use rcu_domain::{RcuCell, RcuDomain};
+pub use rcu_list::{RcuList, SharedList};
 pub use rcu_map::RcuMap;
 pub use rcu_slots::RcuSlots;
 pub use ring::{ring, RingConsumer, RingItem, RingProducer, RingSync, MAX_RING_CAPACITY};

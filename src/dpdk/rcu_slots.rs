@@ -99,6 +99,56 @@ impl<T: Send + Sync + 'static> RcuSlots<T> {
         unsafe { ptr.as_ref() }
     }
 
+    /// The value in slot `index`, for the slots' writer: valid while
+    /// `domain` is borrowed (retired values are released only by
+    /// [`RcuDomain::reclaim`], which needs `&mut`).
+    ///
+    /// # Panics
+    /// If `domain` is not the slots' domain.
+    #[inline]
+    pub fn get_for_writer<'a>(&'a self, index: usize, domain: &'a RcuDomain) -> Option<&'a T> {
+        assert_eq!(
+            domain.id(),
+            self.domain,
+            "RcuSlots used with another domain"
+        );
+        let ptr = self.slots.get(index)?.load(Ordering::Acquire);
+        // SAFETY: a non-null pointer came from Arc::into_raw; a value
+        // taken out is retired to `domain` and released only by its
+        // reclaim (`&mut`), which cannot run while `domain` is borrowed.
+        unsafe { ptr.as_ref() }
+    }
+
+    /// A new handle to the value in slot `index`, for the slots' writer.
+    ///
+    /// # Panics
+    /// If `domain` is not the slots' domain.
+    pub fn cloned_for_writer(&self, index: usize, domain: &RcuDomain) -> Option<Arc<T>> {
+        let value = self.get_for_writer(index, domain)?;
+        // SAFETY: `value` lives in an Arc (the slot's, from Arc::into_raw)
+        // that stays alive while `domain` is borrowed; the count goes up
+        // before the new handle takes it over.
+        unsafe {
+            Arc::increment_strong_count(value);
+            Some(Arc::from_raw(value))
+        }
+    }
+
+    /// When every slot is empty, hands the slot array's whole pages back
+    /// to the kernel (an emptied table keeps no resident memory for the
+    /// slots it once used); returns whether it did.
+    ///
+    /// # Panics
+    /// If `domain` is not the slots' domain.
+    pub fn release_if_empty(&self, domain: &RcuDomain) -> bool {
+        assert_eq!(
+            domain.id(),
+            self.domain,
+            "RcuSlots used with another domain"
+        );
+        super::memory::discard_null_pointers(&self.slots)
+    }
+
     /// Starts loading slot `index` into the cache, ahead of `get`.
     #[inline(always)]
     pub fn prefetch(&self, index: usize) {
