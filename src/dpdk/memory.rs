@@ -77,11 +77,23 @@ pub fn resident_kib() -> Option<u64> {
 /// something writes them (a `vec![AtomicU64::new(0); len]` writes every
 /// one).
 pub fn zeroed_atomic_u64s(len: usize) -> Box<[std::sync::atomic::AtomicU64]> {
-    let zeros: Box<[u64]> = vec![0u64; len].into_boxed_slice();
-    // SAFETY: AtomicU64 has the size, alignment and bit validity of u64,
-    // so a boxed slice of u64s is one of AtomicU64s with the same values;
-    // the allocation's layout is unchanged.
-    unsafe { Box::from_raw(Box::into_raw(zeros) as *mut [std::sync::atomic::AtomicU64]) }
+    use std::alloc::{alloc_zeroed, handle_alloc_error, Layout};
+    use std::sync::atomic::AtomicU64;
+    let Ok(layout) = Layout::array::<AtomicU64>(len) else {
+        panic!("{len} counters do not fit in memory");
+    };
+    if layout.size() == 0 {
+        return Box::new([]);
+    }
+    // SAFETY: the layout has a non-zero size, as alloc_zeroed requires.
+    let ptr = unsafe { alloc_zeroed(layout) }.cast::<AtomicU64>();
+    if ptr.is_null() {
+        handle_alloc_error(layout);
+    }
+    // SAFETY: `ptr` is a fresh allocation of `len` AtomicU64s with the
+    // global allocator and their array layout, which is what a boxed slice
+    // frees with; all-zero bytes are a valid AtomicU64 (zero).
+    unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(ptr, len)) }
 }
 
 extern "C" {
