@@ -50,7 +50,6 @@ fuzz_target!(|data: &[u8]| {
                 attrs: &request.attrs,
             };
             let mut notes = Vec::new();
-            let mut scratch = KeyScratch::default();
             let mut ctx = FlowContext {
                 table: &mut table,
                 port_exists: &port_exists,
