@@ -25,6 +25,7 @@ mod error;
 mod flow;
 mod ranked;
 mod reader;
+mod slots;
 mod subtable;
 mod table;
 

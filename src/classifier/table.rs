@@ -12,8 +12,9 @@ use super::error::{TableError, ENOSPC};
 use super::flow::{Flow, FlowId, FlowStats, MaskShape, Ufid};
 use super::ranked::Ranked;
 use super::reader::{ClassifierReader, ReaderCounters, Shared};
+use super::slots::SlotPool;
 use super::subtable::Subtable;
-use crate::dpdk::{Eal, RcuCell, RcuDomain, RcuSlots, RcuToken, SharedList};
+use crate::dpdk::{Eal, RcuCell, RcuDomain, RcuSlots, SharedList};
 use crate::flow::key::{FlowKey, FlowMask};
 use crate::flow::matching::Match;
 use crate::flow::odp::Action;
@@ -90,20 +91,8 @@ pub struct FlowTable {
     ufids: HashTable<u32>,
     /// Flows in the table.
     live: usize,
-    /// Slots never used yet: `fresh..` up to the slot array's end. New
-    /// flows take these first, so until the table has churned through
-    /// them a flow added during a dump lands after its position and is
-    /// listed too, as when flows were listed in insertion order.
-    fresh: u32,
-    /// Slots used before and free again, the next one last.
-    free_slots: Vec<u32>,
-    /// Slots emptied before `cooling_token` started, free once its grace
-    /// period is over (a reader may still count packets for the flow that
-    /// was there).
-    cooling: Vec<u32>,
-    cooling_token: Option<RcuToken>,
-    /// Slots emptied since, waiting for the next grace period.
-    retiring: Vec<u32>,
+    /// Which slots of `shared.flows` new flows may take.
+    slots: SlotPool,
     /// Sequence number of the next insert (the high half of its FlowId).
     next_seq: u32,
     /// The next counter epoch to give out (0 is never given).
@@ -143,11 +132,7 @@ impl FlowTable {
             order: Vec::new(),
             ufids: HashTable::new(),
             live: 0,
-            fresh: 0,
-            free_slots: Vec::new(),
-            cooling: Vec::new(),
-            cooling_token: None,
-            retiring: Vec::new(),
+            slots: SlotPool::default(),
             next_seq: 1,
             next_epoch: 1,
             outputs: FxHashMap::default(),
@@ -224,7 +209,7 @@ impl FlowTable {
             limit: self.config.max_flows,
         };
         let slot = if self.live < self.config.max_flows {
-            self.take_slot()
+            self.slots.take(self.shared.flows.len(), &self.domain)
         } else {
             None
         };
@@ -248,7 +233,7 @@ impl FlowTable {
                 self.config.max_readers,
                 &self.domain,
             )
-            .inspect_err(|_| self.free_slots.push(slot))?;
+            .inspect_err(|_| self.slots.give_back(slot))?;
             self.masks.insert(
                 m.mask,
                 MaskEntry {
@@ -263,7 +248,7 @@ impl FlowTable {
             );
         }
         let Some(shape) = self.masks.get(&m.mask).map(|e| Arc::clone(&e.shape)) else {
-            self.free_slots.push(slot);
+            self.slots.give_back(slot);
             return Err(TableError::NotFound);
         };
         let epoch = self.take_epoch();
@@ -281,7 +266,7 @@ impl FlowTable {
             if created {
                 self.masks.remove(&m.mask);
             }
-            self.free_slots.push(slot);
+            self.slots.give_back(slot);
             return Err(err);
         }
         // Caches learn the slot from subtable hits, so it is filled only
@@ -304,25 +289,6 @@ impl FlowTable {
             self.publish();
         }
         Ok(id)
-    }
-
-    /// A free slot: one never used, or emptied a grace period ago. Waits
-    /// for readers to quiesce when only slots emptied since are left.
-    fn take_slot(&mut self) -> Option<u32> {
-        if (self.fresh as usize) < self.shared.flows.len() {
-            self.fresh += 1;
-            return Some(self.fresh - 1);
-        }
-        if self.free_slots.is_empty() {
-            self.reclaim();
-        }
-        if self.free_slots.is_empty() && !(self.cooling.is_empty() && self.retiring.is_empty()) {
-            self.synchronize();
-            self.reclaim();
-            self.synchronize();
-            self.reclaim();
-        }
-        self.free_slots.pop()
     }
 
     /// A counter epoch the table never gave out before.
@@ -411,7 +377,7 @@ impl FlowTable {
             .get(mask)
             .map(|e| Arc::clone(&e.shape))
             .ok_or(TableError::NotFound)?;
-        let members: Vec<Arc<Flow>> = (0..self.fresh as usize)
+        let members: Vec<Arc<Flow>> = (0..self.slots.used_end())
             .filter_map(|i| self.shared.flows.cloned_for_writer(i, &self.domain))
             .filter(|f| Arc::ptr_eq(f.shape(), &shape))
             .collect();
@@ -458,7 +424,7 @@ impl FlowTable {
                 .set(slot as usize, Arc::clone(&flow), &self.domain);
             return Err(err.into());
         }
-        self.retiring.push(slot);
+        self.slots.retire(slot);
         self.live -= 1;
         if let Some(u) = flow.ufid() {
             if let Ok(entry) = self.ufids.find_entry(ufid_hash(u), |&s| s == slot) {
@@ -557,9 +523,7 @@ impl FlowTable {
     /// keeps its slot for its lifetime).
     pub fn flows_after(&self, after: Option<FlowId>) -> impl Iterator<Item = &Flow> + '_ {
         let start = after.map_or(0, |id| id.slot() as usize + 1);
-        // Slots from `fresh` on have held no flow since the table was last
-        // empty.
-        (start..self.fresh as usize).filter_map(move |i| self.flow_at(i as u32))
+        (start..self.slots.used_end()).filter_map(move |i| self.flow_at(i as u32))
     }
 
     /// A flow's current actions.
@@ -615,26 +579,10 @@ impl FlowTable {
     /// Frees retired objects whose grace period is over; returns how many.
     /// Slots emptied a grace period ago become free again.
     pub fn reclaim(&mut self) -> usize {
-        if let Some(token) = self.cooling_token {
-            if self.domain.rcu().check(token, false) {
-                self.free_slots.extend(self.cooling.drain(..).rev());
-                self.cooling_token = None;
-            }
-        }
-        if self.cooling_token.is_none() && !self.retiring.is_empty() {
-            std::mem::swap(&mut self.cooling, &mut self.retiring);
-            self.cooling_token = Some(self.domain.rcu().start());
-        }
-        if self.live == 0
-            && self.fresh != 0
-            && self.cooling_token.is_none()
-            && self.retiring.is_empty()
-        {
-            // Empty, and no reader holds a flow: start over from the first
-            // slot, with no free list, and give back the pages of the slot
-            // array and counters the flows used.
-            self.fresh = 0;
-            self.free_slots.clear();
+        self.slots.advance(&self.domain);
+        if self.slots.restart_if_idle(self.live) {
+            // Empty, and no reader holds a flow: give back the pages of the
+            // slot array and counters the flows used.
             self.shared.flows.release_if_empty(&self.domain);
             self.shared.flow_counters.release();
         }
@@ -650,11 +598,7 @@ impl FlowTable {
             self.ufids
                 .shrink_to_fit(|&s| slot_ufid_hash(flows, domain, s));
         }
-        for slots in [&mut self.free_slots, &mut self.cooling, &mut self.retiring] {
-            if slots.len() * 4 < slots.capacity() {
-                slots.shrink_to_fit();
-            }
-        }
+        self.slots.shrink();
         if self.masks.len() * 4 < self.masks.capacity() {
             self.masks.shrink_to_fit();
         }
