@@ -93,7 +93,7 @@ pub struct FlowTable {
     live: usize,
     /// Which slots of `shared.flows` new flows may take.
     slots: SlotPool,
-    /// Sequence number of the next insert (the high half of its FlowId).
+    /// Sequence number of the next insert (the low half of its FlowId).
     next_seq: u32,
     /// The next counter epoch to give out (0 is never given).
     next_epoch: u32,
