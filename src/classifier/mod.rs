@@ -28,6 +28,7 @@ mod reader;
 mod slots;
 mod subtable;
 mod table;
+mod ufid_index;
 
 pub use compact::{MaskLayout, COMPACT_MAX};
 pub use error::TableError;

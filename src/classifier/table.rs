@@ -2,9 +2,7 @@
 //! modifies and removes flows, keeps one subtable per mask, publishes the
 //! ranked subtable list, and frees retired memory after grace periods.
 
-use hashbrown::HashTable;
-use rustc_hash::{FxBuildHasher, FxHashMap};
-use std::hash::BuildHasher;
+use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
 use super::counters::FlowCounters;
@@ -14,6 +12,7 @@ use super::ranked::Ranked;
 use super::reader::{ClassifierReader, ReaderCounters, Shared};
 use super::slots::SlotPool;
 use super::subtable::Subtable;
+use super::ufid_index::UfidIndex;
 use crate::dpdk::{Eal, RcuCell, RcuDomain, RcuSlots, SharedList};
 use crate::flow::key::{FlowKey, FlowMask};
 use crate::flow::matching::Match;
@@ -88,7 +87,7 @@ pub struct FlowTable {
     order: Vec<FlowMask>,
     /// The slots of the flows with a UFID, hashed by UFID (the flows
     /// themselves are in `shared.flows`, at their slots).
-    ufids: HashTable<u32>,
+    ufids: UfidIndex,
     /// Flows in the table.
     live: usize,
     /// Which slots of `shared.flows` new flows may take.
@@ -130,7 +129,7 @@ impl FlowTable {
             shared,
             masks: FxHashMap::default(),
             order: Vec::new(),
-            ufids: HashTable::new(),
+            ufids: UfidIndex::default(),
             live: 0,
             slots: SlotPool::default(),
             next_seq: 1,
@@ -278,9 +277,8 @@ impl FlowTable {
             entry.flows += 1;
         }
         if let Some(u) = ufid {
-            let (flows, domain) = (&self.shared.flows, &self.domain);
             self.ufids
-                .insert_unique(ufid_hash(&u), slot, |&s| slot_ufid_hash(flows, domain, s));
+                .insert(&u, slot, &self.shared.flows, &self.domain);
         }
         self.live += 1;
         self.occupancy.peak = self.occupancy.peak.max(self.live);
@@ -319,10 +317,8 @@ impl FlowTable {
 
     /// The flow with UFID `ufid`.
     fn find_ufid(&self, ufid: &Ufid) -> Option<&Flow> {
-        let slot = self.ufids.find(ufid_hash(ufid), |&s| {
-            self.flow_at(s).is_some_and(|f| f.ufid() == Some(ufid))
-        })?;
-        self.flow_at(*slot)
+        let slot = self.ufids.find(ufid, &self.shared.flows, &self.domain)?;
+        self.flow_at(slot)
     }
 
     fn flow_at(&self, slot: u32) -> Option<&Flow> {
@@ -427,9 +423,7 @@ impl FlowTable {
         self.slots.retire(slot);
         self.live -= 1;
         if let Some(u) = flow.ufid() {
-            if let Ok(entry) = self.ufids.find_entry(ufid_hash(u), |&s| s == slot) {
-                entry.remove();
-            }
+            self.ufids.remove(u, slot);
         }
         let last = match self.masks.get_mut(&mask) {
             Some(entry) => {
@@ -593,11 +587,7 @@ impl FlowTable {
     /// shrank: a map that held a million UFIDs keeps its buckets through
     /// a flush otherwise.
     pub fn shrink_indexes(&mut self) {
-        if self.ufids.len() * 4 < self.ufids.capacity() {
-            let (flows, domain) = (&self.shared.flows, &self.domain);
-            self.ufids
-                .shrink_to_fit(|&s| slot_ufid_hash(flows, domain, s));
-        }
+        self.ufids.shrink(&self.shared.flows, &self.domain);
         self.slots.shrink();
         if self.masks.len() * 4 < self.masks.capacity() {
             self.masks.shrink_to_fit();
@@ -668,17 +658,4 @@ impl std::fmt::Debug for FlowTable {
             .field("config", &self.config)
             .finish_non_exhaustive()
     }
-}
-
-fn ufid_hash(ufid: &Ufid) -> u64 {
-    FxBuildHasher.hash_one(ufid)
-}
-
-/// The UFID hash of the flow in `slot` (every slot the UFID index holds
-/// has a flow with a UFID).
-fn slot_ufid_hash(flows: &RcuSlots<Flow>, domain: &RcuDomain, slot: u32) -> u64 {
-    flows
-        .get_for_writer(slot as usize, domain)
-        .and_then(Flow::ufid)
-        .map_or(0, ufid_hash)
 }
