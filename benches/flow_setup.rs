@@ -20,10 +20,10 @@
 mod common;
 
 use common::{install_pipelined, is_root, pcap, Daemon};
-use dpswitch::control::client::{Client, Request};
 use dpswitch::flow::text::{parse_actions, parse_match};
 use dpswitch::netlink::consts::*;
 use dpswitch::netlink::FlowAttrs;
+use dpswitch_client::client::{Client, Request};
 use std::time::{Duration, Instant};
 
 /// The pcap port's number (the first vdev, numbered from 1); the sink is

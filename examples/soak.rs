@@ -8,11 +8,11 @@
 //! soak --socket PATH --minutes N --miss-port P --out-port Q [--changes-per-sec R]
 //! ```
 
-use dpswitch::control::client::{Client, Request};
 use dpswitch::flow::text::{parse_actions, parse_match};
 use dpswitch::netlink::attr::AttrWriter;
 use dpswitch::netlink::consts::*;
 use dpswitch::netlink::FlowAttrs;
+use dpswitch_client::client::{Client, Request};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;

@@ -12,7 +12,7 @@ cargo clippy --all-targets -- -D warnings
 # The netlink adapter's launcher and library, beside dpswitchd, for the
 # tests that run real netlink programs through them (a test run alone
 # builds the library only under deps/).
-cargo build -p dpswitch-run
+cargo build -p dpswitch-run -p dpswitch-client
 cargo test --all-targets
 cargo test --doc
 # A short bounded run of each fuzz target (see scripts/fuzz.sh).

@@ -2,11 +2,12 @@
 //! vSwitch's megaflow cache and flow-command contract.
 //!
 //! Layers, one direction of dependency (top to bottom):
-//! - `datapath`: ports, PMD lcores, (to come) the flow table and actions.
+//! - `control`: the control socket and the `ovs_*` families served on it.
+//! - `datapath`: ports, PMD lcores, actions, the switch that owns the table.
 //! - `classifier`: the megaflow table, tuple-space search on lock-free
 //!   rte_hash subtables with RCU reclamation.
-//! - `netlink`: the wire codec of the OVS generic-netlink families (no I/O).
-//! - `flow`: key layout, packet parsing, masks, actions, ovs-dpctl text syntax.
+//! - `flow`, `netlink` (from the `dpswitch-proto` crate, which cannot see
+//!   DPDK or anything here): the flow model and the OVS netlink codec.
 //! - `log`: dpswitch's events through DPDK's log, rate-limited.
 //! - `dpdk`: the platform layer (EAL, lcores, mempools, mbufs, ports, hash
 //!   tables, RCU, rings), the only home of FFI and of code the compiler
@@ -17,6 +18,8 @@ pub mod config;
 pub mod control;
 pub mod datapath;
 pub mod dpdk;
-pub mod flow;
 pub mod log;
-pub mod netlink;
+
+// The daemon names the protocol crate's layers as its own modules, as
+// every layer above them was written to.
+pub use dpswitch_proto::{flow, netlink};

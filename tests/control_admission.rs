@@ -280,7 +280,7 @@ fn a_user_past_its_per_uid_limit_is_refused_with_eusers_and_the_reason() {
     // dpctl run by that user says why, rather than a broken pipe.
     let out = Command::new("setpriv")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .arg(env!("CARGO_BIN_EXE_dpctl"))
+        .arg(common::dpctl_binary())
         .arg("--socket")
         .arg(&socket)
         .arg("dump-flows")

@@ -172,7 +172,7 @@ fn dpctl_adds_and_deletes_datapaths_and_ports() {
     let (dp, dp2, port) = (format!("dvc{id}"), format!("dvd{id}"), format!("dvci{id}"));
     let (daemon, ctl) = start("vpdpctl", &dp, &[], false);
     let dpctl = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_dpctl"))
+        let out = Command::new(common::dpctl_binary())
             .arg("--socket")
             .arg(&daemon.socket)
             .args(args)

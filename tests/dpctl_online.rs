@@ -250,7 +250,7 @@ fn flow_commands_change_and_show_the_table() {
 
 /// A `dpctl monitor` child whose stdout lines arrive on a channel.
 fn monitor(socket: &Path) -> (std::process::Child, Receiver<String>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dpctl"))
+    let mut child = Command::new(common::dpctl_binary())
         .arg("--socket")
         .arg(socket)
         .arg("monitor")
@@ -322,10 +322,10 @@ fn monitor_prints_each_change() {
 
 #[test]
 fn pipelined_installs_then_a_dump_across_many_reads() {
-    use dpswitch::control::client::Client;
     use dpswitch::flow::text::{parse_actions, parse_match};
     use dpswitch::netlink::consts::{NLM_F_CREATE, OVS_FLOW_CMD_NEW};
     use dpswitch::netlink::FlowAttrs;
+    use dpswitch_client::client::Client;
 
     const FLOWS: u32 = 20_000;
     let _one = ONE_DAEMON.lock().unwrap_or_else(|e| e.into_inner());

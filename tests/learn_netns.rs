@@ -8,8 +8,8 @@
 mod common;
 
 use common::{wait_for_link, Controller, Daemon, Netns};
-use dpswitch::control::client::{Client, DpStats};
-use dpswitch::control::learn::{Mac, Megaflow};
+use dpswitch_client::client::{Client, DpStats};
+use dpswitch_client::learn::{Mac, Megaflow};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -82,7 +82,7 @@ fn dp_stats(socket: &Path) -> DpStats {
 /// The flows as `dpctl dump-flows` prints them, without their counters:
 /// `<match> actions:<actions>`, the form `Megaflow` prints.
 fn flows(socket: &Path) -> BTreeSet<String> {
-    let out = Command::new(env!("CARGO_BIN_EXE_dpctl"))
+    let out = Command::new(common::dpctl_binary())
         .arg("--socket")
         .arg(socket)
         .arg("dump-flows")

@@ -11,10 +11,10 @@
 mod common;
 
 use common::{install_pipelined, require_root, Daemon};
-use dpswitch::control::client::{Client, Request};
 use dpswitch::flow::text::parse_match;
 use dpswitch::netlink::consts::*;
 use dpswitch::netlink::FlowAttrs;
+use dpswitch_client::client::{Client, Request};
 use std::collections::HashMap;
 use std::time::Duration;
 

@@ -12,10 +12,10 @@
 mod common;
 
 use common::{install_pipelined, plumb, require_netns_tests, wait_for_link, Ctl, Daemon, Netns};
-use dpswitch::control::client::{Client, Request};
 use dpswitch::flow::text::{parse_actions, parse_match};
 use dpswitch::netlink::consts::*;
 use dpswitch::netlink::FlowAttrs;
+use dpswitch_client::client::{Client, Request};
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};

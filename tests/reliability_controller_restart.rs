@@ -11,9 +11,9 @@ use common::{
     assert_clean_exit, assert_counters_add_up, ping_answered, plumb_addr, port_exit_counters,
     tap_switch, Controller, Netns,
 };
-use dpswitch::control::client::Client;
 use dpswitch::netlink::consts::*;
 use dpswitch::netlink::flow::FlowAttrs;
+use dpswitch_client::client::Client;
 
 fn flow_count(client: &mut Client) -> u64 {
     client.only_datapath().unwrap().stats.unwrap().flows

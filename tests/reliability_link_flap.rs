@@ -9,7 +9,7 @@ use common::{
     assert_clean_exit, assert_counters_add_up, ping_summary, ping_until_answered, plumb_addr,
     tap_switch, Background, Netns, PING_FLOWS,
 };
-use dpswitch::control::client::Client;
+use dpswitch_client::client::Client;
 use std::time::Duration;
 
 const FLAPS: usize = 5;

@@ -12,7 +12,7 @@ use common::{
     assert_clean_exit, assert_counters_add_up, ping_until_answered, plumb_addr, port_exit_counters,
     tap_switch, Background, Daemon, Netns, PING_FLOWS,
 };
-use dpswitch::control::client::Client;
+use dpswitch_client::client::Client;
 use std::time::Duration;
 
 const SMALL: &str = "queue_size = 64\nupcall_queue = 64\n";

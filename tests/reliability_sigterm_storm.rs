@@ -10,8 +10,8 @@ use common::{
     assert_clean_exit, assert_counters_add_up, flow_text, hugepage_files, ping_summary, tap_switch,
     Background, Netns, PING_FLOWS, WINDOW,
 };
-use dpswitch::control::client::{Client, ClientError, Request};
 use dpswitch::netlink::consts::*;
+use dpswitch_client::client::{Client, ClientError, Request};
 use nix::errno::Errno;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};

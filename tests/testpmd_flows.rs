@@ -24,7 +24,7 @@ const FORWARD: &str = "in_port(1),eth(),eth_type(0x0800),ipv4(src=0.0.0.0/0.0.1.
 const DROP: &str = "in_port(1),eth(),eth_type(0x0800),ipv4(src=0.0.1.0/0.0.3.0)";
 
 fn dpctl(socket: &Path, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_dpctl"))
+    let out = Command::new(common::dpctl_binary())
         .arg("--socket")
         .arg(socket)
         .args(args)

@@ -429,7 +429,7 @@ fn upcall_rate_limits_the_misses_a_reading_handler_gets() {
     let received = d.misses(&messages);
     let stats = datapath_stats(d.ctl());
     // What `dpctl show` reads while the daemon runs: the port's losses.
-    let mut client = dpswitch::control::client::Client::connect(d.daemon.socket()).unwrap();
+    let mut client = dpswitch_client::client::Client::connect(d.daemon.socket()).unwrap();
     let dp = client.only_datapath().unwrap().dp_ifindex;
     let live = client.dpswitch_stats(dp).expect("dpswitch stats");
     let storm = live.ports.iter().find(|p| p.port_no == STORM_PORT).copied();

@@ -14,13 +14,13 @@ use dpswitch::config::Config;
 use dpswitch::control::access::group_id;
 use dpswitch::control::admission::Limits;
 use dpswitch::control::dp_cmd::DatapathInfo;
-use dpswitch::control::dump::{format_flow, DumpStats};
 use dpswitch::control::preload::preload_flows;
 use dpswitch::control::{ControlCounters, ControlServer, ServerConfig};
 use dpswitch::datapath::telemetry::Telemetry;
 use dpswitch::datapath::upcall_losses::{REASONS, REASON_NAMES};
 use dpswitch::datapath::{Report, Switch};
 use dpswitch::dpdk::{DpdkError, Eal, PacketCapture};
+use dpswitch_proto::dump::{format_flow, DumpStats};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -313,7 +313,7 @@ fn print_counters(
         dpswitch::dpdk::PortStats,
     )],
     losses: &[(u32, [u64; REASONS])],
-    pmd: &dpswitch::datapath::stats::PmdCounters,
+    pmd: &dpswitch_proto::pmd::stats::PmdCounters,
 ) {
     for (plan, s) in ports {
         // Upcalls from this port that no handler got, by reason.

@@ -10,9 +10,8 @@ use crate::dpdk::{tsc_cycles, tsc_hz};
 use crate::flow::matching::{key_to_attrs, mask_to_attrs};
 use crate::flow::odp::Action;
 use crate::netlink::consts::*;
-use crate::netlink::flow::{FlowAttrs, FlowStats};
+use crate::netlink::flow::{monotonic_msec, FlowAttrs, FlowStats};
 use crate::netlink::msg::{GenlHeader, NlMsgHeader, OvsMessage};
-use nix::time::{clock_gettime, ClockId};
 
 /// Where a flow message goes: its command, the datapath, and the header
 /// fields of the request it answers (or the change it announces).
@@ -79,14 +78,6 @@ pub fn flow_message(
     }
     .encode()
     .unwrap_or_default()
-}
-
-/// Milliseconds of monotonic time now, the clock `OVS_FLOW_ATTR_USED`
-/// counts in (as the kernel's jiffies-based value does since boot).
-pub fn monotonic_msec() -> u64 {
-    clock_gettime(ClockId::CLOCK_MONOTONIC)
-        .map(|t| (t.tv_sec() as u64).saturating_mul(1000) + (t.tv_nsec() as u64) / 1_000_000)
-        .unwrap_or(0)
 }
 
 /// A TSC timestamp recorded by a PMD, in monotonic milliseconds.

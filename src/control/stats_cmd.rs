@@ -9,13 +9,13 @@ use super::counters::ControlCounters;
 use super::dp_cmd::{message, DatapathInfo, ReplyTo};
 use super::families::FAMILY_DPSWITCH;
 use super::request::CmdError;
-use crate::datapath::figures::{FlowFigures, PerfReport, PmdFigures};
 use crate::datapath::Switch;
 use crate::dpdk::resident_kib;
 use crate::netlink::attr::{attrs, AttrWriter};
 use crate::netlink::consts::*;
 use crate::netlink::error::errno;
 use crate::netlink::msg::OvsMessage;
+use dpswitch_proto::pmd::figures::{FlowFigures, PerfReport, PmdFigures};
 
 /// The reply to a GET_STATS naming the datapath (else ENODEV).
 pub fn get_stats(
@@ -226,9 +226,9 @@ fn nul_terminated(s: &str) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::control::client::perf_report;
-    use crate::datapath::figures::RxqFigures;
-    use crate::datapath::stats::PmdCounters;
+    use dpswitch_client::client::perf_report;
+    use dpswitch_proto::pmd::figures::RxqFigures;
+    use dpswitch_proto::pmd::stats::PmdCounters;
     use std::time::Duration;
 
     #[test]

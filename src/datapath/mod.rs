@@ -1,14 +1,12 @@
-//! The datapath: ports, the PMD loops that poll them, action execution and
-//! (to come) the flow table writer side.
+//! The datapath: ports, the PMD loops that poll them, action execution,
+//! and the switch that owns the flow table's writer side.
 
 pub mod actions;
-pub mod figures;
 mod heap_trim;
 pub mod idle_sleep;
 pub mod plan;
 pub mod pmd;
 pub mod ports;
-pub mod stats;
 pub mod switch;
 pub mod telemetry;
 pub mod upcall;

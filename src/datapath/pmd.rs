@@ -26,13 +26,13 @@
 use super::actions::{execute_with_upcalls, Xorshift32};
 use super::idle_sleep::{IdleSleep, SLEEP_THRESHOLD};
 use super::ports::{PortIndex, MAX_PORTS};
-use super::stats::{PmdStats, RxqStats};
 use super::upcall::UpcallSender;
 use crate::classifier::{ClassifierReader, Flow};
 use crate::dpdk::{tsc_cycles, Mbuf, MbufBurst, RingConsumer, RingProducer, RxQueue, TxQueue};
 use crate::flow::extract::extract_to;
 use crate::flow::odp::Action;
 use crate::flow::FlowKey;
+use dpswitch_proto::pmd::stats::{PmdStats, RxqStats};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;

@@ -22,7 +22,6 @@ pub use super::plan::PortKind;
 use super::plan::{pair_queues, plan_lcores, plan_ports, pmd_count, PortPlan, Probed};
 use super::pmd::{Mailbox, Pmd, PmdControls, PortChange, RxPoll, TxPort, MAX_BURST, MAX_RX_POLLS};
 use super::ports::{PortIndex, MAX_PORTS};
-use super::stats::{PmdCounters, PmdStats, RxqStats};
 use super::upcall::{upcall_channel, Upcall, UpcallHandlers, UpcallLimit, UpcallReceiver};
 use super::upcall_losses::{LossReason, UpcallLosses, REASONS};
 use crate::classifier::{FlowId, FlowStats, FlowTable, TableConfig, TableError};
@@ -34,6 +33,7 @@ use crate::dpdk::{
 use crate::flow::matching::{Match, DP_MAX_PORTS};
 use crate::flow::odp::{Action, UserspaceAction};
 use crate::flow::{FlowKey, FlowMask};
+use dpswitch_proto::pmd::stats::{PmdCounters, PmdStats, RxqStats};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -14,11 +14,11 @@
 //! (a few atomic loads, no per-packet work) and the commands read the
 //! last one. They never reach the PMDs.
 
-use super::figures::FlowFigures;
-use super::stats::PmdCounters;
 use super::switch::Switch;
 use super::upcall_losses::{REASONS, REASON_NAMES};
 use crate::dpdk::{register_telemetry_command, DpdkError, TelDict};
+use dpswitch_proto::pmd::figures::FlowFigures;
+use dpswitch_proto::pmd::stats::PmdCounters;
 use std::sync::{Arc, Mutex};
 
 /// The datapath's counters at one moment, as the commands report them.

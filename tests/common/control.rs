@@ -516,7 +516,7 @@ impl ControlDaemon {
 
 /// Runs `dpctl --socket SOCKET ARGS`.
 pub fn dpctl_at(socket: &Path, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_dpctl"))
+    std::process::Command::new(super::dpctl_binary())
         .arg("--socket")
         .arg(socket)
         .args(args)

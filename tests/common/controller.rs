@@ -16,7 +16,7 @@ impl Controller {
     /// Starts it on every port of the datapath at `socket`; returns once
     /// it handles their upcalls.
     pub fn start(socket: &Path, max_idle: u32) -> Controller {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_dpctl"))
+        let mut child = Command::new(super::dpctl_binary())
             .arg("--socket")
             .arg(socket)
             .args(["learn", "--max-idle", &max_idle.to_string()])

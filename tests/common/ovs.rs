@@ -13,17 +13,9 @@ use std::time::{Duration, Instant};
 const OVS_VSWITCHD: &str = "/usr/lib/openvswitch-switch/ovs-vswitchd";
 const SCHEMA: &str = "/usr/share/openvswitch/vswitch.ovsschema";
 
-/// The adapter's launcher, built beside dpswitchd by `cargo build` or
-/// `cargo test` of the workspace.
+/// The adapter's launcher, from the dpswitch-run package.
 pub fn dpswitch_run() -> PathBuf {
-    let dir = Path::new(env!("CARGO_BIN_EXE_dpswitchd")).parent().unwrap();
-    let launcher = dir.join("dpswitch-run");
-    assert!(
-        launcher.exists(),
-        "{} is missing: build the whole workspace (cargo test at the top level builds it)",
-        launcher.display()
-    );
-    launcher
+    super::workspace_binary("dpswitch-run")
 }
 
 /// One namespace behind the bridge: the veth `port` (its bridge side) and
@@ -220,7 +212,7 @@ impl OvsBridge {
         let socket = self.daemon.socket.display().to_string();
         let mut all = vec!["--socket", socket.as_str()];
         all.extend_from_slice(args);
-        run(env!("CARGO_BIN_EXE_dpctl"), &all)
+        run(&super::dpctl_binary().display().to_string(), &all)
     }
 
     /// The datapath port number of port `name`, from `dpctl show`.

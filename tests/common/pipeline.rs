@@ -2,7 +2,7 @@
 //! handlers send them: submitted back to back (packed many to a datagram)
 //! with at most `WINDOW` unanswered.
 
-use dpswitch::control::client::{Client, Request};
+use dpswitch_client::client::{Client, Request};
 use std::collections::VecDeque;
 
 /// Requests submitted and not yet answered. Their acks (36 bytes each)

@@ -26,6 +26,7 @@ mod options;
 mod recv;
 mod send;
 mod state;
+#[allow(unsafe_code)]
 mod sys;
 mod table;
 mod wire;

@@ -8,7 +8,7 @@
 //! subtracts it.
 
 use super::*;
-use crate::datapath::figures::*;
+use dpswitch_proto::pmd::figures::*;
 
 impl Switch {
     /// Every PMD's figures since the last clear.
