@@ -9,9 +9,9 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 cargo fmt --all -- --check
 cargo clippy --all-targets -- -D warnings
-# The netlink adapter's launcher and library, beside dpswitchd, for the
-# tests that run real netlink programs through them (a test run alone
-# builds the library only under deps/).
+# dpctl, and the netlink adapter's launcher and library, beside dpswitchd
+# for the daemon's tests that run them (they belong to other packages of
+# the workspace, and a test run alone builds the library only under deps/).
 cargo build -p dpswitch-run -p dpswitch-client
 cargo test --all-targets
 # The protocol and client crates build and pass their tests with DPDK and
