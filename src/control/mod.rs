@@ -6,18 +6,18 @@
 pub mod access;
 pub mod admission;
 pub mod conn;
-pub mod counters;
+pub(crate) mod counters;
 pub mod dp_cmd;
-pub mod families;
+pub(crate) mod families;
 pub mod flow_cmd;
-pub mod flow_reply;
-pub mod listener;
-pub mod packet_cmd;
+pub(crate) mod flow_reply;
+pub(crate) mod listener;
+pub(crate) mod packet_cmd;
 pub mod preload;
-pub mod request;
-pub mod server;
-pub mod stats_cmd;
-pub mod vport_cmd;
+pub(crate) mod request;
+pub(crate) mod server;
+pub(crate) mod stats_cmd;
+pub(crate) mod vport_cmd;
 
 pub use counters::ControlCounters;
 pub use server::{ControlServer, ServerConfig};

@@ -63,7 +63,12 @@ pub struct Execute<'a> {
     pub frame: &'a [u8],
     pub in_port: u32,
     pub actions: Vec<Action>,
-    pub probe: bool,
+}
+
+/// Whether an execute is a feature probe (`OVS_PACKET_ATTR_PROBE`): as in
+/// the kernel, its failure is an answer, not a fault worth a log line.
+pub fn is_probe(msg: &OvsMessage<'_>) -> bool {
+    attrs_lenient(msg.attrs).any(|a| a.kind() == OVS_PACKET_ATTR_PROBE)
 }
 
 /// Reads an execute request: PACKET, KEY and ACTIONS are required; the
@@ -73,13 +78,12 @@ pub fn parse_execute<'a>(
     msg: &OvsMessage<'a>,
     port_exists: &dyn Fn(u32) -> bool,
 ) -> Result<Execute<'a>, CmdError> {
-    let (mut frame, mut key, mut actions, mut probe) = (None, None, None, false);
+    let (mut frame, mut key, mut actions) = (None, None, None);
     for attr in attrs_lenient(msg.attrs) {
         match attr.kind() {
             OVS_PACKET_ATTR_PACKET => frame = Some(attr.payload()),
             OVS_PACKET_ATTR_KEY => key = Some(attr.payload()),
             OVS_PACKET_ATTR_ACTIONS => actions = Some(attr.payload()),
-            OVS_PACKET_ATTR_PROBE => probe = true,
             _ => {}
         }
     }
@@ -117,6 +121,5 @@ pub fn parse_execute<'a>(
         frame,
         in_port,
         actions,
-        probe,
     })
 }

@@ -48,12 +48,3 @@ pub struct Response {
     /// quiescent state (the change is then what every packet sees).
     pub needs_sync: bool,
 }
-
-/// Who sent a request, as the handlers need it.
-#[derive(Clone, Copy, Debug)]
-pub struct Requester {
-    /// The connection's netlink port id.
-    pub port_id: u32,
-    /// Root or a member of the admin group.
-    pub admin: bool,
-}

@@ -3,13 +3,13 @@
 
 pub mod actions;
 mod heap_trim;
-pub mod idle_sleep;
+pub(crate) mod idle_sleep;
 pub mod plan;
-pub mod pmd;
-pub mod ports;
-pub mod switch;
+pub(crate) mod pmd;
+pub(crate) mod ports;
+pub(crate) mod switch;
 pub mod telemetry;
-pub mod upcall;
+pub(crate) mod upcall;
 pub mod upcall_losses;
 
 pub use switch::{Report, Switch};

@@ -44,7 +44,7 @@ mod perf;
 mod report;
 mod run_time;
 mod watch;
-pub use report::{FlowReport, Report};
+pub use report::Report;
 pub use run_time::{PortError, PortErrorKind, PortSpec};
 
 /// Per-lcore mbuf cache of the packet pool.

@@ -13,7 +13,10 @@ impl ControlServer {
         switch: &mut Switch,
     ) -> Result<Option<Response>, Failure> {
         let request =
-            packet_cmd::parse_execute(msg, &|p| switch.has_port(p)).map_err(Failure::logged)?;
+            packet_cmd::parse_execute(msg, &|p| switch.has_port(p)).map_err(|error| Failure {
+                log: !packet_cmd::is_probe(msg),
+                error,
+            })?;
         if msg.dp_ifindex != self.dp.dp_ifindex {
             return Err(Failure::quiet(CmdError::enodev()));
         }
