@@ -146,7 +146,7 @@ impl Request<'_> {
             }
             None => None,
         };
-        match_from_attrs(&scratch.key, mask).map_err(|e| CmdError::new(e.errno(), e.0))
+        Ok(match_from_attrs(&scratch.key, mask)?)
     }
 
     fn datapath(&self) -> Result<(), CmdError> {
@@ -214,9 +214,7 @@ fn new_flow(ctx: &mut FlowContext<'_>, req: &Request<'_>) -> Result<Response, Cm
         .map(Flow::id);
     let Some(found) = existing else {
         let masks = table.mask_count();
-        let id = table
-            .insert(&m, ufid, actions)
-            .map_err(|e| CmdError::new(e.errno(), e.to_string()))?;
+        let id = table.insert(&m, ufid, actions)?;
         let mut response = flow_response(table, id, req, OVS_FLOW_CMD_NEW);
         // A flow added to an existing subtable is in every later lookup
         // (the lock-free hash publishes it); a new subtable reaches a PMD
@@ -234,9 +232,7 @@ fn new_flow(ctx: &mut FlowContext<'_>, req: &Request<'_>) -> Result<Response, Cm
     }
     let target = same_identity(table, found, &m, ufid.is_some())
         .ok_or_else(|| CmdError::enoent("the existing flow has a different identity"))?;
-    table
-        .set_actions(target, actions)
-        .map_err(|e| CmdError::new(e.errno(), e.to_string()))?;
+    table.set_actions(target, actions)?;
     Ok(flow_response(table, target, req, OVS_FLOW_CMD_NEW))
 }
 
@@ -308,16 +304,12 @@ fn set_flow(ctx: &mut FlowContext<'_>, req: &Request<'_>) -> Result<Response, Cm
     let table = &mut *ctx.table;
     let id = find_named(table, ufid, m.as_ref())?;
     if let Some(actions) = actions {
-        table
-            .set_actions(id, actions)
-            .map_err(|e| CmdError::new(e.errno(), e.to_string()))?;
+        table.set_actions(id, actions)?;
     }
     // As in the kernel, the reply shows the counters from before CLEAR.
     let response = flow_response(table, id, req, OVS_FLOW_CMD_SET);
     if req.raw.clear {
-        table
-            .clear_stats(id)
-            .map_err(|e| CmdError::new(e.errno(), e.to_string()))?;
+        table.clear_stats(id)?;
     }
     Ok(response)
 }
@@ -333,18 +325,14 @@ fn del_flow(ctx: &mut FlowContext<'_>, req: &Request<'_>) -> Result<Response, Cm
     let table = &mut *ctx.table;
     if m.is_none() && ufid.is_none() {
         // D1: flush; the kernel sends no per-flow notifications for it.
-        table
-            .flush()
-            .map_err(|e| CmdError::new(e.errno(), e.to_string()))?;
+        table.flush()?;
         return Ok(Response {
             needs_sync: true,
             ..Response::default()
         });
     }
     let id = find_named(table, ufid, m.as_ref())?;
-    let flow = table
-        .remove_flow(id)
-        .map_err(|e| CmdError::new(e.errno(), e.to_string()))?;
+    let flow = table.remove_flow(id)?;
     // D2: gone for every PMD, and its counters final, before the reply.
     table.synchronize();
     let actions = table.actions(&flow).to_vec();
