@@ -47,6 +47,7 @@ pub struct KeyScratch {
 }
 
 /// A failure of a command sent with `OVS_FLOW_ATTR_PROBE` is not logged.
+#[derive(Debug)]
 pub struct FlowError {
     pub error: CmdError,
     pub probe: bool,
