@@ -8,10 +8,12 @@
 //!
 //! These tests live in an integration test binary rather than in the
 //! library's unit tests because the flow table is DPDK memory and needs
-//! EAL: `cargo test --lib` starts no DPDK today and so runs anywhere,
-//! concurrently and without the machine-wide test lock, and EAL, which
-//! can initialise only once per process, would tie every other unit test
-//! to it. Here one EAL serves every test of the binary.
+//! EAL. No unit test starts EAL, so `cargo test --lib` runs anywhere, at
+//! any time, without the machine-wide test lock; EAL there would change
+//! that (it would take hugepages whenever there are free ones, and a
+//! process gets one EAL, whose arguments every unit test would share).
+//! Here one EAL, started by whichever test comes first, serves every
+//! test of the binary.
 //!
 //! Run under the test lock: `flock /tmp/dpswitch-itest.lock cargo test
 //! --test flow_rules`.
