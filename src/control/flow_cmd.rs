@@ -1,6 +1,7 @@
 //! The `ovs_flow` commands with the kernel's semantics (spec N1-N16, S1,
-//! D1-D2, G1-G2), each check in the order the kernel makes it, so a
-//! request with several faults fails with the errno the kernel gives.
+//! D1-D2, G1; the dump of G2 is the server's), each check in the order
+//! the kernel makes it, so a request with several faults fails with the
+//! errno the kernel gives. tests/flow_rules.rs checks each rule here.
 //!
 //! Nothing in the table changes until every check that can fail has
 //! passed (N16): parsing, match and action validation come first, then
@@ -47,6 +48,7 @@ pub struct KeyScratch {
 }
 
 /// A failure of a command sent with `OVS_FLOW_ATTR_PROBE` is not logged.
+#[derive(Debug)]
 pub struct FlowError {
     pub error: CmdError,
     pub probe: bool,
@@ -146,7 +148,7 @@ impl Request<'_> {
             }
             None => None,
         };
-        match_from_attrs(&scratch.key, mask).map_err(|e| CmdError::new(e.errno(), e.0))
+        Ok(match_from_attrs(&scratch.key, mask)?)
     }
 
     fn datapath(&self) -> Result<(), CmdError> {
@@ -214,9 +216,7 @@ fn new_flow(ctx: &mut FlowContext<'_>, req: &Request<'_>) -> Result<Response, Cm
         .map(Flow::id);
     let Some(found) = existing else {
         let masks = table.mask_count();
-        let id = table
-            .insert(&m, ufid, actions)
-            .map_err(|e| CmdError::new(e.errno(), e.to_string()))?;
+        let id = table.insert(&m, ufid, actions)?;
         let mut response = flow_response(table, id, req, OVS_FLOW_CMD_NEW);
         // A flow added to an existing subtable is in every later lookup
         // (the lock-free hash publishes it); a new subtable reaches a PMD
@@ -234,9 +234,7 @@ fn new_flow(ctx: &mut FlowContext<'_>, req: &Request<'_>) -> Result<Response, Cm
     }
     let target = same_identity(table, found, &m, ufid.is_some())
         .ok_or_else(|| CmdError::enoent("the existing flow has a different identity"))?;
-    table
-        .set_actions(target, actions)
-        .map_err(|e| CmdError::new(e.errno(), e.to_string()))?;
+    table.set_actions(target, actions)?;
     Ok(flow_response(table, target, req, OVS_FLOW_CMD_NEW))
 }
 
@@ -308,16 +306,12 @@ fn set_flow(ctx: &mut FlowContext<'_>, req: &Request<'_>) -> Result<Response, Cm
     let table = &mut *ctx.table;
     let id = find_named(table, ufid, m.as_ref())?;
     if let Some(actions) = actions {
-        table
-            .set_actions(id, actions)
-            .map_err(|e| CmdError::new(e.errno(), e.to_string()))?;
+        table.set_actions(id, actions)?;
     }
     // As in the kernel, the reply shows the counters from before CLEAR.
     let response = flow_response(table, id, req, OVS_FLOW_CMD_SET);
     if req.raw.clear {
-        table
-            .clear_stats(id)
-            .map_err(|e| CmdError::new(e.errno(), e.to_string()))?;
+        table.clear_stats(id)?;
     }
     Ok(response)
 }
@@ -333,18 +327,14 @@ fn del_flow(ctx: &mut FlowContext<'_>, req: &Request<'_>) -> Result<Response, Cm
     let table = &mut *ctx.table;
     if m.is_none() && ufid.is_none() {
         // D1: flush; the kernel sends no per-flow notifications for it.
-        table
-            .flush()
-            .map_err(|e| CmdError::new(e.errno(), e.to_string()))?;
+        table.flush()?;
         return Ok(Response {
             needs_sync: true,
             ..Response::default()
         });
     }
     let id = find_named(table, ufid, m.as_ref())?;
-    let flow = table
-        .remove_flow(id)
-        .map_err(|e| CmdError::new(e.errno(), e.to_string()))?;
+    let flow = table.remove_flow(id)?;
     // D2: gone for every PMD, and its counters final, before the reply.
     table.synchronize();
     let actions = table.actions(&flow).to_vec();

@@ -1,5 +1,7 @@
 //! What a command handler sees of a request and what it gives back.
 
+use crate::classifier::TableError;
+use crate::flow::matching::MatchError;
 use crate::netlink::error::{errno, NlError};
 
 /// A refused command: the errno for `NLMSG_ERROR` and, where there is
@@ -34,6 +36,18 @@ impl CmdError {
 impl From<NlError> for CmdError {
     fn from(e: NlError) -> CmdError {
         CmdError::new(e.errno(), e.to_string())
+    }
+}
+
+impl From<TableError> for CmdError {
+    fn from(e: TableError) -> CmdError {
+        CmdError::new(e.errno(), e.to_string())
+    }
+}
+
+impl From<MatchError> for CmdError {
+    fn from(e: MatchError) -> CmdError {
+        CmdError::new(e.errno(), e.0)
     }
 }
 
