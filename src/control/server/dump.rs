@@ -1,18 +1,18 @@
 //! Flow dumps, one datagram per part, resumed as the client reads.
 
 use super::*;
+use crate::classifier::FlowTable;
 
 impl ControlServer {
     /// Queues the next part of a flow dump when the previous one has been
     /// read: whole messages up to one datagram, the last part ending with
     /// `NLMSG_DONE`.
-    pub(super) fn continue_dump(&mut self, index: usize, switch: &Switch) {
+    pub(super) fn continue_dump(&mut self, index: usize, table: &FlowTable) {
         let conn = &mut self.conns[index];
         let Some(dump) = conn.dump else { return };
         if conn.has_output() || conn.dead {
             return;
         }
-        let table = switch.table();
         let mut part = Vec::with_capacity(DATAGRAM_MAX);
         let mut after = dump.after;
         let mut finished = true;

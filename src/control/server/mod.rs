@@ -130,7 +130,7 @@ impl ControlServer {
         }
         self.deliver_upcalls(switch);
         for index in 0..self.conns.len() {
-            self.continue_dump(index, switch);
+            self.continue_dump(index, switch.table());
             self.conns[index].flush();
         }
         // A handler that hung up handles nothing: its ports' misses are
