@@ -26,6 +26,7 @@ fn ufid(n: u8) -> Vec<u8> {
 }
 
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices"]
 fn n1_no_key_is_einval_and_logged() {
     let mut d = start("n1");
     let before = d.ctl.dump_flows();
@@ -44,6 +45,7 @@ fn n1_no_key_is_einval_and_logged() {
 }
 
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices"]
 fn n2_no_actions_is_einval_and_logged() {
     let mut d = start("n2");
     let r = d.ctl.flow(OVS_FLOW_CMD_NEW, CREATE, &flow_text(ARP, None));
@@ -61,6 +63,7 @@ fn n2_no_actions_is_einval_and_logged() {
 }
 
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices"]
 fn n3_no_mask_is_exact_and_omitted_mask_fields_are_wildcards() {
     let mut d = start("n3");
     // No MASK: every bit exact, so a key differing only in eth src is
@@ -111,6 +114,7 @@ fn n3_no_mask_is_exact_and_omitted_mask_fields_are_wildcards() {
 }
 
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices"]
 fn n4_malformed_matches_are_einval_and_change_nothing() {
     let mut d = start("n4");
     assert_eq!(
@@ -210,6 +214,7 @@ fn n4_malformed_matches_are_einval_and_change_nothing() {
 }
 
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices"]
 fn n5_ufid_identifies_empty_is_erange_long_is_ignored() {
     let mut d = start("n5");
     let mut f = flow_text(ARP, Some("0"));
@@ -264,6 +269,7 @@ fn n5_ufid_identifies_empty_is_erange_long_is_ignored() {
 }
 
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices"]
 fn n6_the_stored_key_is_masked() {
     let mut d = start("n6");
     let mut f = flow_text(
@@ -295,6 +301,7 @@ fn n6_the_stored_key_is_masked() {
 }
 
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices"]
 fn n7_unsafe_actions_are_refused_and_logged() {
     let mut d = start("n7");
     let ip = "in_port(0),eth(),eth_type(0x0800),ipv4(proto=17,frag=no),udp()";
@@ -357,6 +364,7 @@ fn n7_unsafe_actions_are_refused_and_logged() {
 }
 
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices"]
 fn n8_unknown_dp_ifindex_is_enodev_after_parsing() {
     let mut d = start("n8");
     let family = d.ctl.flow_family;
@@ -375,6 +383,7 @@ fn n8_unknown_dp_ifindex_is_enodev_after_parsing() {
 }
 
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices"]
 fn n9_duplicates_are_found_by_ufid_then_as_a_packet_would_be() {
     let mut d = start("n9");
     let mut wide = flow_text(
@@ -404,6 +413,7 @@ fn n9_duplicates_are_found_by_ufid_then_as_a_packet_would_be() {
 }
 
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices"]
 fn n10_inserts_share_masks_and_a_full_table_is_efbig() {
     common::require_root("hugepages, DPDK devices");
     let mut d = ControlDaemon::start("n10", "[datapath]\nflow_limit = 3\n");
@@ -446,6 +456,7 @@ fn n10_inserts_share_masks_and_a_full_table_is_efbig() {
 }
 
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices"]
 fn n11_existing_flow_with_create_or_excl_is_eexist() {
     let mut d = start("n11");
     let f = flow_text(ARP, Some("0"));
@@ -458,6 +469,7 @@ fn n11_existing_flow_with_create_or_excl_is_eexist() {
 }
 
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices"]
 fn n12_a_duplicate_with_another_identity_is_enoent() {
     let mut d = start("n12");
     // Key-identified wide flow; a NEW for another key inside it.
@@ -491,6 +503,7 @@ fn n12_a_duplicate_with_another_identity_is_enoent() {
 }
 
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices"]
 fn n13_new_without_create_replaces_actions_and_keeps_stats() {
     let mut d = start("n13");
     let mut f = flow_text(TRAFFIC_KEY, Some("1"));
@@ -522,6 +535,7 @@ fn n13_new_without_create_replaces_actions_and_keeps_stats() {
 }
 
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices"]
 fn n14_echo_and_subscribers_get_the_flow_with_omit_flags_honoured() {
     let mut d = start("n14");
     let mut monitor = common::Ctl::connect(&d.socket());
@@ -562,6 +576,7 @@ fn n14_echo_and_subscribers_get_the_flow_with_omit_flags_honoured() {
 }
 
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices"]
 fn n15_probe_failures_are_not_logged() {
     let mut d = start("n15");
     let probe = FlowAttrs {
@@ -587,6 +602,7 @@ fn n15_probe_failures_are_not_logged() {
 }
 
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices"]
 fn n16_every_failure_leaves_the_table_as_it_was() {
     let mut d = start("n16");
     for (n, key) in [ARP, TRAFFIC_KEY].iter().enumerate() {
