@@ -2,7 +2,10 @@
 //! vSwitch's megaflow cache and flow-command contract.
 //!
 //! Layers, one direction of dependency (top to bottom):
-//! - `datapath`: ports, PMD lcores, (to come) the flow table and actions.
+//! - `control`: the control socket and the OVS families served on it; their
+//!   contract, rule by rule, is docs/flow-commands.md.
+//! - `datapath`: ports, PMD lcores, the switch that owns the flow table's
+//!   writer side, and action execution.
 //! - `classifier`: the megaflow table, tuple-space search on lock-free
 //!   rte_hash subtables with RCU reclamation.
 //! - `netlink`: the wire codec of the OVS generic-netlink families (no I/O).

@@ -1,5 +1,5 @@
-//! The `ovs_flow` commands with the kernel's semantics (spec N1-N16, S1,
-//! D1-D2, G1-G2), each check in the order the kernel makes it, so a
+//! The `ovs_flow` commands with the kernel's semantics (rules N1-N16, S1,
+//! D1-D2, G1-G2 of docs/flow-commands.md), each check in the order the kernel makes it, so a
 //! request with several faults fails with the errno the kernel gives.
 //!
 //! Nothing in the table changes until every check that can fail has

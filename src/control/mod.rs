@@ -1,6 +1,7 @@
 //! The control plane side of the datapath: the Unix control socket and the
 //! `ovs_*` generic netlink families served on it, a client of that socket,
-//! config flows, and the dump-flows text format.
+//! config flows, and the dump-flows text format. The rule ids its modules
+//! cite (N1, S1, A1, T1, ...) are defined in docs/flow-commands.md.
 
 pub mod access;
 pub mod admission;

@@ -1,5 +1,5 @@
 //! The datapath: ports, the PMD loops that poll them, action execution and
-//! (to come) the flow table writer side.
+//! the flow table's writer side, which the switch owns.
 
 pub mod actions;
 pub mod figures;
