@@ -20,7 +20,7 @@ cargo build -p dpswitch-run
 # itself (with --ignored); alone they only fail. The benchmarks take no
 # test harness arguments, so they run on their own, one short pass each.
 cargo test --lib --bins --tests --examples -- --include-ignored --skip _helper
-cargo test --benches
+cargo test --bench '*'
 # No doc test is ignored: an ignored snippet would be one not meant to run.
 cargo test --doc
 # A short bounded run of each fuzz target (see scripts/fuzz.sh).
