@@ -2,8 +2,10 @@
 //! vSwitch's megaflow cache and flow-command contract.
 //!
 //! Layers, one direction of dependency (top to bottom):
-//! - `control`: the control socket and the `ovs_*` families served on it.
-//! - `datapath`: ports, PMD lcores, actions, the switch that owns the table.
+//! - `control`: the control socket and the OVS families served on it; their
+//!   contract, rule by rule, is docs/flow-commands.md.
+//! - `datapath`: ports, PMD lcores, the switch that owns the flow table's
+//!   writer side, and action execution.
 //! - `classifier`: the megaflow table, tuple-space search on lock-free
 //!   rte_hash subtables with RCU reclamation.
 //! - `flow`, `netlink` (from the `dpswitch-proto` crate, which cannot see

@@ -131,10 +131,11 @@ fn read_notice(stream: &mut UnixStream) -> Heard {
 /// reports each, then reports every held connection the daemon closes
 /// until its stdin closes.
 #[test]
+#[ignore = "not a test: a child process of the admission tests"]
 fn admission_client_helper() {
-    let Ok(path) = std::env::var(SOCKET_ENV) else {
-        return;
-    };
+    let path = std::env::var(SOCKET_ENV).unwrap_or_else(|_| {
+        panic!("not a test of its own: the admission tests run it with {SOCKET_ENV} set")
+    });
     let tries: usize = std::env::var(TRIES_ENV).unwrap().parse().unwrap();
     let mut held = Vec::new();
     for i in 0..tries {
@@ -193,6 +194,7 @@ impl OtherUser {
             .args([&format!("--reuid={uid}"), "--regid=65534", "--clear-groups"])
             .arg(std::env::current_exe().unwrap())
             .args([
+                "--ignored",
                 "--exact",
                 "admission_client_helper",
                 "--nocapture",
@@ -261,6 +263,7 @@ impl Drop for OtherUser {
 }
 
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices, connecting as other uids"]
 fn a_user_past_its_per_uid_limit_is_refused_with_eusers_and_the_reason() {
     let (mut d, socket) = start("admit-uid", 3600);
     let mut user = OtherUser::connect(&socket, 65534, 6);
@@ -309,6 +312,7 @@ fn a_user_past_its_per_uid_limit_is_refused_with_eusers_and_the_reason() {
 }
 
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices, connecting as other uids"]
 fn the_last_slots_are_kept_for_admins_so_root_changes_flows_while_users_hold_theirs() {
     let (d, socket) = start("admit-reserved", 3600);
     let mut first = OtherUser::connect(&socket, 65534, 4);
@@ -354,6 +358,7 @@ fn the_last_slots_are_kept_for_admins_so_root_changes_flows_while_users_hold_the
 }
 
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices, connecting as other uids"]
 fn idle_read_only_connections_are_reclaimed_when_the_server_is_full() {
     let (mut d, socket) = start("admit-reclaim", 1);
     // A connection that changed state is never reclaimed.
@@ -411,6 +416,7 @@ fn idle_read_only_connections_are_reclaimed_when_the_server_is_full() {
 }
 
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices, connecting as other uids"]
 fn notifications_a_subscriber_never_reads_are_counted_and_logged_when_it_closes() {
     let (mut d, socket) = start("admit-notes", 30);
     let mut root = Ctl::connect(&socket);

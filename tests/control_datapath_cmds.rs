@@ -13,6 +13,7 @@ use dpswitch::netlink::error::errno::*;
 use std::process::Command;
 
 #[test]
+#[ignore = "needs root: hugepages, taps"]
 fn datapath_features_negotiated_deleted_and_created_again() {
     common::require_root("hugepages, taps");
     let (dp, dp2) = (format!("dvf{}", id()), format!("dvg{}", id()));
@@ -166,6 +167,7 @@ fn datapath_features_negotiated_deleted_and_created_again() {
 }
 
 #[test]
+#[ignore = "needs root: hugepages, taps"]
 fn dpctl_adds_and_deletes_datapaths_and_ports() {
     common::require_root("hugepages, taps");
     let id = id();

@@ -28,6 +28,7 @@ fn ufid(n: u8) -> Vec<u8> {
 }
 
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices"]
 fn n1_no_key_is_einval_and_logged() {
     let mut d = start("n1");
     let before = d.ctl.dump_flows();
@@ -46,6 +47,7 @@ fn n1_no_key_is_einval_and_logged() {
 }
 
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices"]
 fn n2_no_actions_is_einval_and_logged() {
     let mut d = start("n2");
     let r = d.ctl.flow(OVS_FLOW_CMD_NEW, CREATE, &flow_text(ARP, None));
@@ -63,6 +65,7 @@ fn n2_no_actions_is_einval_and_logged() {
 }
 
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices"]
 fn n4_malformed_matches_are_einval_and_change_nothing() {
     let mut d = start("n4");
     assert_eq!(
@@ -162,6 +165,7 @@ fn n4_malformed_matches_are_einval_and_change_nothing() {
 }
 
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices"]
 fn n5_ufid_identifies_empty_is_erange_long_is_ignored() {
     let mut d = start("n5");
     let mut f = flow_text(ARP, Some("0"));
@@ -216,6 +220,7 @@ fn n5_ufid_identifies_empty_is_erange_long_is_ignored() {
 }
 
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices"]
 fn n7_unsafe_actions_are_refused_and_logged() {
     let mut d = start("n7");
     let ip = "in_port(0),eth(),eth_type(0x0800),ipv4(proto=17,frag=no),udp()";
@@ -278,6 +283,7 @@ fn n7_unsafe_actions_are_refused_and_logged() {
 }
 
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices"]
 fn n8_unknown_dp_ifindex_is_enodev_after_parsing() {
     let mut d = start("n8");
     let family = d.ctl.flow_family;
@@ -296,6 +302,7 @@ fn n8_unknown_dp_ifindex_is_enodev_after_parsing() {
 }
 
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices"]
 fn n10_inserts_share_masks_and_a_full_table_is_efbig() {
     common::require_root("hugepages, DPDK devices");
     let mut d = ControlDaemon::start("n10", "[datapath]\nflow_limit = 3\n");
@@ -338,6 +345,7 @@ fn n10_inserts_share_masks_and_a_full_table_is_efbig() {
 }
 
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices"]
 fn n13_new_without_create_replaces_actions_and_keeps_stats() {
     let mut d = start("n13");
     let mut f = flow_text(TRAFFIC_KEY, Some("1"));
@@ -369,6 +377,7 @@ fn n13_new_without_create_replaces_actions_and_keeps_stats() {
 }
 
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices"]
 fn n14_echo_and_subscribers_get_the_flow_with_omit_flags_honoured() {
     let mut d = start("n14");
     let mut monitor = common::Ctl::connect(&d.socket());
@@ -409,6 +418,7 @@ fn n14_echo_and_subscribers_get_the_flow_with_omit_flags_honoured() {
 }
 
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices"]
 fn n15_probe_failures_are_not_logged() {
     let mut d = start("n15");
     let probe = FlowAttrs {
@@ -434,6 +444,7 @@ fn n15_probe_failures_are_not_logged() {
 }
 
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices"]
 fn n16_every_failure_leaves_the_table_as_it_was() {
     let mut d = start("n16");
     for (n, key) in [ARP, TRAFFIC_KEY].iter().enumerate() {

@@ -55,6 +55,7 @@ fn dp_hits(d: &mut ControlDaemon) -> u64 {
 }
 
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices"]
 fn s1_set_finds_by_ufid_or_exact_match_and_keeps_or_clears_stats() {
     let mut d = start("s1");
     traffic_flow(&mut d, 1);
@@ -136,6 +137,7 @@ fn s1_set_finds_by_ufid_or_exact_match_and_keeps_or_clears_stats() {
 }
 
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices"]
 fn d1_del_without_key_or_ufid_flushes() {
     let mut d = start("d1");
     traffic_flow(&mut d, 1);
@@ -175,6 +177,7 @@ fn d1_del_without_key_or_ufid_flushes() {
 }
 
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices"]
 fn d2_del_by_ufid_or_key_returns_final_stats_and_the_flow_is_gone() {
     let mut d = start("d2");
     traffic_flow(&mut d, 1);
@@ -213,6 +216,7 @@ fn d2_del_by_ufid_or_key_returns_final_stats_and_the_flow_is_gone() {
 }
 
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices"]
 fn g1_get_needs_key_or_ufid_and_finds_exactly() {
     let mut d = start("g1");
     let r = d.ctl.flow(OVS_FLOW_CMD_GET, 0, &FlowAttrs::default());
@@ -248,6 +252,7 @@ fn g1_get_needs_key_or_ufid_and_finds_exactly() {
 }
 
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices"]
 fn g2_dump_lists_every_flow_once_across_parts_while_the_table_changes() {
     let mut d = start("g2");
     let key = |n: u32| {

@@ -81,6 +81,7 @@ fn getfamily(seq: u32) -> Vec<u8> {
 // past the datagram), the empty datagram, and stray bytes after a whole
 // message cannot be framed: the connection is closed, the daemon goes on.
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices, SO_SNDBUFFORCE"]
 fn a2_unframeable_datagrams_close_the_connection() {
     let (mut d, ids) = start("hostile-framing");
     let before = table(&mut d.ctl);
@@ -123,6 +124,7 @@ fn a2_unframeable_datagrams_close_the_connection() {
 // A2: a message that frames but lacks its generic netlink header or its
 // ovs_header, whole or in part, is answered EINVAL.
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices, SO_SNDBUFFORCE"]
 fn a2_missing_headers_are_einval() {
     let (mut d, ids) = start("hostile-headers");
     let before = table(&mut d.ctl);
@@ -175,6 +177,7 @@ const FAMILY_PACKET_ID: u16 = 0x23;
 // running past their parent, in keys, masks and actions: EINVAL, and the
 // table is as it was.
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices, SO_SNDBUFFORCE"]
 fn a2_bad_attribute_lengths_are_einval() {
     let (mut d, ids) = start("hostile-attrs");
     let before = table(&mut d.ctl);
@@ -254,6 +257,7 @@ fn next_attr_of(message: &[u8], mut at: usize, kind: u16) -> usize {
 // messages runs, whether the buffer cuts a message or falls exactly
 // between two.
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices, SO_SNDBUFFORCE"]
 fn a2_oversized_datagrams_are_refused_whole() {
     let (mut d, ids) = start("hostile-huge");
     let before = table(&mut d.ctl);
@@ -345,6 +349,7 @@ fn pad_message(m: &mut Vec<u8>, size: usize) {
 // closes the connection after what came before it ran, and nothing after
 // it runs.
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices, SO_SNDBUFFORCE"]
 fn a2_one_bad_message_among_many() {
     let (mut d, ids) = start("hostile-batch");
     let mut wire = Wire::connect(&d.socket());

@@ -76,6 +76,7 @@ fn upcalls(handler: &mut Ctl, window: Duration) -> Vec<Received> {
 }
 
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices"]
 fn u1_misses_go_to_the_port_handler_bounded_and_rate_limited() {
     let mut d = start("u1", "[datapath]\nupcall_rate = 1000\n");
     // No handler: every miss is lost.
@@ -163,6 +164,7 @@ fn execute(ctl: &mut Ctl, dp: i32, attrs: &[u8]) -> i32 {
 }
 
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices"]
 fn u2_execute_runs_the_actions_on_the_packet() {
     let mut d = start("u2", "");
     let ctl = &mut d.ctl;
@@ -202,6 +204,7 @@ fn u2_execute_runs_the_actions_on_the_packet() {
 }
 
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices"]
 fn u3_userspace_action_sends_the_packet_with_its_userdata() {
     let mut d = start("u3", "");
     let mut handler = Ctl::connect(&d.socket());

@@ -156,6 +156,7 @@ impl Attached {
 }
 
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices"]
 fn t1_one_reply_per_datagram_in_request_order() {
     let (mut d, socket, flow_group) = start("t1");
     let mut listener = Ctl::connect(&socket);
@@ -203,6 +204,7 @@ fn t1_one_reply_per_datagram_in_request_order() {
 }
 
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices"]
 fn t2_replies_are_readable_when_the_token_arrives() {
     let (mut d, socket, flow_group) = start("t2");
     let ctl = &mut d.ctl;
@@ -280,6 +282,7 @@ fn t2_replies_are_readable_when_the_token_arrives() {
 /// the point where they were dropped, with an `NLMSG_OVERRUN` datagram
 /// (its adapter's ENOBUFS).
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices"]
 fn t2_overrun_is_reported_where_notifications_were_dropped() {
     let (mut d, socket, flow_group) = start("t2overrun");
     let mut a = Attached::connect(&socket);

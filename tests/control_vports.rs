@@ -15,6 +15,7 @@ use std::process::Command;
 use std::time::Duration;
 
 #[test]
+#[ignore = "needs root: hugepages, taps"]
 fn vport_refusals_use_the_kernels_errno_and_change_nothing() {
     common::require_root("hugepages, taps");
     let dp = format!("dve{}", id());
@@ -288,6 +289,7 @@ fn ping_until(ns: &Netns, dst: &str) -> bool {
 }
 
 #[test]
+#[ignore = "needs root: network namespaces"]
 fn ports_added_and_removed_while_forwarding() {
     common::require_netns_tests(false);
     let id = id();
@@ -388,6 +390,7 @@ fn ports_added_and_removed_while_forwarding() {
 }
 
 #[test]
+#[ignore = "needs root: hugepages, taps"]
 fn a_port_the_packet_pool_cannot_feed_is_refused_until_one_goes() {
     common::require_root("hugepages, taps");
     let id = id();
@@ -428,6 +431,7 @@ fn a_port_the_packet_pool_cannot_feed_is_refused_until_one_goes() {
 }
 
 #[test]
+#[ignore = "needs root: hugepages, taps"]
 fn launch_ports_are_named_by_their_interface_and_numbered_from_one() {
     common::require_root("hugepages, taps");
     let id = id();

@@ -22,6 +22,7 @@ fn settled_tx(a: &Netns, ia: &str, b: &Netns, ib: &str) -> (u64, u64) {
 }
 
 #[test]
+#[ignore = "needs root: network namespaces"]
 fn taps_in_namespaces_are_received_and_counted() {
     common::require_netns_tests(false);
     let id = std::process::id() % 100_000;

@@ -28,6 +28,7 @@ impl Switch {
     /// dpswitchd with two null ports (numbered 1 and 2) and its control
     /// socket in a directory of its own.
     fn start(tag: &str) -> Switch {
+        common::require_root("DPDK, flow changes over the control socket");
         let dir = std::env::temp_dir().join(format!("dpswitch-dpctl-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
@@ -94,6 +95,7 @@ fn line(flow: &str, actions: &str) -> String {
 }
 
 #[test]
+#[ignore = "needs root: DPDK, flow changes over the control socket"]
 fn flow_commands_change_and_show_the_table() {
     let _one = ONE_DAEMON.lock().unwrap_or_else(|e| e.into_inner());
     let sw = Switch::start("flows");
@@ -279,6 +281,7 @@ fn monitor(socket: &Path) -> (std::process::Child, Receiver<String>) {
 }
 
 #[test]
+#[ignore = "needs root: DPDK, flow changes over the control socket"]
 fn monitor_prints_each_change() {
     let _one = ONE_DAEMON.lock().unwrap_or_else(|e| e.into_inner());
     let sw = Switch::start("monitor");
@@ -321,6 +324,7 @@ fn monitor_prints_each_change() {
 }
 
 #[test]
+#[ignore = "needs root: DPDK, flow changes over the control socket"]
 fn pipelined_installs_then_a_dump_across_many_reads() {
     use dpswitch::flow::text::{parse_actions, parse_match};
     use dpswitch::netlink::consts::{NLM_F_CREATE, OVS_FLOW_CMD_NEW};

@@ -13,6 +13,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 #[test]
+#[ignore = "needs root: network namespaces"]
 fn tagged_frames_leave_untagged_through_pop_vlan() {
     common::require_netns_tests(true);
     let id = std::process::id() % 100_000;

@@ -163,6 +163,7 @@ fn socket_of(daemon: &Daemon) -> PathBuf {
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 #[test]
+#[ignore = "needs root: network namespaces"]
 fn hosts_reach_each_other_through_learned_flows_and_a_moved_mac_follows() {
     common::require_netns_tests(false);
     let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
@@ -286,6 +287,7 @@ fn hosts_reach_each_other_through_learned_flows_and_a_moved_mac_follows() {
 }
 
 #[test]
+#[ignore = "needs root: network namespaces"]
 fn macs_age_out_only_once_their_flows_go_unused() {
     common::require_netns_tests(false);
     let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());

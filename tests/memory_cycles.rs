@@ -57,6 +57,7 @@ fn megaflow(i: usize) -> FlowAttrs {
 }
 
 #[test]
+#[ignore = "needs root: DPDK"]
 fn flushed_flows_give_their_memory_back_cycle_after_cycle() {
     require_root("DPDK");
     let flows: usize = std::env::var("DPSWITCH_MEMORY_FLOWS")

@@ -3,7 +3,7 @@
 //! outside dpswitch's scope must be refused with an error naming one of
 //! them; every other line must print back unchanged.
 
-use std::path::PathBuf;
+mod corpus;
 
 use dpswitch::flow::text::{
     format_actions, format_key, format_match, parse_actions, parse_key, parse_match, TextError,
@@ -127,9 +127,7 @@ impl Tally {
 
 #[test]
 fn corpus_round_trips() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/odp-corpus.txt");
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        println!("skipped: corpus not found at {}", path.display());
+    let Some(text) = corpus::odp_corpus() else {
         return;
     };
 

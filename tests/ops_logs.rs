@@ -54,6 +54,7 @@ fn connection_of(line: &str) -> u32 {
 }
 
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices"]
 fn at_debug_clients_refusals_the_flow_limit_and_lost_upcalls_are_logged() {
     let config = format!("[datapath]\nflow_limit = {FLOW_LIMIT}\n");
     let mut d = ControlDaemon::start_with_eal(
@@ -160,6 +161,7 @@ fn at_debug_clients_refusals_the_flow_limit_and_lost_upcalls_are_logged() {
 }
 
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices"]
 fn without_debug_only_refusals_worth_a_line_are_logged() {
     let mut d = ControlDaemon::start("logs-info", "");
     let me = std::process::id();
@@ -194,6 +196,7 @@ fn without_debug_only_refusals_worth_a_line_are_logged() {
 }
 
 #[test]
+#[ignore = "needs root: network namespaces"]
 fn a_link_going_down_and_up_is_logged() {
     common::require_netns_tests(false);
     assert!(

@@ -88,6 +88,7 @@ fn perf(socket: &Path) -> String {
 }
 
 #[test]
+#[ignore = "needs root: network namespaces"]
 fn pmd_perf_rxq_and_upcall_windows_count_what_was_sent() {
     common::require_netns_tests(false);
     let id = std::process::id() % 100_000;

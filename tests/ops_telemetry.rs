@@ -29,6 +29,7 @@ fn field(v: &Value, path: &[&str]) -> u64 {
 }
 
 #[test]
+#[ignore = "needs root: network namespaces"]
 fn telemetry_reports_ports_datapath_pmds_and_flows() {
     common::require_netns_tests(false);
     require_tool("dpdk-telemetry.py", "dpdk-dev");

@@ -94,6 +94,7 @@ fn ip4_flow(from: u32) -> String {
 }
 
 #[test]
+#[ignore = "needs root: namespaces, taps, DPDK"]
 fn ovs_dpctl_drives_dpswitch_through_the_adapter() {
     assert!(
         Path::new(OVS_DPCTL).exists(),

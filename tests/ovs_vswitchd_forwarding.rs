@@ -14,6 +14,7 @@ use common::ovs::OvsBridge;
 use std::time::Duration;
 
 #[test]
+#[ignore = "needs root: namespaces, veths, DPDK"]
 fn ovs_vswitchd_learns_and_forwards_on_dpswitch() {
     let bridge = OvsBridge::start("f", "10.97.1", 3);
     let show = bridge.dpctl(&["show"]);

@@ -38,6 +38,7 @@ fn port_numbers(show: &str) -> Vec<String> {
 }
 
 #[test]
+#[ignore = "needs root: namespaces, veths, DPDK"]
 fn ports_removed_and_ovs_vswitchd_restarted_under_traffic() {
     let mut bridge = OvsBridge::start("r", "10.97.3", 3);
     for (from, to) in [(1, "10.97.3.2"), (3, "10.97.3.1")] {

@@ -28,6 +28,7 @@ fn addr(k: usize) -> String {
 }
 
 #[test]
+#[ignore = "needs root: network namespaces"]
 fn flows_outlive_a_killed_controller_and_a_new_one_takes_over() {
     common::require_netns_tests(false);
     let id = std::process::id() % 100_000;

@@ -15,6 +15,7 @@ use std::time::Duration;
 const FLAPS: usize = 5;
 
 #[test]
+#[ignore = "needs root: network namespaces"]
 fn traffic_resumes_after_each_link_flap() {
     common::require_netns_tests(false);
     let id = std::process::id() % 100_000;

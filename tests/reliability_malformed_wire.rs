@@ -105,6 +105,7 @@ fn payload(n: usize) -> Vec<u8> {
 }
 
 #[test]
+#[ignore = "needs root: network namespaces"]
 fn malformed_frames_neither_crash_nor_corrupt_the_rewritten_ones() {
     common::require_netns_tests(true);
     let seed = std::env::var("HOSTILE_SEED")

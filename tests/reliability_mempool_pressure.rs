@@ -95,6 +95,7 @@ fn execute_storm(socket: &std::path::Path, how_long: Duration) -> (u64, u64) {
 const ENOMEM: i32 = 12;
 
 #[test]
+#[ignore = "needs root: network namespaces"]
 fn smallest_pool_survives_unread_upcalls_and_floods() {
     common::require_netns_tests(false);
     let id = std::process::id() % 100_000;

@@ -56,6 +56,7 @@ fn assert_share(what: &str, part: u64, whole: u64, expected: f64) {
 }
 
 #[test]
+#[ignore = "needs root: hugepages, vhost-user"]
 fn testpmd_traffic_is_received_dropped_by_flow_or_lost_exactly() {
     let testpmd = testpmd_path().expect(
         "dpdk-testpmd is not installed (Debian package dpdk-dev; scripts/setup.sh installs it)",

@@ -310,6 +310,7 @@ fn rss_kib(pid: u32) -> u64 {
 /// keeps its rate, every miss ends up lost or queued for the handler
 /// (none vanishes), the daemon answers at once and its memory stays flat.
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices"]
 fn miss_storm_without_a_reading_controller_keeps_known_flows_forwarding() {
     let _one = ONE_DAEMON.lock().unwrap_or_else(|e| e.into_inner());
     let mut d = StormDaemon::start("storm", "");
@@ -411,6 +412,7 @@ fn miss_storm_without_a_reading_controller_keeps_known_flows_forwarding() {
 /// per second of the port (plus one burst, a tenth of it); the rest are
 /// counted as lost.
 #[test]
+#[ignore = "needs root: hugepages, DPDK devices"]
 fn upcall_rate_limits_the_misses_a_reading_handler_gets() {
     const RATE: f64 = 1000.0;
     const BURST: f64 = RATE / 10.0;

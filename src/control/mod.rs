@@ -1,7 +1,8 @@
 //! The control plane side of the datapath: the Unix control socket and the
 //! `ovs_*` generic netlink families served on it, and config flows. The
 //! client of that socket lives in the `dpswitch-client` crate, the
-//! dump-flows text format in `dpswitch-proto`.
+//! dump-flows text format in `dpswitch-proto`. The rule ids its modules
+//! cite (N1, S1, A1, T1, ...) are defined in docs/flow-commands.md.
 
 pub mod access;
 pub mod admission;

@@ -1,5 +1,5 @@
-//! `ovs_packet`: packets between the datapath and its controllers (spec
-//! U1-U3). Upcalls (a miss, or a `userspace` action) become
+//! `ovs_packet`: packets between the datapath and its controllers (rules
+//! U1-U3 of docs/flow-commands.md). Upcalls (a miss, or a `userspace` action) become
 //! `OVS_PACKET_CMD_MISS`/`_ACTION` messages laid out as the kernel's
 //! `queue_userspace_packet` lays them out; `OVS_PACKET_CMD_EXECUTE` is
 //! checked as the kernel's `ovs_packet_cmd_execute` checks it.

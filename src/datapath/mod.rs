@@ -1,5 +1,5 @@
-//! The datapath: ports, the PMD loops that poll them, action execution,
-//! and the switch that owns the flow table's writer side.
+//! The datapath: ports, the PMD loops that poll them, action execution and
+//! the flow table's writer side, which the switch owns.
 
 pub mod actions;
 mod heap_trim;

@@ -1,4 +1,4 @@
-//! Packets that go up to the control plane (spec U1, U3): a PMD hands a
+//! Packets that go up to the control plane (U1, U3 in docs/flow-commands.md): a PMD hands a
 //! missed packet, or a packet a `userspace` action sends, to the
 //! management lcore without blocking, allocating or locking.
 //!

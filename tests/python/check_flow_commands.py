@@ -182,8 +182,8 @@ def check(rule, what):
 
 @check("uapi", "constants and struct sizes in ovsnl.py agree with /usr/include/linux/*.h")
 def _(ctx):
-    if not all(os.path.exists(p) for p in nl.UAPI_HEADERS):
-        return "skipped: headers not installed (linux-libc-dev)"
+    missing = [p for p in nl.UAPI_HEADERS if not os.path.exists(p)]
+    expect(not missing, f"{missing} not installed: scripts/setup.sh installs them (linux-libc-dev)")
     bad, compared = nl.header_mismatches()
     expect(not bad, f"differ from the headers: {bad}")
     expect(compared >= 100, f"only {compared} names compared")

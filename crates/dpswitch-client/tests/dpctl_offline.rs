@@ -1,8 +1,11 @@
 //! The dpctl binary's offline round trips (text -> netlink -> text), as a
 //! user runs them: lines on stdin, one result per line on stdout.
 
+// The corpus reader the daemon's tests use too (tests/corpus/).
+#[path = "../../../tests/corpus/mod.rs"]
+mod corpus;
+
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 fn dpctl(subcommand: &str, input: &str) -> Vec<String> {
@@ -92,10 +95,7 @@ fn errors_name_the_offending_token() {
 /// parse-actions; lines using out-of-scope names are refused by name.
 #[test]
 fn ovs_corpus_through_the_binary() {
-    let path =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/odp-corpus.txt");
-    let Ok(corpus) = std::fs::read_to_string(&path) else {
-        eprintln!("skipped: corpus not found at {}", path.display());
+    let Some(corpus) = corpus::odp_corpus() else {
         return;
     };
     let lines = |tags: &[&str]| -> Vec<String> {

@@ -1,7 +1,7 @@
 //! Requests out: one datagram on the data socket, then a wait on the
 //! completion channel until the daemon says it has run, so its replies
 //! are readable when the send returns, as the kernel runs a request
-//! inside sendmsg() (T2).
+//! inside sendmsg() (T2 in docs/flow-commands.md).
 
 use crate::addr::NlAddr;
 use crate::error::{Errno, Result};

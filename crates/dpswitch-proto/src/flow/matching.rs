@@ -1,7 +1,7 @@
 //! A flow match: the conversion between the key and mask attributes a flow
 //! command carries (`OVS_FLOW_ATTR_KEY` / `OVS_FLOW_ATTR_MASK`) and the
 //! `FlowKey` / `FlowMask` the classifier uses, with the kernel datapath's
-//! validation rules (spec N3, N4, N6).
+//! validation rules (N3, N4, N6 in docs/flow-commands.md).
 //!
 //! Parsing walks the attributes the way the kernel's `ovs_nla_get_match()`
 //! does: VLAN tags first (each `encap` nest opens the next level), then the

@@ -1,5 +1,5 @@
 //! Validating a flow's actions against its match before anything is
-//! installed (spec N7), as the kernel does while copying actions: every
+//! installed (N7 in docs/flow-commands.md), as the kernel does while copying actions: every
 //! packet the match admits must be one the actions can safely act on.
 //!
 //! Refused with EINVAL: output to a port that does not exist; a set or
