@@ -22,7 +22,7 @@ mod common;
 
 use std::sync::OnceLock;
 
-use common::{actions_text, flow_text, key_text, TRAFFIC_KEY};
+use common::{actions_text, attrs_of, flow_text, key_text, TRAFFIC_KEY};
 use dpswitch::classifier::{FlowId, FlowStats, FlowTable, TableConfig};
 use dpswitch::control::families::{FAMILY_FLOW, GROUP_FLOW};
 use dpswitch::control::flow_cmd::{self, FlowContext, FlowError, KeyScratch};
@@ -30,7 +30,6 @@ use dpswitch::control::request::{CmdError, Response};
 use dpswitch::dpdk::{tsc_cycles, Eal};
 use dpswitch::flow::key::{FlowKey, FlowMask};
 use dpswitch::flow::odp::{Action, EthernetKey, KeyAttr};
-use dpswitch::netlink::attr::AttrWriter;
 use dpswitch::netlink::consts::*;
 use dpswitch::netlink::error::errno::*;
 use dpswitch::netlink::flow::FlowAttrs;
@@ -255,25 +254,6 @@ fn assert_errno(error: &CmdError, errno: i32, what: &str) {
     assert_eq!(error.errno, errno, "{what}: {error:?}");
 }
 
-/// Bytes of a nest's content written by `build`.
-fn attrs_of(build: &dyn Fn(&mut AttrWriter)) -> Vec<u8> {
-    let mut w = AttrWriter::new();
-    build(&mut w);
-    w.as_bytes().to_vec()
-}
-
-/// KEY (and MASK) attribute bytes as given, with actions output(0).
-fn raw_flow(key: &[u8], mask: Option<&[u8]>) -> Vec<u8> {
-    let actions = attrs_of(&|w| w.put_u32(OVS_ACTION_ATTR_OUTPUT, 0));
-    let mut w = AttrWriter::new();
-    w.put(OVS_FLOW_ATTR_KEY, key);
-    if let Some(m) = mask {
-        w.put(OVS_FLOW_ATTR_MASK, m);
-    }
-    w.put(OVS_FLOW_ATTR_ACTIONS, &actions);
-    w.as_bytes().to_vec()
-}
-
 /// N1: NEW without KEY is EINVAL, with the kernel's words, and adds nothing.
 #[test]
 fn n1_new_without_key_is_einval() {
@@ -359,69 +339,7 @@ fn n4_malformed_matches_are_einval_and_say_why() {
     let mut dp = Datapath::new();
     dp.ok(OVS_FLOW_CMD_NEW, NLM_F_CREATE, &flow_text(ARP, Some("0")));
     let before = dp.state();
-    let cases: Vec<(&str, Vec<u8>)> = vec![
-        (
-            "unknown key attribute",
-            raw_flow(
-                &attrs_of(&|w| {
-                    w.put_u32(OVS_KEY_ATTR_IN_PORT, 1);
-                    w.put_u32(200, 0);
-                }),
-                None,
-            ),
-        ),
-        (
-            "duplicate in_port",
-            raw_flow(
-                &attrs_of(&|w| {
-                    w.put_u32(OVS_KEY_ATTR_IN_PORT, 1);
-                    w.put_u32(OVS_KEY_ATTR_IN_PORT, 2);
-                }),
-                None,
-            ),
-        ),
-        (
-            "in_port of 2 bytes",
-            raw_flow(&attrs_of(&|w| w.put_u16(OVS_KEY_ATTR_IN_PORT, 1)), None),
-        ),
-        (
-            "nest truncated",
-            raw_flow(
-                &attrs_of(&|w| w.put_u32(OVS_KEY_ATTR_IN_PORT, 1))[..6],
-                None,
-            ),
-        ),
-        (
-            "ipv4 without an exact eth_type",
-            raw_flow(
-                &attrs_of(&|w| {
-                    w.put_u32(OVS_KEY_ATTR_IN_PORT, 1);
-                    w.put(OVS_KEY_ATTR_ETHERNET, &[0; 12]);
-                    w.put(OVS_KEY_ATTR_IPV4, &[10, 0, 0, 1, 10, 0, 0, 2, 17, 0, 64, 0]);
-                }),
-                Some(&attrs_of(&|w| {
-                    w.put_u32(OVS_KEY_ATTR_IN_PORT, u32::MAX);
-                    w.put_be16(OVS_KEY_ATTR_ETHERTYPE, 0xff00);
-                    w.put(OVS_KEY_ATTR_IPV4, &[0xff; 12]);
-                })),
-            ),
-        ),
-        (
-            "mask for tcp the key lacks",
-            raw_flow(
-                &attrs_of(&|w| {
-                    w.put_u32(OVS_KEY_ATTR_IN_PORT, 1);
-                    w.put(OVS_KEY_ATTR_ETHERNET, &[0; 12]);
-                    w.put_be16(OVS_KEY_ATTR_ETHERTYPE, 0x0806);
-                }),
-                Some(&attrs_of(&|w| {
-                    w.put_u32(OVS_KEY_ATTR_IN_PORT, u32::MAX);
-                    w.put_be16(OVS_KEY_ATTR_ETHERTYPE, 0xffff);
-                    w.put(OVS_KEY_ATTR_TCP, &[0xff; 4]);
-                })),
-            ),
-        ),
-    ];
+    let cases = common::malformed_matches();
     for (what, attrs) in cases {
         let e = dp.fails_raw(OVS_FLOW_CMD_NEW, NLM_F_CREATE, DP, &attrs);
         assert_errno(&e, EINVAL, what);
