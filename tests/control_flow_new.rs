@@ -4,13 +4,13 @@
 
 mod common;
 
+use common::errno::*;
 use common::{
     actions_text, assert_fails, flow_text, key_text, without_stats, ControlDaemon, TRAFFIC_KEY,
 };
 use dpswitch::flow::odp::{Action, KeyAttr};
 use dpswitch::netlink::attr::AttrWriter;
 use dpswitch::netlink::consts::*;
-use dpswitch::netlink::error::errno::*;
 use dpswitch::netlink::flow::FlowAttrs;
 use std::time::Duration;
 
