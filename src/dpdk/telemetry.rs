@@ -9,9 +9,10 @@
 
 use std::ffi::{c_char, c_int, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use nix::errno::Errno;
+use parking_lot::Mutex;
 
 use super::error::DpdkError;
 use super::ffi;
@@ -83,7 +84,7 @@ pub fn register_command(
     }
     let c_cmd = CString::new(cmd).map_err(|_| DpdkError::invalid(OP, "NUL in command"))?;
     let c_help = CString::new(help).map_err(|_| DpdkError::invalid(OP, "NUL in help"))?;
-    let mut handlers = HANDLERS.lock().unwrap_or_else(|e| e.into_inner());
+    let mut handlers = HANDLERS.lock();
     if let Some(entry) = handlers.iter_mut().find(|(name, _)| name == cmd) {
         entry.1 = Arc::new(handler);
         return Ok(());
@@ -122,7 +123,7 @@ unsafe extern "C" fn trampoline(
                 .into_owned()
         };
         let handler = {
-            let handlers = HANDLERS.lock().unwrap_or_else(|e| e.into_inner());
+            let handlers = HANDLERS.lock();
             handlers
                 .iter()
                 .find(|(name, _)| *name == cmd)

@@ -65,7 +65,7 @@ pub fn control(fd: RawFd, datagram: &[u8]) -> Result<i32> {
 /// socket will say the rest.
 fn transact(fd: RawFd, datagram: &[u8], flags: i32) -> Result<i32> {
     let (chan, turn) = table::with(fd, |s| (s.chan, s.turn.clone())).ok_or(Errno::EBADF)?;
-    let _turn = turn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _turn = turn.lock();
     fd::send(fd, datagram, flags)?;
     Ok(wait_done(chan).unwrap_or(0))
 }
