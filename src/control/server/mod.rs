@@ -11,7 +11,7 @@ use super::dp_cmd::{self, DatapathInfo, ReplyTo};
 use super::families::{self, *};
 use super::flow_cmd::{self, FlowContext, KeyScratch};
 use super::flow_reply::{flow_message, FlowMessageHeader};
-use super::listener::Listener;
+use super::listener::{Listener, ListenerError};
 use super::packet_cmd;
 use super::request::{CmdError, Response};
 use super::stats_cmd;
@@ -85,7 +85,7 @@ struct RoundState {
 }
 
 impl ControlServer {
-    pub fn bind(config: ServerConfig<'_>) -> Result<ControlServer, String> {
+    pub fn bind(config: ServerConfig<'_>) -> Result<ControlServer, ListenerError> {
         let listener = Listener::bind(config.path, config.socket_group)?;
         Ok(ControlServer {
             listener,
