@@ -2,6 +2,7 @@
 //! (to come) the flow table writer side.
 
 pub mod actions;
+mod error;
 pub mod figures;
 mod heap_trim;
 pub mod idle_sleep;
@@ -14,4 +15,5 @@ pub mod telemetry;
 pub mod upcall;
 pub mod upcall_losses;
 
+pub use error::SwitchError;
 pub use switch::{Report, Switch};

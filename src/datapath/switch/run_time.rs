@@ -60,6 +60,8 @@ impl std::fmt::Display for PortError {
     }
 }
 
+impl std::error::Error for PortError {}
+
 /// Whether a kernel interface of this name exists (in this namespace).
 fn iface_exists(name: &str) -> bool {
     nix::net::if_::if_nametoindex(name).is_ok()
@@ -318,7 +320,7 @@ impl Switch {
         if let Err(e) = configure_port(&port, &plan, tx_queues, self.queue_size, &self.pool) {
             let _ = port.close();
             let _ = dpdk::remove_device(&self.eal, "vdev", &device);
-            return Err(PortError::new(Failed, e));
+            return Err(PortError::new(Failed, e.to_string()));
         }
         if spec.kind == PortKind::Internal {
             // The kernel creates an internal port's interface down; whoever
