@@ -15,7 +15,7 @@
 
 use super::families::FAMILY_DATAPATH;
 use super::request::CmdError;
-use crate::datapath::switch::{PortErrorKind, PortKind, PortSpec};
+use crate::datapath::switch::{PortError, PortKind, PortSpec};
 use crate::datapath::Switch;
 use crate::netlink::attr::{attrs_lenient, AttrWriter};
 use crate::netlink::consts::*;
@@ -271,14 +271,12 @@ pub fn new_datapath(
             format!("{name} is a port already"),
         ));
     }
-    switch
-        .add_port(&PortSpec {
-            kind: PortKind::Internal,
-            name: name.clone(),
-            number: Some(0),
-            upcall_pids: vec![pid],
-        })
-        .map_err(port_error)?;
+    switch.add_port(&PortSpec {
+        kind: PortKind::Internal,
+        name: name.clone(),
+        number: Some(0),
+        upcall_pids: vec![pid],
+    })?;
     dp.name = name;
     dp.exists = true;
     dp.user_features = features;
@@ -301,7 +299,7 @@ pub fn del_datapath(
         .table_mut()
         .flush()
         .map_err(|e| CmdError::einval(format!("flush: {e}")))?;
-    switch.remove_all_ports().map_err(port_error)?;
+    switch.remove_all_ports()?;
     dp.exists = false;
     dp.user_features = 0;
     dp.masks_cache_size = MASKS_CACHE_DEFAULT;
@@ -359,19 +357,12 @@ pub fn datapath_message(dp: &DatapathInfo, switch: &Switch, cmd: u8, to: ReplyTo
     )
 }
 
-/// The kernel's errno for a port the datapath could not add or remove.
-pub(super) fn port_error(e: crate::datapath::switch::PortError) -> CmdError {
-    let code = match e.kind {
-        PortErrorKind::Exists => Errno::EEXIST,
-        PortErrorKind::Busy => Errno::EBUSY,
-        PortErrorKind::TooBig => Errno::EFBIG,
-        PortErrorKind::NoDevice => Errno::ENODEV,
-        PortErrorKind::NoMemory => Errno::ENOMEM,
-        PortErrorKind::NoSpace => Errno::ENOSPC,
-        PortErrorKind::Unsupported => Errno::EAFNOSUPPORT,
-        PortErrorKind::Failed => Errno::EINVAL,
-    };
-    CmdError::new(code, e.message)
+/// A port the datapath could not add or remove, refused with the kernel's
+/// errno for it.
+impl From<PortError> for CmdError {
+    fn from(e: PortError) -> CmdError {
+        CmdError::new(e.errno(), e.message)
+    }
 }
 
 #[cfg(test)]

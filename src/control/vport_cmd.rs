@@ -5,9 +5,7 @@
 //! launch, or added before) binds to that port instead of attaching a
 //! second device to its interface.
 
-use super::dp_cmd::{
-    message, name_attr, port_error, string, u32_attr, with_nul, DatapathInfo, ReplyTo,
-};
+use super::dp_cmd::{message, name_attr, string, u32_attr, with_nul, DatapathInfo, ReplyTo};
 use super::families::FAMILY_VPORT;
 use super::request::CmdError;
 use crate::datapath::plan::PortPlan;
@@ -146,14 +144,12 @@ pub fn new_vport(
             .find(|n| !switch.has_port(*n))
             .ok_or_else(|| CmdError::new(Errno::EFBIG, "no free port number"))?
     };
-    let plan = switch
-        .add_port(&PortSpec {
-            kind,
-            name,
-            number: Some(number),
-            upcall_pids: pids,
-        })
-        .map_err(port_error)?;
+    let plan = switch.add_port(&PortSpec {
+        kind,
+        name,
+        number: Some(number),
+        upcall_pids: pids,
+    })?;
     let stats = PortStats::default();
     Ok(vport_message(
         dp,
@@ -216,7 +212,7 @@ pub fn del_vport(
         ));
     }
     let pids = switch.upcall_pids(plan.number);
-    let (plan, stats) = switch.remove_port(plan.number).map_err(port_error)?;
+    let (plan, stats) = switch.remove_port(plan.number)?;
     Ok(vport_message_with(
         dp,
         &plan,

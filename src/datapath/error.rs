@@ -46,11 +46,12 @@ impl SwitchError {
         match self {
             SwitchError::Dpdk { source, .. } => source.errno(),
             SwitchError::Table { source, .. } => Some(source.errno()),
-            SwitchError::Port(_)
-            | SwitchError::LocalPort { .. }
-            | SwitchError::Config(_)
-            | SwitchError::PmdPanicked(_)
-            | SwitchError::Inconsistent(_) => None,
+            SwitchError::Port(source) | SwitchError::LocalPort { source, .. } => {
+                Some(source.errno())
+            }
+            SwitchError::Config(_) | SwitchError::PmdPanicked(_) | SwitchError::Inconsistent(_) => {
+                None
+            }
         }
     }
 }
