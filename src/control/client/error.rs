@@ -8,6 +8,8 @@ use std::fmt;
 /// A failed request or a failed connection.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClientError {
+    /// What failed, as errno.h names it; a number this libc does not name
+    /// (no Linux daemon sends one) is `UnknownErrno`.
     pub errno: Errno,
     /// The daemon's `NLMSGERR_ATTR_MSG`, or what the client was doing when
     /// the socket failed; empty when there is nothing to add.
