@@ -17,6 +17,7 @@ use dpswitch::dpdk::Eal;
 use dpswitch::flow::key::{FlowKey, FlowMask, FLOW_WORDS};
 use dpswitch::flow::matching::Match;
 use dpswitch::flow::odp::Action;
+use nix::errno::Errno;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
@@ -199,7 +200,7 @@ fn run_case(
                 }
                 let f = &reference[pick % reference.len()];
                 let err = table.insert(&f.m, None, vec![]).unwrap_err();
-                prop_assert_eq!(err.errno(), 17);
+                prop_assert_eq!(err.errno(), Errno::EEXIST);
                 prop_assert_eq!(err, TableError::Exists(f.id));
                 if let Some(u) = &f.ufid {
                     // The same UFID on a different match is refused too.
@@ -419,7 +420,7 @@ fn growth_limit_stats_and_ranking(eal: &Eal) {
         table.insert(&port_flow(5000), None, vec![]),
         Err(TableError::Full { limit: 300 })
     );
-    assert_eq!(TableError::Full { limit: 300 }.errno(), 27);
+    assert_eq!(TableError::Full { limit: 300 }.errno(), Errno::EFBIG);
     assert_eq!(table.flow_count(), 300);
     assert_eq!(table.mask_count(), 2);
     assert_eq!(table.masks_in_rank_order(), &[port_mask, dst_mask]);

@@ -8,9 +8,9 @@
 
 mod common;
 
+use common::errno::EUSERS;
 use common::{control_counters, flow_text, wait_for_line, Ctl, Daemon, Received};
 use dpswitch::netlink::consts::*;
-use dpswitch::netlink::error::errno::EUSERS;
 use dpswitch::netlink::msg::{messages, NlMsgHeader};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use std::io::{BufRead, BufReader, Read, Write};

@@ -3,10 +3,10 @@
 
 mod common;
 
+use common::errno::*;
 use common::{flow_text, ControlDaemon, Ctl, TRAFFIC_KEY};
 use dpswitch::netlink::attr::AttrWriter;
 use dpswitch::netlink::consts::*;
-use dpswitch::netlink::error::errno::*;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::process::Command;
 use std::time::{Duration, Instant};

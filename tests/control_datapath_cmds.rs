@@ -6,10 +6,10 @@
 
 mod common;
 
+use common::errno::*;
 use common::vports::*;
 use common::{flow_text, Ctl};
 use dpswitch::netlink::consts::*;
-use dpswitch::netlink::error::errno::*;
 use std::process::Command;
 
 #[test]

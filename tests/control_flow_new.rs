@@ -8,11 +8,11 @@
 
 mod common;
 
+use common::errno::*;
 use common::{actions_text, assert_fails, flow_text, without_stats, ControlDaemon, TRAFFIC_KEY};
 use dpswitch::flow::odp::Action;
 use dpswitch::netlink::attr::AttrWriter;
 use dpswitch::netlink::consts::*;
-use dpswitch::netlink::error::errno::*;
 use dpswitch::netlink::flow::FlowAttrs;
 use std::time::Duration;
 

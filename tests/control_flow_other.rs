@@ -4,10 +4,10 @@
 
 mod common;
 
+use common::errno::*;
 use common::{actions_text, flow_text, ControlDaemon, TRAFFIC_KEY};
 use dpswitch::flow::odp::{Action, KeyAttr};
 use dpswitch::netlink::consts::*;
-use dpswitch::netlink::error::errno::*;
 use dpswitch::netlink::flow::FlowAttrs;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};

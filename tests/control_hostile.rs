@@ -8,9 +8,9 @@
 mod common;
 mod hostile;
 
+use common::errno::*;
 use dpswitch::netlink::attr::AttrWriter;
 use dpswitch::netlink::consts::*;
-use dpswitch::netlink::error::errno::*;
 use dpswitch::netlink::flow::FlowAttrs;
 use dpswitch::netlink::msg::NlMsgHeader;
 use hostile::corpus::{self, Ids, TRAFFIC_UFID};

@@ -4,11 +4,11 @@
 
 mod common;
 
+use common::errno::*;
 use common::{flow_text, traffic_frame, ControlDaemon, Ctl, Received, TRAFFIC_KEY};
 use dpswitch::flow::odp::KeyAttr;
 use dpswitch::netlink::attr::{attrs_lenient, AttrWriter};
 use dpswitch::netlink::consts::*;
-use dpswitch::netlink::error::errno::*;
 use dpswitch::netlink::key::{decode_key, encode_key_into};
 use std::time::{Duration, Instant};
 

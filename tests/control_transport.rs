@@ -6,10 +6,10 @@
 
 mod common;
 
+use common::errno::*;
 use common::{flow_text, Ctl};
 use dpswitch::netlink::attr::AttrWriter;
 use dpswitch::netlink::consts::*;
-use dpswitch::netlink::error::errno::*;
 use dpswitch::netlink::msg::{messages, NlMsgHeader};
 use dpswitch_proto::channel::{Token, CTRL_CMD_ATTACH, CTRL_CMD_SUBSCRIBE, TOKEN_LEN};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};

@@ -6,11 +6,11 @@
 
 mod common;
 
+use common::errno::*;
 use common::vports::*;
 use common::{flow_text, plumb_addr, wait_for_link, Ctl, Netns, Reply};
 use dpswitch::netlink::attr::AttrWriter;
 use dpswitch::netlink::consts::*;
-use dpswitch::netlink::error::errno::*;
 use std::process::Command;
 use std::time::Duration;
 

@@ -369,7 +369,10 @@ fn pipelined_installs_then_a_dump_across_many_reads() {
     assert!(outcomes[..dup]
         .iter()
         .all(|o| o.as_ref().is_ok_and(|r| r.is_empty())));
-    assert_eq!(outcomes[dup].as_ref().unwrap_err().errno, 17);
+    assert_eq!(
+        outcomes[dup].as_ref().unwrap_err().errno,
+        nix::errno::Errno::EEXIST
+    );
     assert_eq!(client.outstanding(), 0);
 
     // The dump needs many reads: every flow exactly once.

@@ -162,7 +162,7 @@ fn worker_bulk_lookups_never_see_wrong_data_while_main_adds_and_deletes() {
                 match table.add(&bytes, sig, value_of(k)) {
                     Ok(()) => adds += 1,
                     // Deleted slots wait for the grace period; try later.
-                    Err(err) if err.errno() == Some(28) => {}
+                    Err(err) if err.errno() == Some(nix::errno::Errno::ENOSPC) => {}
                     Err(err) => panic!("add failed: {err}"),
                 }
             }

@@ -22,6 +22,7 @@ mod common;
 
 use std::sync::OnceLock;
 
+use common::errno::*;
 use common::{actions_text, attrs_of, flow_text, key_text, TRAFFIC_KEY};
 use dpswitch::classifier::{FlowId, FlowStats, FlowTable, TableConfig};
 use dpswitch::control::families::{FAMILY_FLOW, GROUP_FLOW};
@@ -31,7 +32,6 @@ use dpswitch::dpdk::{tsc_cycles, Eal};
 use dpswitch::flow::key::{FlowKey, FlowMask};
 use dpswitch::flow::odp::{Action, EthernetKey, KeyAttr};
 use dpswitch::netlink::consts::*;
-use dpswitch::netlink::error::errno::*;
 use dpswitch::netlink::flow::FlowAttrs;
 use dpswitch::netlink::msg::{GenlHeader, NlMsgHeader, OvsMessage, RawMessage};
 
@@ -251,7 +251,7 @@ fn echoed(response: &Response) -> FlowAttrs {
 }
 
 fn assert_errno(error: &CmdError, errno: i32, what: &str) {
-    assert_eq!(error.errno, errno, "{what}: {error:?}");
+    assert_eq!(error.errno as i32, errno, "{what}: {error:?}");
 }
 
 /// N1: NEW without KEY is EINVAL, with the kernel's words, and adds nothing.

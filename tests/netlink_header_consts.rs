@@ -9,8 +9,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use nix::errno::Errno;
+
 use dpswitch::netlink::consts::{self, *};
-use dpswitch::netlink::error::errno;
 use dpswitch::netlink::key::fixed_payload_len;
 
 /// (C expression, value dpswitch uses, width in bytes of dpswitch's type).
@@ -298,17 +299,17 @@ fn struct_sizes() -> Vec<(&'static str, usize)> {
 
 fn errno_values() -> Vec<(&'static str, i32)> {
     vec![
-        ("EPERM", errno::EPERM),
-        ("ENOENT", errno::ENOENT),
-        ("ENOMEM", errno::ENOMEM),
-        ("EEXIST", errno::EEXIST),
-        ("ENODEV", errno::ENODEV),
-        ("EINVAL", errno::EINVAL),
-        ("EFBIG", errno::EFBIG),
-        ("ERANGE", errno::ERANGE),
-        ("EOVERFLOW", errno::EOVERFLOW),
-        ("EMSGSIZE", errno::EMSGSIZE),
-        ("EOPNOTSUPP", errno::EOPNOTSUPP),
+        ("EPERM", Errno::EPERM as i32),
+        ("ENOENT", Errno::ENOENT as i32),
+        ("ENOMEM", Errno::ENOMEM as i32),
+        ("EEXIST", Errno::EEXIST as i32),
+        ("ENODEV", Errno::ENODEV as i32),
+        ("EINVAL", Errno::EINVAL as i32),
+        ("EFBIG", Errno::EFBIG as i32),
+        ("ERANGE", Errno::ERANGE as i32),
+        ("EOVERFLOW", Errno::EOVERFLOW as i32),
+        ("EMSGSIZE", Errno::EMSGSIZE as i32),
+        ("EOPNOTSUPP", Errno::EOPNOTSUPP as i32),
     ]
 }
 

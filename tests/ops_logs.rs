@@ -5,10 +5,10 @@
 
 mod common;
 
+use common::errno::*;
 use common::{assert_fails, flow_text, ControlDaemon, Ctl, Daemon, Launch, Netns};
 use dpswitch::flow::odp::Action;
 use dpswitch::netlink::consts::*;
-use dpswitch::netlink::error::errno::*;
 use dpswitch::netlink::flow::FlowAttrs;
 use std::time::Duration;
 

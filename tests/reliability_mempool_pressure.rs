@@ -13,6 +13,7 @@ use common::{
     tap_switch, Background, Daemon, Netns, PING_FLOWS,
 };
 use dpswitch_client::client::Client;
+use nix::errno::Errno;
 use std::time::Duration;
 
 const SMALL: &str = "queue_size = 64\nupcall_queue = 64\n";
@@ -84,15 +85,13 @@ fn execute_storm(socket: &std::path::Path, how_long: Duration) -> (u64, u64) {
         for seq in seqs {
             match client.collect(seq) {
                 Ok(_) => done += 1,
-                Err(e) if e.errno == ENOMEM => refused += 1,
+                Err(e) if e.errno == Errno::ENOMEM => refused += 1,
                 Err(e) => panic!("execute: {e}"),
             }
         }
     }
     (done, refused)
 }
-
-const ENOMEM: i32 = 12;
 
 #[test]
 #[ignore = "needs root: network namespaces"]

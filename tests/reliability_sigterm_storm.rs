@@ -115,7 +115,7 @@ fn sigterm_during_flow_storm_and_ping_flood_exits_clean() {
     let flood = flood.interrupt();
 
     assert_clean_exit(status, &lines);
-    let closed = [Errno::ECONNRESET, Errno::EPIPE, Errno::ENOTCONN].map(|e| e as i32);
+    let closed = [Errno::ECONNRESET, Errno::EPIPE, Errno::ENOTCONN];
     assert!(
         closed.contains(&error.errno),
         "the storm ended on {error}, not on a closed connection"

@@ -21,6 +21,7 @@ use dpswitch::datapath::upcall_losses::{REASONS, REASON_NAMES};
 use dpswitch::datapath::{Report, Switch};
 use dpswitch::dpdk::{DpdkError, Eal, PacketCapture};
 use dpswitch_proto::dump::{format_flow, DumpStats};
+use nix::errno::Errno;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -399,16 +400,10 @@ fn print_report(report: &Report, control: &ControlCounters) -> ExitCode {
 fn eal_hint(e: &DpdkError) -> &'static str {
     match e.errno() {
         // EAL's "Cannot get hugepage information" / no free pages.
-        Some(libc_errno::EACCES | libc_errno::ENOMEM) => {
+        Some(Errno::EACCES | Errno::ENOMEM) => {
             " (no usable hugepages: run scripts/setup.sh, or pass --no-huge -m 512 to EAL)"
         }
-        Some(libc_errno::EALREADY) => " (EAL already initialised in this process)",
+        Some(Errno::EALREADY) => " (EAL already initialised in this process)",
         _ => "",
     }
-}
-
-mod libc_errno {
-    pub const EACCES: i32 = 13;
-    pub const ENOMEM: i32 = 12;
-    pub const EALREADY: i32 = 114;
 }

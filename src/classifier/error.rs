@@ -3,13 +3,7 @@
 
 use super::flow::FlowId;
 use crate::dpdk::DpdkError;
-
-pub const ENOENT: i32 = 2;
-pub const EIO: i32 = 5;
-pub const EEXIST: i32 = 17;
-pub const EINVAL: i32 = 22;
-pub const EFBIG: i32 = 27;
-pub const ENOSPC: i32 = 28;
+use nix::errno::Errno;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TableError {
@@ -39,14 +33,14 @@ pub enum TableError {
 
 impl TableError {
     /// The errno a flow command answers with.
-    pub fn errno(&self) -> i32 {
+    pub fn errno(&self) -> Errno {
         match self {
-            TableError::Full { .. } => EFBIG,
-            TableError::Exists(_) | TableError::UfidInUse(_) => EEXIST,
-            TableError::BadUfid(_) | TableError::BadReader { .. } => EINVAL,
-            TableError::NotFound => ENOENT,
-            TableError::NoSpace => ENOSPC,
-            TableError::Dpdk(err) => err.errno().unwrap_or(EIO),
+            TableError::Full { .. } => Errno::EFBIG,
+            TableError::Exists(_) | TableError::UfidInUse(_) => Errno::EEXIST,
+            TableError::BadUfid(_) | TableError::BadReader { .. } => Errno::EINVAL,
+            TableError::NotFound => Errno::ENOENT,
+            TableError::NoSpace => Errno::ENOSPC,
+            TableError::Dpdk(err) => err.errno().unwrap_or(Errno::EIO),
         }
     }
 }

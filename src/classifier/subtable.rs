@@ -4,15 +4,16 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use crossbeam_utils::CachePadded;
+
 use super::compact::{CompactKey, MaskLayout, COMPACT_MAX};
 use super::flow::Flow;
 use crate::dpdk::{DpdkError, Eal, HashParams, RcuDomain, RcuMap};
 use crate::flow::key::FlowMask;
 
 /// A counter written by one lcore only, on its own cache line.
-#[repr(align(64))]
 #[derive(Default)]
-pub(super) struct LcoreCounter(AtomicU64);
+pub(super) struct LcoreCounter(CachePadded<AtomicU64>);
 
 impl LcoreCounter {
     /// Single-writer increment: a plain load and store, no atomic RMW.

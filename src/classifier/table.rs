@@ -2,11 +2,12 @@
 //! modifies and removes flows, keeps one subtable per mask, publishes the
 //! ranked subtable list, and frees retired memory after grace periods.
 
+use nix::errno::Errno;
 use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
 use super::counters::FlowCounters;
-use super::error::{TableError, ENOSPC};
+use super::error::TableError;
 use super::flow::{Flow, FlowId, FlowStats, MaskShape, Ufid};
 use super::ranked::Ranked;
 use super::reader::{ClassifierReader, ReaderCounters, Shared};
@@ -337,7 +338,7 @@ impl FlowTable {
             };
             match subtable.insert(flow, &mut self.domain) {
                 Ok(()) => return Ok(()),
-                Err(err) if err.errno() == Some(ENOSPC) => self.grow(&flow.mask())?,
+                Err(err) if err.errno() == Some(Errno::ENOSPC) => self.grow(&flow.mask())?,
                 Err(err) => return Err(err.into()),
             }
         }

@@ -2,6 +2,7 @@
 //! may change state (A1): root, or a member of the configured admin group,
 //! as the kernel lets only CAP_NET_ADMIN change flows.
 
+use nix::errno::Errno;
 use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
 use nix::unistd::{Gid, Group};
 use std::os::fd::AsFd;
@@ -16,18 +17,32 @@ pub struct Peer {
     pub admin: bool,
 }
 
+/// Why a group or a peer could not be identified.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AccessError {
+    #[error("no group named {0}")]
+    NoGroup(String),
+    #[error("looking up group {name}: {errno}")]
+    GroupLookup { name: String, errno: Errno },
+    #[error("SO_PEERCRED: {0}")]
+    PeerCredentials(#[from] Errno),
+}
+
 /// The admin group's id, looked up once at startup.
-pub fn group_id(name: &str) -> Result<Gid, String> {
+pub fn group_id(name: &str) -> Result<Gid, AccessError> {
     match Group::from_name(name) {
         Ok(Some(group)) => Ok(group.gid),
-        Ok(None) => Err(format!("no group named {name}")),
-        Err(e) => Err(format!("looking up group {name}: {e}")),
+        Ok(None) => Err(AccessError::NoGroup(name.to_owned())),
+        Err(errno) => Err(AccessError::GroupLookup {
+            name: name.to_owned(),
+            errno,
+        }),
     }
 }
 
 /// Reads the peer of a connected socket; `admin_gid` is the admin group.
-pub fn peer_of(socket: &impl AsFd, admin_gid: Option<Gid>) -> Result<Peer, String> {
-    let cred = getsockopt(socket, PeerCredentials).map_err(|e| format!("SO_PEERCRED: {e}"))?;
+pub fn peer_of(socket: &impl AsFd, admin_gid: Option<Gid>) -> Result<Peer, AccessError> {
+    let cred = getsockopt(socket, PeerCredentials)?;
     let (pid, uid, gid) = (cred.pid(), cred.uid(), cred.gid());
     let admin = uid == 0
         || admin_gid.is_some_and(|admin| {

@@ -15,12 +15,12 @@
 
 use super::families::FAMILY_DATAPATH;
 use super::request::CmdError;
-use crate::datapath::switch::{PortErrorKind, PortKind, PortSpec};
+use crate::datapath::switch::{PortError, PortKind, PortSpec};
 use crate::datapath::Switch;
 use crate::netlink::attr::{attrs_lenient, AttrWriter};
 use crate::netlink::consts::*;
-use crate::netlink::error::errno;
 use crate::netlink::msg::{GenlHeader, NlMsgHeader, OvsMessage};
+use nix::errno::Errno;
 
 /// The user features the datapath accepts: the kernel's set without
 /// per-CPU upcall dispatch and tc recirculation sharing, which a kernel
@@ -130,7 +130,7 @@ pub(super) fn u32_attr(payload: &[u8], what: &str) -> Result<u32, CmdError> {
         .get(..4)
         .and_then(|b| <[u8; 4]>::try_from(b).ok())
         .map(u32::from_ne_bytes)
-        .ok_or_else(|| CmdError::new(errno::ERANGE, format!("{what} is not a u32")))
+        .ok_or_else(|| CmdError::new(Errno::ERANGE, format!("{what} is not a u32")))
 }
 
 /// The datapath attributes a request carries (the last of each counts).
@@ -156,7 +156,7 @@ fn dp_attrs(msg: &OvsMessage<'_>) -> Result<DpAttrs, CmdError> {
                 let size = u32_attr(p, "OVS_DP_ATTR_MASKS_CACHE_SIZE")?;
                 if size > MASKS_CACHE_MAX {
                     return Err(CmdError::new(
-                        errno::ERANGE,
+                        Errno::ERANGE,
                         format!("OVS_DP_ATTR_MASKS_CACHE_SIZE {size} is above {MASKS_CACHE_MAX}"),
                     ));
                 }
@@ -175,13 +175,13 @@ fn dp_change(dp: &DatapathInfo, a: &DpAttrs) -> Result<(u32, u32), CmdError> {
     let features = a.user_features.unwrap_or(0);
     if features & !KNOWN_FEATURES != 0 {
         return Err(CmdError::new(
-            errno::EOPNOTSUPP,
+            Errno::EOPNOTSUPP,
             format!("unknown user features {:#x}", features & !KNOWN_FEATURES),
         ));
     }
     if features & !SUPPORTED_FEATURES != 0 {
         return Err(CmdError::new(
-            errno::EOPNOTSUPP,
+            Errno::EOPNOTSUPP,
             format!(
                 "user features {:#x} (per-CPU upcall dispatch, tc recirculation sharing) are not supported: upcalls go to per-vport pids",
                 features & !SUPPORTED_FEATURES
@@ -215,7 +215,7 @@ fn lookup_datapath(dp: &DatapathInfo, msg: &OvsMessage<'_>) -> Result<(), CmdErr
     if found {
         Ok(())
     } else {
-        Err(CmdError::new(errno::ENODEV, "no such datapath"))
+        Err(CmdError::new(Errno::ENODEV, "no such datapath"))
     }
 }
 
@@ -254,10 +254,10 @@ pub fn new_datapath(
     let (features, cache) = dp_change(dp, &a)?;
     if dp.exists {
         return Err(if name == dp.name {
-            CmdError::new(errno::EEXIST, format!("datapath {name} exists"))
+            CmdError::new(Errno::EEXIST, format!("datapath {name} exists"))
         } else {
             CmdError::new(
-                errno::EBUSY,
+                Errno::EBUSY,
                 format!(
                     "dpswitchd serves one datapath and {} exists: delete it before creating {name}",
                     dp.name
@@ -267,18 +267,16 @@ pub fn new_datapath(
     }
     if switch.port_by_name(&name).is_some() {
         return Err(CmdError::new(
-            errno::EEXIST,
+            Errno::EEXIST,
             format!("{name} is a port already"),
         ));
     }
-    switch
-        .add_port(&PortSpec {
-            kind: PortKind::Internal,
-            name: name.clone(),
-            number: Some(0),
-            upcall_pids: vec![pid],
-        })
-        .map_err(port_error)?;
+    switch.add_port(&PortSpec {
+        kind: PortKind::Internal,
+        name: name.clone(),
+        number: Some(0),
+        upcall_pids: vec![pid],
+    })?;
     dp.name = name;
     dp.exists = true;
     dp.user_features = features;
@@ -301,7 +299,7 @@ pub fn del_datapath(
         .table_mut()
         .flush()
         .map_err(|e| CmdError::einval(format!("flush: {e}")))?;
-    switch.remove_all_ports().map_err(port_error)?;
+    switch.remove_all_ports()?;
     dp.exists = false;
     dp.user_features = 0;
     dp.masks_cache_size = MASKS_CACHE_DEFAULT;
@@ -359,26 +357,19 @@ pub fn datapath_message(dp: &DatapathInfo, switch: &Switch, cmd: u8, to: ReplyTo
     )
 }
 
-/// The kernel's errno for a port the datapath could not add or remove.
-pub(super) fn port_error(e: crate::datapath::switch::PortError) -> CmdError {
-    let code = match e.kind {
-        PortErrorKind::Exists => errno::EEXIST,
-        PortErrorKind::Busy => errno::EBUSY,
-        PortErrorKind::TooBig => errno::EFBIG,
-        PortErrorKind::NoDevice => errno::ENODEV,
-        PortErrorKind::NoMemory => errno::ENOMEM,
-        PortErrorKind::NoSpace => errno::ENOSPC,
-        PortErrorKind::Unsupported => errno::EAFNOSUPPORT,
-        PortErrorKind::Failed => errno::EINVAL,
-    };
-    CmdError::new(code, e.message)
+/// A port the datapath could not add or remove, refused with the kernel's
+/// errno for it.
+impl From<PortError> for CmdError {
+    fn from(e: PortError) -> CmdError {
+        CmdError::new(e.errno(), e.message)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn change(features: Option<u32>, cache: Option<u32>) -> Result<(u32, u32), i32> {
+    fn change(features: Option<u32>, cache: Option<u32>) -> Result<(u32, u32), Errno> {
         let dp = DatapathInfo::new("dp0", 1);
         let a = DpAttrs {
             user_features: features,
@@ -393,11 +384,11 @@ mod tests {
         let held = OVS_DP_F_UNALIGNED | OVS_DP_F_VPORT_PIDS;
         assert_eq!(change(Some(held), None), Ok((held, 256)));
         // dpif_netlink_open's probe bit, and the two features refused.
-        assert_eq!(change(Some(held | 1 << 31), None), Err(errno::EOPNOTSUPP));
+        assert_eq!(change(Some(held | 1 << 31), None), Err(Errno::EOPNOTSUPP));
         for f in [OVS_DP_F_DISPATCH_UPCALL_PER_CPU, OVS_DP_F_TC_RECIRC_SHARING] {
             assert_eq!(
                 change(Some(OVS_DP_F_UNALIGNED | f), None),
-                Err(errno::EOPNOTSUPP)
+                Err(Errno::EOPNOTSUPP)
             );
         }
         // No attribute: the features go back to 0, as in ovs_dp_change.
@@ -409,7 +400,7 @@ mod tests {
         assert_eq!(change(None, Some(0)), Ok((0, 0)));
         assert_eq!(change(None, Some(1024)), Ok((0, 1024)));
         assert_eq!(change(None, Some(256)), Ok((0, 256)));
-        assert_eq!(change(None, Some(100)), Err(errno::EINVAL));
+        assert_eq!(change(None, Some(100)), Err(Errno::EINVAL));
         // Above the policy's range the attribute itself is refused.
         let mut w = AttrWriter::new();
         w.put_u32(OVS_DP_ATTR_MASKS_CACHE_SIZE, 8192);
@@ -429,7 +420,7 @@ mod tests {
             dp_ifindex: 1,
             attrs: w.as_bytes(),
         };
-        assert_eq!(dp_attrs(&msg).err().map(|e| e.errno), Some(errno::ERANGE));
+        assert_eq!(dp_attrs(&msg).err().map(|e| e.errno), Some(Errno::ERANGE));
     }
 
     #[test]
@@ -438,9 +429,9 @@ mod tests {
         assert_eq!(name_attr(b"fifteen-chars-x\0", "n").unwrap().len(), 15);
         assert_eq!(
             name_attr(b"sixteen-chars-xy\0", "n").unwrap_err().errno,
-            errno::EINVAL
+            Errno::EINVAL
         );
-        assert_eq!(name_attr(b"no-nul", "n").unwrap_err().errno, errno::EINVAL);
-        assert_eq!(u32_attr(&[1, 2], "x").unwrap_err().errno, errno::ERANGE);
+        assert_eq!(name_attr(b"no-nul", "n").unwrap_err().errno, Errno::EINVAL);
+        assert_eq!(u32_attr(&[1, 2], "x").unwrap_err().errno, Errno::ERANGE);
     }
 }

@@ -5,8 +5,8 @@
 use super::request::CmdError;
 use crate::netlink::attr::{attrs_lenient, AttrWriter};
 use crate::netlink::consts::*;
-use crate::netlink::error::errno;
 use crate::netlink::msg::{GenlHeader, GenlMessage, NlMsgHeader};
+use nix::errno::Errno;
 
 /// `nlctrl` commands of the dpswitch extension (above the kernel's range).
 pub use dpswitch_proto::channel::{
@@ -123,7 +123,7 @@ pub fn requested_family(attrs: &[u8]) -> Result<&'static Family, CmdError> {
         (None, Some(name)) => FAMILIES.iter().find(|f| f.name == name),
         (None, None) => return Err(CmdError::einval("no family id or name given")),
     };
-    found.ok_or_else(|| CmdError::new(errno::ENOENT, "no such generic netlink family"))
+    found.ok_or_else(|| CmdError::new(Errno::ENOENT, "no such generic netlink family"))
 }
 
 /// The group a subscribe or unsubscribe request names.

@@ -17,10 +17,10 @@ use crate::flow::odp::{Action, KeyAttr};
 use crate::flow::validate::validate_actions;
 use crate::netlink::action::decode_actions;
 use crate::netlink::consts::*;
-use crate::netlink::error::errno;
 use crate::netlink::flow::RawFlowAttrs;
 use crate::netlink::key::{decode_key_into, decode_mask_into};
 use crate::netlink::msg::OvsMessage;
+use nix::errno::Errno;
 
 /// The datapath a flow command runs against: its flow table, and which
 /// port numbers exist (for output actions), which is all a flow command
@@ -100,7 +100,7 @@ pub fn handle(
         OVS_FLOW_CMD_DEL => del_flow(ctx, &request),
         OVS_FLOW_CMD_GET => get_flow(ctx, &request),
         other => Err(CmdError::new(
-            errno::EOPNOTSUPP,
+            Errno::EOPNOTSUPP,
             format!("ovs_flow has no command {other}"),
         )),
     };
@@ -229,7 +229,7 @@ fn new_flow(ctx: &mut FlowContext<'_>, req: &Request<'_>) -> Result<Response, Cm
     // a dump flag; both refuse to touch an existing flow (N11).
     if req.flags & (NLM_F_CREATE | NLM_F_EXCL) != 0 {
         return Err(CmdError::new(
-            errno::EEXIST,
+            Errno::EEXIST,
             "a flow with this match exists",
         ));
     }

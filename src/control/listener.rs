@@ -2,6 +2,7 @@
 //! replaced (a live one is an error: another daemon serves it), mode 0660
 //! with the configured group, removed again when dropped.
 
+use nix::errno::Errno;
 use nix::sys::socket::{
     bind, listen, socket, AddressFamily, Backlog, SockFlag, SockType, UnixAddr,
 };
@@ -11,22 +12,57 @@ use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 
+/// Why the control socket could not be set up, with the system's error.
+#[derive(Debug, thiserror::Error)]
+pub enum ListenerError {
+    #[error("control socket {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("control socket {}: {errno}", path.display())]
+    Sys { path: PathBuf, errno: Errno },
+    #[error("control socket {}: another dpswitchd is serving it", path.display())]
+    Served { path: PathBuf },
+}
+
+impl ListenerError {
+    /// The errno of the failed call; none when another daemon serves the
+    /// socket.
+    pub fn errno(&self) -> Option<Errno> {
+        match self {
+            ListenerError::Io { source, .. } => source.raw_os_error().map(Errno::from_raw),
+            ListenerError::Sys { errno, .. } => Some(*errno),
+            ListenerError::Served { .. } => None,
+        }
+    }
+}
+
 pub struct Listener {
     pub socket: UnixListener,
     path: PathBuf,
 }
 
 impl Listener {
-    pub fn bind(path: &Path, group: Option<Gid>) -> Result<Listener, String> {
-        let what = |e: &dyn std::fmt::Display| format!("control socket {}: {e}", path.display());
+    pub fn bind(path: &Path, group: Option<Gid>) -> Result<Listener, ListenerError> {
+        let io = |source| ListenerError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let sys = |errno| ListenerError::Sys {
+            path: path.to_path_buf(),
+            errno,
+        };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| what(&e))?;
+            std::fs::create_dir_all(dir).map_err(io)?;
         }
         if path.exists() {
             if UnixStream::connect(path).is_ok() || seqpacket_connects(path) {
-                return Err(what(&"another dpswitchd is serving it"));
+                return Err(ListenerError::Served {
+                    path: path.to_path_buf(),
+                });
             }
-            std::fs::remove_file(path).map_err(|e| what(&e))?;
+            std::fs::remove_file(path).map_err(io)?;
         }
         let fd = socket(
             AddressFamily::Unix,
@@ -34,19 +70,18 @@ impl Listener {
             SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
             None,
         )
-        .map_err(|e| what(&e))?;
-        let addr = UnixAddr::new(path).map_err(|e| what(&e))?;
-        bind(fd.as_raw_fd(), &addr).map_err(|e| what(&e))?;
+        .map_err(sys)?;
+        let addr = UnixAddr::new(path).map_err(sys)?;
+        bind(fd.as_raw_fd(), &addr).map_err(sys)?;
         let listener = Listener {
             socket: UnixListener::from(fd),
             path: path.to_path_buf(),
         };
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))
-            .map_err(|e| what(&e))?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660)).map_err(io)?;
         if let Some(gid) = group {
-            chown(path, None, Some(gid)).map_err(|e| what(&e))?;
+            chown(path, None, Some(gid)).map_err(sys)?;
         }
-        listen(&listener.socket, Backlog::new(128).map_err(|e| what(&e))?).map_err(|e| what(&e))?;
+        listen(&listener.socket, Backlog::new(128).map_err(sys)?).map_err(sys)?;
         Ok(listener)
     }
 

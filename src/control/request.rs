@@ -2,18 +2,19 @@
 
 use crate::classifier::TableError;
 use crate::flow::matching::MatchError;
-use crate::netlink::error::{errno, NlError};
+use crate::netlink::error::NlError;
+use nix::errno::Errno;
 
 /// A refused command: the errno for `NLMSG_ERROR` and, where there is
 /// one, the message the daemon logs and returns as the extended ack.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CmdError {
-    pub errno: i32,
+    pub errno: Errno,
     pub message: Option<String>,
 }
 
 impl CmdError {
-    pub fn new(errno: i32, message: impl Into<String>) -> CmdError {
+    pub fn new(errno: Errno, message: impl Into<String>) -> CmdError {
         CmdError {
             errno,
             message: Some(message.into()),
@@ -21,15 +22,15 @@ impl CmdError {
     }
 
     pub fn einval(message: impl Into<String>) -> CmdError {
-        CmdError::new(errno::EINVAL, message)
+        CmdError::new(Errno::EINVAL, message)
     }
 
     pub fn enodev() -> CmdError {
-        CmdError::new(errno::ENODEV, "no datapath with this dp_ifindex")
+        CmdError::new(Errno::ENODEV, "no datapath with this dp_ifindex")
     }
 
     pub fn enoent(message: impl Into<String>) -> CmdError {
-        CmdError::new(errno::ENOENT, message)
+        CmdError::new(Errno::ENOENT, message)
     }
 }
 

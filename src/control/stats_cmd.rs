@@ -13,9 +13,9 @@ use crate::datapath::Switch;
 use crate::dpdk::resident_kib;
 use crate::netlink::attr::{attrs, AttrWriter};
 use crate::netlink::consts::*;
-use crate::netlink::error::errno;
 use crate::netlink::msg::OvsMessage;
 use dpswitch_proto::pmd::figures::{FlowFigures, PerfReport, PmdFigures};
+use nix::errno::Errno;
 
 /// The reply to a GET_STATS naming the datapath (else ENODEV).
 pub fn get_stats(
@@ -104,7 +104,7 @@ fn set_pmd(switch: &Switch, msg: &OvsMessage<'_>) -> Result<(), CmdError> {
     if let Some(us) = max_sleep {
         switch
             .set_pmd_max_sleep(us)
-            .map_err(|e| CmdError::new(errno::ERANGE, e))?;
+            .map_err(|e| CmdError::new(Errno::ERANGE, e))?;
     }
     if let Some(on) = stage_cycles {
         switch.set_stage_cycles(on);

@@ -5,9 +5,7 @@
 //! launch, or added before) binds to that port instead of attaching a
 //! second device to its interface.
 
-use super::dp_cmd::{
-    message, name_attr, port_error, string, u32_attr, with_nul, DatapathInfo, ReplyTo,
-};
+use super::dp_cmd::{message, name_attr, string, u32_attr, with_nul, DatapathInfo, ReplyTo};
 use super::families::FAMILY_VPORT;
 use super::request::CmdError;
 use crate::datapath::plan::PortPlan;
@@ -17,8 +15,8 @@ use crate::dpdk::PortStats;
 use crate::flow::matching::DP_MAX_PORTS;
 use crate::netlink::attr::{attrs_lenient, AttrWriter};
 use crate::netlink::consts::*;
-use crate::netlink::error::errno;
 use crate::netlink::msg::OvsMessage;
+use nix::errno::Errno;
 
 /// A port's `OVS_VPORT_TYPE_*`.
 fn vport_type(plan: &PortPlan) -> u32 {
@@ -57,7 +55,7 @@ fn upcall_pids(p: &[u8]) -> Result<Vec<u32>, CmdError> {
 fn check_number(number: u32) -> Result<(), CmdError> {
     if number >= DP_MAX_PORTS {
         return Err(CmdError::new(
-            errno::EFBIG,
+            Errno::EFBIG,
             format!("port number {number} is not below {DP_MAX_PORTS}"),
         ));
     }
@@ -67,7 +65,7 @@ fn check_number(number: u32) -> Result<(), CmdError> {
 /// The request's `dp_ifindex` names the datapath, which exists (ENODEV).
 fn check_datapath(dp: &DatapathInfo, msg: &OvsMessage<'_>) -> Result<(), CmdError> {
     if !dp.exists || msg.dp_ifindex != dp.dp_ifindex {
-        return Err(CmdError::new(errno::ENODEV, "no such datapath"));
+        return Err(CmdError::new(Errno::ENODEV, "no such datapath"));
     }
     Ok(())
 }
@@ -106,7 +104,7 @@ pub fn new_vport(
     };
     if ifindex && kind != OVS_VPORT_TYPE_INTERNAL {
         return Err(CmdError::new(
-            errno::EOPNOTSUPP,
+            Errno::EOPNOTSUPP,
             "OVS_VPORT_ATTR_IFINDEX is for internal ports only",
         ));
     }
@@ -118,7 +116,7 @@ pub fn new_vport(
         OVS_VPORT_TYPE_INTERNAL => PortKind::Internal,
         other => {
             return Err(CmdError::new(
-                errno::EAFNOSUPPORT,
+                Errno::EAFNOSUPPORT,
                 format!(
                     "vport type {} is not supported (netdev and internal are)",
                     type_name(other)
@@ -136,7 +134,7 @@ pub fn new_vport(
     let number = if number != 0 {
         if switch.has_port(number) {
             return Err(CmdError::new(
-                errno::EBUSY,
+                Errno::EBUSY,
                 format!("port number {number} is taken"),
             ));
         }
@@ -144,16 +142,14 @@ pub fn new_vport(
     } else {
         (1..DP_MAX_PORTS)
             .find(|n| !switch.has_port(*n))
-            .ok_or_else(|| CmdError::new(errno::EFBIG, "no free port number"))?
+            .ok_or_else(|| CmdError::new(Errno::EFBIG, "no free port number"))?
     };
-    let plan = switch
-        .add_port(&PortSpec {
-            kind,
-            name,
-            number: Some(number),
-            upcall_pids: pids,
-        })
-        .map_err(port_error)?;
+    let plan = switch.add_port(&PortSpec {
+        kind,
+        name,
+        number: Some(number),
+        upcall_pids: pids,
+    })?;
     let stats = PortStats::default();
     Ok(vport_message(
         dp,
@@ -178,7 +174,7 @@ fn bind_vport(
 ) -> Result<Vec<u8>, CmdError> {
     if number != 0 && number != port.number {
         return Err(CmdError::new(
-            errno::EBUSY,
+            Errno::EBUSY,
             format!("{} is port {}, not {number}", port.name, port.number),
         ));
     }
@@ -216,7 +212,7 @@ pub fn del_vport(
         ));
     }
     let pids = switch.upcall_pids(plan.number);
-    let (plan, stats) = switch.remove_port(plan.number).map_err(port_error)?;
+    let (plan, stats) = switch.remove_port(plan.number)?;
     Ok(vport_message_with(
         dp,
         &plan,
@@ -276,7 +272,7 @@ pub fn set_vport(
     }
     if options {
         return Err(CmdError::new(
-            errno::EOPNOTSUPP,
+            Errno::EOPNOTSUPP,
             format!(
                 "{} ports take no vport options",
                 type_name(vport_type(&plan))
@@ -308,7 +304,7 @@ fn find_vport(
         match attr.kind() {
             OVS_VPORT_ATTR_IFINDEX => {
                 return Err(CmdError::new(
-                    errno::EOPNOTSUPP,
+                    Errno::EOPNOTSUPP,
                     "ports are not looked up by ifindex",
                 ))
             }
@@ -329,7 +325,7 @@ fn find_vport(
     };
     let found = if let Some(name) = name {
         if msg.dp_ifindex != 0 && msg.dp_ifindex != dp.dp_ifindex {
-            return Err(CmdError::new(errno::ENODEV, "no such datapath"));
+            return Err(CmdError::new(Errno::ENODEV, "no such datapath"));
         }
         ports.iter().find(|(p, _)| p.name.as_bytes() == name)
     } else if let Some(number) = number {
@@ -343,7 +339,7 @@ fn find_vport(
     };
     found
         .cloned()
-        .ok_or_else(|| CmdError::new(errno::ENODEV, "no such port"))
+        .ok_or_else(|| CmdError::new(Errno::ENODEV, "no such port"))
 }
 
 /// Every port, in port-number order, for a vport dump.
@@ -415,7 +411,7 @@ mod tests {
     fn pid_arrays_are_checked_as_the_kernels_policy() {
         let pids: Vec<u8> = [7u32, 8].iter().flat_map(|p| p.to_ne_bytes()).collect();
         assert_eq!(upcall_pids(&pids).unwrap(), [7, 8]);
-        assert_eq!(upcall_pids(&[]).unwrap_err().errno, errno::EINVAL);
-        assert_eq!(upcall_pids(&[1, 2, 3]).unwrap_err().errno, errno::EINVAL);
+        assert_eq!(upcall_pids(&[]).unwrap_err().errno, Errno::EINVAL);
+        assert_eq!(upcall_pids(&[1, 2, 3]).unwrap_err().errno, Errno::EINVAL);
     }
 }

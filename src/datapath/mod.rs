@@ -2,6 +2,7 @@
 //! the flow table's writer side, which the switch owns.
 
 pub mod actions;
+mod error;
 mod heap_trim;
 pub(crate) mod idle_sleep;
 pub mod plan;
@@ -12,4 +13,5 @@ pub mod telemetry;
 pub(crate) mod upcall;
 pub mod upcall_losses;
 
+pub use error::SwitchError;
 pub use switch::{Report, Switch};

@@ -16,6 +16,7 @@
 //! is refused.
 
 use super::actions::{execute_with_upcalls, Xorshift32};
+use super::error::SwitchError;
 use super::heap_trim::HeapTrim;
 use super::idle_sleep::MAX_SLEEP_US;
 pub use super::plan::PortKind;
@@ -27,8 +28,8 @@ use super::upcall_losses::{LossReason, UpcallLosses, REASONS};
 use crate::classifier::{FlowId, FlowStats, FlowTable, TableConfig, TableError};
 use crate::config::Config;
 use crate::dpdk::{
-    self, ring, tsc_cycles, tsc_hz, DpdkError, Eal, LcoreJob, Mbuf, Mempool, Port, PortStats,
-    RingConsumer, RingProducer, RingSync, DEFAULT_DATA_ROOM, SOCKET_ID_ANY,
+    self, ring, tsc_cycles, tsc_hz, Eal, LcoreJob, Mbuf, Mempool, Port, PortStats, RingConsumer,
+    RingProducer, RingSync, DEFAULT_DATA_ROOM, SOCKET_ID_ANY,
 };
 use crate::flow::matching::{Match, DP_MAX_PORTS};
 use crate::flow::odp::{Action, UserspaceAction};
@@ -45,7 +46,7 @@ mod report;
 mod run_time;
 mod watch;
 pub use report::Report;
-pub use run_time::{PortError, PortErrorKind, PortSpec};
+pub use run_time::{PortError, PortSpec};
 
 /// Per-lcore mbuf cache of the packet pool.
 const POOL_CACHE: u32 = 256;
@@ -151,10 +152,6 @@ pub struct ExecOutcome {
     pub dropped: u64,
 }
 
-fn dpdk_err(what: impl std::fmt::Display) -> impl FnOnce(DpdkError) -> String {
-    move |e| format!("{what}: {e}")
-}
-
 /// The name of the kernel interface with index `if_index` (0: none).
 fn iface_name(if_index: u32) -> Option<String> {
     if if_index == 0 {
@@ -174,23 +171,23 @@ impl Switch {
     /// `datapath.local_port`, the datapath's local port 0 is created as
     /// the kernel creates it: an internal port (a tap) named like the
     /// datapath.
-    pub fn open(eal: &Eal, config: &Config) -> Result<Switch, String> {
+    pub fn open(eal: &Eal, config: &Config) -> Result<Switch, SwitchError> {
         let mut opened = Vec::new();
         for id in dpdk::port_ids(eal) {
-            let device = dpdk::port_name(eal, id).map_err(dpdk_err("port name"))?;
-            let port = Port::open(eal, id).map_err(dpdk_err(&device))?;
-            let info = port.info().map_err(dpdk_err(&device))?;
+            let device = dpdk::port_name(eal, id).map_err(SwitchError::dpdk("port name"))?;
+            let port = Port::open(eal, id).map_err(SwitchError::dpdk(&device))?;
+            let info = port.info().map_err(SwitchError::dpdk(&device))?;
             let name = iface_name(info.if_index).unwrap_or_else(|| device.clone());
             opened.push(((id, device, name), port));
         }
         let probed: Vec<Probed> = opened.iter().map(|(p, _)| p.clone()).collect();
-        let mut plans = plan_ports(&probed, config)?;
+        let mut plans = plan_ports(&probed, config).map_err(SwitchError::Config)?;
         let workers = eal.worker_lcores();
         // One tx queue per PMD lcore (tx queue i is PMD i's).
         let tx_queues = u16::try_from(pmd_count(&workers, &config.pmds))
-            .map_err(|_| "too many lcores".to_string())?;
+            .map_err(|_| SwitchError::Config("too many lcores".to_string()))?;
         pair_queues(&mut plans, tx_queues);
-        let lcores = plan_lcores(&plans, &workers, &config.pmds)?;
+        let lcores = plan_lcores(&plans, &workers, &config.pmds).map_err(SwitchError::Config)?;
         let dp = &config.datapath;
         let port_rings = |p: &PortPlan| {
             (u32::from(p.rx_queues) + u32::from(p.tx_queues(tx_queues))) * u32::from(dp.queue_size)
@@ -201,15 +198,18 @@ impl Switch {
         let needed = rings + lcore_share;
         let mempool_size = match dp.mempool_size {
             Some(size) if size < needed => {
-                return Err(format!(
+                return Err(SwitchError::Config(format!(
                     "datapath.mempool_size {size} is too small: the ports' rings and the lcores' bursts, caches and upcall queues need {needed} mbufs"
-                ));
+                )));
             }
             Some(size) => size,
             None => default_pool_size(needed, tx_queues, dp.queue_size),
         };
         if plans.len() > MAX_PORTS {
-            return Err(format!("at most {MAX_PORTS} ports, not {}", plans.len()));
+            return Err(SwitchError::Config(format!(
+                "at most {MAX_PORTS} ports, not {}",
+                plans.len()
+            )));
         }
         let pool = Mempool::create_pktmbuf(
             eal,
@@ -219,7 +219,7 @@ impl Switch {
             DEFAULT_DATA_ROOM,
             SOCKET_ID_ANY,
         )
-        .map_err(dpdk_err(
+        .map_err(SwitchError::dpdk(
             "packet pool (hugepage memory short? see -m/--socket-mem)",
         ))?;
         let table = FlowTable::new(
@@ -230,7 +230,10 @@ impl Switch {
                 ..TableConfig::default()
             },
         )
-        .map_err(|e| format!("flow table: {e}"))?;
+        .map_err(|source| SwitchError::Table {
+            what: "flow table".into(),
+            source,
+        })?;
         let handlers = Arc::new(UpcallHandlers::new(MAX_PORTS));
         let stop = Arc::new(AtomicBool::new(false));
         let controls = Arc::new(PmdControls {
@@ -248,7 +251,10 @@ impl Switch {
         for (i, plan) in lcores.iter().enumerate() {
             let classifier = table
                 .reader(i as u32)
-                .map_err(|e| format!("classifier reader for lcore {}: {e}", plan.lcore))?;
+                .map_err(|source| SwitchError::Table {
+                    what: format!("classifier reader for lcore {}", plan.lcore),
+                    source,
+                })?;
             let (sender, receiver) = upcall_channel(
                 &format!("dpsw_upcall{}", plan.lcore),
                 dp.upcall_queue.max(1),
@@ -256,20 +262,21 @@ impl Switch {
                 limit,
                 tsc_hz(),
                 MAX_PORTS,
-            )?;
+            )
+            .map_err(SwitchError::dpdk("upcall ring"))?;
             pmd_losses.push(sender.losses());
             let (to, inbox) = ring::<Box<PortChange>>(
                 &format!("dpsw_mbox{}", plan.lcore),
                 MAILBOX_RING,
                 RingSync::default(),
             )
-            .map_err(dpdk_err("mailbox ring"))?;
+            .map_err(SwitchError::dpdk("mailbox ring"))?;
             let (outbox, back) = ring::<Box<PortChange>>(
                 &format!("dpsw_mback{}", plan.lcore),
                 MAILBOX_RING,
                 RingSync::default(),
             )
-            .map_err(dpdk_err("mailbox ring"))?;
+            .map_err(SwitchError::dpdk("mailbox ring"))?;
             let pmd = Pmd::new(
                 plan.lcore,
                 Arc::clone(&empty),
@@ -330,8 +337,10 @@ impl Switch {
             let i = probed
                 .iter()
                 .position(|p| p.0 == plan.dpdk_id)
-                .ok_or("probed port vanished")?;
-            let port = opened[i].take().ok_or("port planned twice")?;
+                .ok_or(SwitchError::Inconsistent("probed port vanished"))?;
+            let port = opened[i]
+                .take()
+                .ok_or(SwitchError::Inconsistent("port planned twice"))?;
             configure_port(&port, &plan, tx_queues, dp.queue_size, &switch.pool)?;
             let rx: Vec<(usize, u16)> = lcores
                 .iter()
@@ -343,9 +352,7 @@ impl Switch {
                 })
                 .collect();
             let rings = port_rings(&plan);
-            switch
-                .attach(slot, plan, port, rx, vec![0], rings)
-                .map_err(|e| e.message)?;
+            switch.attach(slot, plan, port, rx, vec![0], rings)?;
         }
         if dp.local_port {
             switch
@@ -355,20 +362,23 @@ impl Switch {
                     number: Some(0),
                     upcall_pids: vec![0],
                 })
-                .map_err(|e| format!("local port {:?}: {e}", dp.name))?;
+                .map_err(|source| SwitchError::LocalPort {
+                    name: dp.name.clone(),
+                    source,
+                })?;
         }
         Ok(switch)
     }
 
     /// Starts a PMD loop on every planned worker lcore.
-    pub fn launch(&mut self, eal: &Eal) -> Result<(), String> {
+    pub fn launch(&mut self, eal: &Eal) -> Result<(), SwitchError> {
         for handle in self.pmds.iter_mut() {
             let Some(pmd) = handle.idle.take() else {
                 continue;
             };
             let job = eal
                 .launch(handle.lcore, move || pmd.run())
-                .map_err(dpdk_err(format!("launch lcore {}", handle.lcore)))?;
+                .map_err(SwitchError::dpdk(format!("launch lcore {}", handle.lcore)))?;
             handle.job = Some(job);
         }
         Ok(())
@@ -561,11 +571,11 @@ fn configure_port(
     tx_queues: u16,
     queue_size: u16,
     pool: &Mempool,
-) -> Result<(), String> {
-    let info = port.info().map_err(dpdk_err(&plan.name))?;
+) -> Result<(), SwitchError> {
+    let info = port.info().map_err(SwitchError::dpdk(&plan.name))?;
     let tx_queues = plan.tx_queues(tx_queues);
     if plan.rx_queues > info.max_rx_queues || tx_queues > info.max_tx_queues {
-        return Err(format!(
+        return Err(SwitchError::Config(format!(
             "{} ({}) supports {} rx / {} tx queues; {} rx / {} tx needed (one tx queue per PMD lcore)",
             plan.name,
             info.driver_name,
@@ -573,7 +583,7 @@ fn configure_port(
             info.max_tx_queues,
             plan.rx_queues,
             tx_queues
-        ));
+        )));
     }
     let config = dpdk::PortConfig {
         rx_queues: plan.rx_queues,
@@ -582,9 +592,9 @@ fn configure_port(
         tx_descriptors: queue_size,
     };
     port.configure(&config, pool)
-        .map_err(dpdk_err(format!("configure {}", plan.name)))?;
+        .map_err(SwitchError::dpdk(format!("configure {}", plan.name)))?;
     port.start()
-        .map_err(dpdk_err(format!("start {}", plan.name)))?;
+        .map_err(SwitchError::dpdk(format!("start {}", plan.name)))?;
     // A switch port takes every frame; some PMDs (net_null) have no such mode.
     let _ = port.set_promiscuous(true);
     Ok(())

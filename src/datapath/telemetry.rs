@@ -19,7 +19,8 @@ use super::upcall_losses::{REASONS, REASON_NAMES};
 use crate::dpdk::{register_telemetry_command, DpdkError, TelDict};
 use dpswitch_proto::pmd::figures::FlowFigures;
 use dpswitch_proto::pmd::stats::PmdCounters;
-use std::sync::{Arc, Mutex};
+use parking_lot::Mutex;
+use std::sync::Arc;
 
 /// The datapath's counters at one moment, as the commands report them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -142,9 +143,7 @@ impl Telemetry {
         ];
         for (cmd, help, dict) in commands {
             let last = Arc::clone(&telemetry.last);
-            register_telemetry_command(cmd, help, move |_params| {
-                dict(&last.lock().unwrap_or_else(|e| e.into_inner()))
-            })?;
+            register_telemetry_command(cmd, help, move |_params| dict(&last.lock()))?;
         }
         Ok(telemetry)
     }
@@ -156,12 +155,12 @@ impl Telemetry {
 
     /// Publishes a snapshot taken elsewhere.
     pub fn publish_snapshot(&self, snapshot: Snapshot) {
-        *self.last.lock().unwrap_or_else(|e| e.into_inner()) = snapshot;
+        *self.last.lock() = snapshot;
     }
 
     /// The last snapshot published.
     pub fn last(&self) -> Snapshot {
-        self.last.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.last.lock().clone()
     }
 }
 

@@ -10,7 +10,7 @@
 //! counts it as lost.
 
 use super::upcall_losses::{LossReason, UpcallLosses};
-use crate::dpdk::{ring, Mbuf, RingConsumer, RingProducer, RingSync};
+use crate::dpdk::{ring, DpdkError, Mbuf, RingConsumer, RingProducer, RingSync};
 use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 use std::sync::Arc;
 
@@ -117,12 +117,10 @@ pub fn upcall_channel(
     limit: UpcallLimit,
     tsc_hz: u64,
     ports: usize,
-) -> Result<(UpcallSender, UpcallReceiver), String> {
+) -> Result<(UpcallSender, UpcallReceiver), DpdkError> {
     let sync = RingSync::default();
-    let (full_tx, full_rx) = ring::<Box<Upcall>>(&format!("{name}_up"), slots, sync)
-        .map_err(|e| format!("upcall ring: {e}"))?;
-    let (mut free_tx, free_rx) = ring::<Box<Upcall>>(&format!("{name}_fr"), slots, sync)
-        .map_err(|e| format!("upcall ring: {e}"))?;
+    let (full_tx, full_rx) = ring::<Box<Upcall>>(&format!("{name}_up"), slots, sync)?;
+    let (mut free_tx, free_rx) = ring::<Box<Upcall>>(&format!("{name}_fr"), slots, sync)?;
     for _ in 0..slots {
         if free_tx.enqueue(Box::new(Upcall::empty())).is_err() {
             break;

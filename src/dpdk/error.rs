@@ -3,13 +3,17 @@
 
 use std::ffi::CStr;
 
+use nix::errno::Errno;
+
 use super::ffi;
 
 /// A failed DPDK call or a request the wrappers refused before calling DPDK.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DpdkError {
     /// DPDK reported an error: `errno` is positive (`rte_errno` or the
-    /// negated return value), `message` is `rte_strerror(errno)`.
+    /// negated return value), `message` is `rte_strerror(errno)`. Kept as
+    /// the raw code because DPDK has codes of its own past libc's
+    /// (`E_RTE_SECONDARY`, ...) that `Errno` cannot hold.
     #[error("{operation}: {message} (errno {errno})")]
     Call {
         operation: &'static str,
@@ -40,15 +44,20 @@ impl DpdkError {
     pub(crate) fn from_rte_errno(operation: &'static str) -> Self {
         // SAFETY: reads the calling thread's rte_errno; no preconditions.
         let errno = unsafe { ffi::dpsw_errno() };
-        Self::from_errno(operation, errno)
+        Self::from_code(operation, errno)
     }
 
     /// The error for a DPDK return code that is a negated errno.
     pub(crate) fn from_return(operation: &'static str, ret: i32) -> Self {
-        Self::from_errno(operation, ret.checked_neg().unwrap_or(i32::MAX))
+        Self::from_code(operation, ret.checked_neg().unwrap_or(i32::MAX))
     }
 
-    pub(crate) fn from_errno(operation: &'static str, errno: i32) -> Self {
+    /// A failure the wrappers detect themselves, reported as DPDK would.
+    pub(crate) fn from_errno(operation: &'static str, errno: Errno) -> Self {
+        Self::from_code(operation, errno as i32)
+    }
+
+    fn from_code(operation: &'static str, errno: i32) -> Self {
         Self::Call {
             operation,
             errno,
@@ -70,10 +79,14 @@ impl DpdkError {
         }
     }
 
-    /// The errno of a DPDK call failure, if this is one.
-    pub fn errno(&self) -> Option<i32> {
+    /// The errno of a DPDK call failure, if this is one and the code is
+    /// one of libc's rather than DPDK's own.
+    pub fn errno(&self) -> Option<Errno> {
         match self {
-            Self::Call { errno, .. } => Some(*errno),
+            Self::Call { errno, .. } => match Errno::from_raw(*errno) {
+                Errno::UnknownErrno => None,
+                known => Some(known),
+            },
             _ => None,
         }
     }
@@ -111,7 +124,7 @@ mod tests {
     #[test]
     fn negative_return_codes_become_errors_with_dpdk_text() {
         let err = check("rte_thing", -22).unwrap_err();
-        assert_eq!(err.errno(), Some(22));
+        assert_eq!(err.errno(), Some(Errno::EINVAL));
         assert_eq!(err.to_string(), "rte_thing: Invalid argument (errno 22)");
     }
 
@@ -124,12 +137,14 @@ mod tests {
     #[test]
     fn dpdk_specific_errno_has_dpdk_text() {
         // E_RTE_SECONDARY is DPDK's own code, unknown to libc.
-        let err = DpdkError::from_errno("op", 1001);
+        let err = DpdkError::from_code("op", 1001);
         assert!(err.to_string().contains("secondary"), "{err}");
+        assert_eq!(err.errno(), None, "not an errno libc knows");
     }
 
     #[test]
     fn the_most_negative_return_code_does_not_overflow() {
-        assert_eq!(check("op", i32::MIN).unwrap_err().errno(), Some(i32::MAX));
+        let err = check("op", i32::MIN).unwrap_err();
+        assert!(err.to_string().ends_with("(errno 2147483647)"), "{err}");
     }
 }

@@ -3,7 +3,9 @@
 //! fast-path queue handles live in `queue.rs`.
 
 use std::ffi::{c_char, CStr, CString};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
+
+use parking_lot::{Mutex, MutexGuard};
 
 use super::eal::Eal;
 use super::error::{check, DpdkError};
@@ -185,7 +187,7 @@ impl Port {
             return Err(DpdkError::invalid(OP, format!("no port {port_id}")));
         }
         {
-            let mut open = lock(&OPEN_PORTS);
+            let mut open = OPEN_PORTS.lock();
             let slot = open
                 .get_mut(usize::from(port_id))
                 .ok_or_else(|| DpdkError::invalid(OP, format!("no port {port_id}")))?;
@@ -465,17 +467,13 @@ fn take_queue(taken: &mut [bool], queue: u16, kind: &str) -> Result<(), DpdkErro
     Ok(())
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 impl PortInner {
     pub(crate) fn id(&self) -> u16 {
         self.id
     }
 
     fn lock_state(&self) -> MutexGuard<'_, PortState> {
-        lock(&self.state)
+        self.state.lock()
     }
 
     /// Gives a queue back; called by the queue handles' Drop.
@@ -549,12 +547,12 @@ impl PortInner {
 
 impl Drop for PortInner {
     fn drop(&mut self) {
-        let mut state = lock(&self.state);
+        let mut state = self.state.lock();
         // Errors here can only be reported by logging, which the caller of
         // an explicit `Port::close` gets instead.
         let _ = self.close_locked(&mut state);
         drop(state);
-        if let Some(slot) = lock(&OPEN_PORTS).get_mut(usize::from(self.id)) {
+        if let Some(slot) = OPEN_PORTS.lock().get_mut(usize::from(self.id)) {
             *slot = false;
         }
     }

@@ -8,7 +8,10 @@ use std::mem::MaybeUninit;
 use std::ops::{BitOr, Deref};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr::NonNull;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
+
+use nix::errno::Errno;
+use parking_lot::Mutex;
 
 use super::eal::Eal;
 use super::error::{check, DpdkError};
@@ -247,7 +250,7 @@ impl HashTable {
         };
         match ret {
             r if r >= 0 => Ok(true),
-            r if r == -libc_enoent() => Ok(false),
+            MISSING => Ok(false),
             r => Err(DpdkError::from_return(OP, r)),
         }
     }
@@ -348,7 +351,7 @@ impl HashLookup {
         };
         match ret {
             r if r >= 0 => Ok(Some(data as usize)),
-            r if r == -libc_enoent() => Ok(None),
+            MISSING => Ok(None),
             r => Err(DpdkError::from_return(OP, r)),
         }
     }
@@ -489,7 +492,7 @@ impl HashLookup {
             unsafe { ffi::rte_hash_del_key_with_hash(self.raw.as_ptr(), key.as_ptr().cast(), sig) };
         match ret {
             r if r >= 0 => Ok(true),
-            r if r == -libc_enoent() => Ok(false),
+            MISSING => Ok(false),
             r => Err(DpdkError::from_return(OP, r)),
         }
     }
@@ -580,7 +583,7 @@ unsafe extern "C" fn reclaim_trampoline(callback: *mut c_void, key_data: *mut c_
     // attach_rcu, alive as long as the table.
     let callback = unsafe { &*callback.cast::<Mutex<ReclaimFn>>() };
     let outcome = catch_unwind(AssertUnwindSafe(|| {
-        let mut f = callback.lock().unwrap_or_else(|e| e.into_inner());
+        let mut f = callback.lock();
         f(key_data as usize);
     }));
     if outcome.is_err() {
@@ -590,10 +593,8 @@ unsafe extern "C" fn reclaim_trampoline(callback: *mut c_void, key_data: *mut c_
     }
 }
 
-/// ENOENT, which rte_hash returns negated for a missing key.
-const fn libc_enoent() -> i32 {
-    2
-}
+/// What rte_hash returns for a missing key.
+const MISSING: i32 = -(Errno::ENOENT as i32);
 
 #[cfg(test)]
 mod tests {

@@ -4,7 +4,8 @@
 use std::any::Any;
 use std::ffi::{c_int, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{Arc, Mutex};
+
+use crossbeam_channel::{Receiver, Sender};
 
 use super::eal::Eal;
 use super::error::DpdkError;
@@ -71,11 +72,13 @@ impl Eal {
                 format!("lcore {lcore} is not a worker lcore"),
             ));
         }
-        let slot: Arc<Mutex<Option<std::thread::Result<R>>>> = Arc::new(Mutex::new(None));
-        let worker_slot = Arc::clone(&slot);
+        // The result goes through a one-message channel on the Rust heap:
+        // only the job's closure crosses into DPDK, never the result, so
+        // the cell needs no DPDK memory. The send cannot block (one
+        // message, room for one) and fails only if the job was detached.
+        let (result, outcome): (Sender<std::thread::Result<R>>, _) = crossbeam_channel::bounded(1);
         let run: BoxedJob = Box::new(move || {
-            let outcome = catch_unwind(AssertUnwindSafe(job));
-            *worker_slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
+            let _ = result.send(catch_unwind(AssertUnwindSafe(job)));
         });
         let arg = Box::into_raw(Box::new(run));
         // SAFETY: trampoline matches lcore_function_t and takes ownership
@@ -89,7 +92,7 @@ impl Eal {
         }
         Ok(LcoreJob {
             lcore,
-            slot,
+            outcome,
             _eal: self.clone(),
         })
     }
@@ -113,7 +116,7 @@ unsafe extern "C" fn trampoline(arg: *mut c_void) -> c_int {
 /// stays busy until the job returns.
 pub struct LcoreJob<R> {
     lcore: u32,
-    slot: Arc<Mutex<Option<std::thread::Result<R>>>>,
+    outcome: Receiver<std::thread::Result<R>>,
     _eal: Eal,
 }
 
@@ -125,10 +128,7 @@ impl<R> LcoreJob<R> {
 
     /// Whether the job has returned (or panicked).
     pub fn is_finished(&self) -> bool {
-        self.slot
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_some()
+        !self.outcome.is_empty()
     }
 
     /// Waits for the job and returns its result, or the panic payload if it
@@ -137,8 +137,7 @@ impl<R> LcoreJob<R> {
         // SAFETY: waits for the lcore to return to WAIT state; the lcore id
         // was validated at launch.
         unsafe { ffi::rte_eal_wait_lcore(self.lcore) };
-        let outcome = self.slot.lock().unwrap_or_else(|e| e.into_inner()).take();
-        outcome.unwrap_or_else(|| {
+        self.outcome.try_recv().unwrap_or_else(|_| {
             let lost: Box<dyn Any + Send> = Box::new("lcore job ended without a result");
             Err(lost)
         })

@@ -9,8 +9,9 @@
 //! application pointed DPDK's log.
 
 use super::ffi;
+use parking_lot::RwLock;
 use std::ffi::{CStr, CString};
-use std::sync::{OnceLock, RwLock};
+use std::sync::OnceLock;
 
 /// DPDK log levels, most severe first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -112,7 +113,7 @@ impl LogType {
 
     fn id(&self) -> Option<u32> {
         *self.id.get_or_init(|| {
-            let _writer = TYPES.write().unwrap_or_else(|e| e.into_inner());
+            let _writer = TYPES.write();
             // SAFETY: `name` is a NUL-terminated string that lives for the
             // whole program (DPDK keeps its own copy anyway); no other
             // thread uses DPDK's type table meanwhile (TYPES).
@@ -129,7 +130,7 @@ impl LogType {
         let Some(id) = self.id() else {
             return false;
         };
-        let _reader = TYPES.read().unwrap_or_else(|e| e.into_inner());
+        let _reader = TYPES.read();
         // SAFETY: `id` is a registered type; reads DPDK's log configuration.
         unsafe { ffi::rte_log_can_log(id, level as u32) }
     }
@@ -142,7 +143,7 @@ impl LogType {
         };
         let line = CString::new(line)
             .unwrap_or_else(|_| CString::new(line.replace('\0', "\\0")).expect("no NUL is left"));
-        let _reader = TYPES.read().unwrap_or_else(|e| e.into_inner());
+        let _reader = TYPES.read();
         // SAFETY: `line` is NUL-terminated and outlives the call; the shim
         // hands it to rte_log as the argument of a "%s" format, never as a
         // format itself; `id` is a registered type.
@@ -154,7 +155,7 @@ impl LogType {
     /// Its current level (what `--log-level` or [`LogType::set_level`] made it).
     pub fn level(&self) -> Option<LogLevel> {
         let id = self.id()?;
-        let _reader = TYPES.read().unwrap_or_else(|e| e.into_inner());
+        let _reader = TYPES.read();
         // SAFETY: `id` is a registered type; reads DPDK's log configuration.
         let raw = unsafe { ffi::rte_log_get_level(id) };
         u32::try_from(raw).ok().and_then(LogLevel::from_raw)
@@ -165,7 +166,7 @@ impl LogType {
         let Some(id) = self.id() else {
             return;
         };
-        let _reader = TYPES.read().unwrap_or_else(|e| e.into_inner());
+        let _reader = TYPES.read();
         // SAFETY: `id` is a registered type and `level` a valid level;
         // stores an integer in DPDK's log configuration.
         unsafe {
@@ -177,7 +178,7 @@ impl LogType {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Mutex;
+    use parking_lot::Mutex;
 
     /// The global level filters every type: tests that change it or
     /// depend on it take turns.
@@ -185,7 +186,7 @@ mod tests {
 
     #[test]
     fn the_global_level_round_trips() {
-        let _turn = GLOBAL.lock().unwrap_or_else(|e| e.into_inner());
+        let _turn = GLOBAL.lock();
         set_global_level(LogLevel::Warning);
         assert_eq!(global_level(), 5);
         set_global_level(LogLevel::Info);
@@ -196,7 +197,7 @@ mod tests {
 
     #[test]
     fn a_type_starts_at_its_default_and_filters_by_its_level() {
-        let _turn = GLOBAL.lock().unwrap_or_else(|e| e.into_inner());
+        let _turn = GLOBAL.lock();
         static TYPE: LogType = LogType::new(c"dpswitch.test.filter", LogLevel::Notice);
         assert!(TYPE.register());
         assert_eq!(TYPE.name(), "dpswitch.test.filter");

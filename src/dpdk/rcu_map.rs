@@ -8,14 +8,13 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 
+use nix::errno::Errno;
+
 use super::eal::Eal;
 use super::error::DpdkError;
 use super::hash::{BulkHits, HashParams, HashTable, RcuReclaimConfig};
 use super::rcu::RcuReader;
 use super::rcu_domain::{protects, RcuDomain};
-
-/// EEXIST, for adding a key that is already present.
-const EEXIST: i32 = 17;
 
 pub struct RcuMap<V> {
     table: HashTable,
@@ -87,7 +86,7 @@ impl<V: Send + Sync + 'static> RcuMap<V> {
         if self.table.lookup(key, sig)?.is_some() {
             return Err(DpdkError::from_errno(
                 "rte_hash_add_key_with_hash_data",
-                EEXIST,
+                Errno::EEXIST,
             ));
         }
         let raw = Arc::into_raw(value);

@@ -10,6 +10,8 @@ use std::marker::PhantomData;
 use std::ptr::NonNull;
 use std::sync::Arc;
 
+use nix::errno::Errno;
+
 use super::burst::MbufBurst;
 use super::error::{check, DpdkError};
 use super::ffi;
@@ -107,8 +109,8 @@ pub fn ring<T: RingItem>(
     let slots = (capacity + 1).next_power_of_two();
     // SAFETY: a pure size computation.
     let size = unsafe { ffi::rte_ring_get_memsize(slots) };
-    let size =
-        usize::try_from(size).map_err(|_| DpdkError::from_errno("rte_ring_get_memsize", 22))?;
+    let size = usize::try_from(size)
+        .map_err(|_| DpdkError::from_errno("rte_ring_get_memsize", Errno::EINVAL))?;
     let align = std::mem::align_of::<ffi::rte_ring>().max(ffi::RTE_CACHE_LINE_SIZE as usize);
     let layout = Layout::from_size_align(size, align)
         .map_err(|_| DpdkError::invalid(OP, "ring size overflows"))?;

@@ -9,7 +9,10 @@
 
 use std::ffi::{c_char, c_int, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use nix::errno::Errno;
+use parking_lot::Mutex;
 
 use super::error::DpdkError;
 use super::ffi;
@@ -81,7 +84,7 @@ pub fn register_command(
     }
     let c_cmd = CString::new(cmd).map_err(|_| DpdkError::invalid(OP, "NUL in command"))?;
     let c_help = CString::new(help).map_err(|_| DpdkError::invalid(OP, "NUL in help"))?;
-    let mut handlers = HANDLERS.lock().unwrap_or_else(|e| e.into_inner());
+    let mut handlers = HANDLERS.lock();
     if let Some(entry) = handlers.iter_mut().find(|(name, _)| name == cmd) {
         entry.1 = Arc::new(handler);
         return Ok(());
@@ -104,7 +107,7 @@ unsafe extern "C" fn trampoline(
     info: *mut ffi::rte_tel_data,
 ) -> c_int {
     if cmd.is_null() || info.is_null() {
-        return -libc_errno::EINVAL;
+        return -(Errno::EINVAL as c_int);
     }
     let answer = catch_unwind(AssertUnwindSafe(|| {
         // SAFETY: DPDK passes the command it matched, NUL-terminated,
@@ -120,7 +123,7 @@ unsafe extern "C" fn trampoline(
                 .into_owned()
         };
         let handler = {
-            let handlers = HANDLERS.lock().unwrap_or_else(|e| e.into_inner());
+            let handlers = HANDLERS.lock();
             handlers
                 .iter()
                 .find(|(name, _)| *name == cmd)
@@ -132,10 +135,10 @@ unsafe extern "C" fn trampoline(
         // SAFETY: `info` is the reply DPDK handed this call, not yet started.
         Ok(Some(dict)) => match unsafe { fill(info, &dict) } {
             Ok(()) => 0,
-            Err(errno) => -errno,
+            Err(errno) => -(errno as c_int),
         },
-        Ok(None) => -libc_errno::ENOENT,
-        Err(_) => -libc_errno::EIO,
+        Ok(None) => -(Errno::ENOENT as c_int),
+        Err(_) => -(Errno::EIO as c_int),
     }
 }
 
@@ -144,13 +147,19 @@ unsafe extern "C" fn trampoline(
 ///
 /// # Safety
 /// `d` must point at a live `rte_tel_data` this thread owns.
-unsafe fn fill(d: *mut ffi::rte_tel_data, dict: &TelDict) -> Result<(), i32> {
-    let fail = |ret: c_int| if ret < 0 { Err(-ret) } else { Ok(()) };
+unsafe fn fill(d: *mut ffi::rte_tel_data, dict: &TelDict) -> Result<(), Errno> {
+    let fail = |ret: c_int| {
+        if ret < 0 {
+            Err(Errno::from_raw(ret.saturating_neg()))
+        } else {
+            Ok(())
+        }
+    };
     // SAFETY: the caller's contract: `d` is live and ours.
     fail(unsafe { ffi::rte_tel_data_start_dict(d) })?;
     for (name, value) in &dict.entries {
         let Ok(c_name) = CString::new(name.as_str()) else {
-            return Err(libc_errno::EINVAL);
+            return Err(Errno::EINVAL);
         };
         match value {
             TelValue::U64(v) => {
@@ -158,7 +167,7 @@ unsafe fn fill(d: *mut ffi::rte_tel_data, dict: &TelDict) -> Result<(), i32> {
                 fail(unsafe { ffi::rte_tel_data_add_dict_u64(d, c_name.as_ptr(), *v) })?;
             }
             TelValue::Str(s) => {
-                let c_value = CString::new(s.as_str()).map_err(|_| libc_errno::EINVAL)?;
+                let c_value = CString::new(s.as_str()).map_err(|_| Errno::EINVAL)?;
                 // SAFETY: `d` is a started dict; DPDK copies both strings.
                 fail(unsafe {
                     ffi::rte_tel_data_add_dict_string(d, c_name.as_ptr(), c_value.as_ptr())
@@ -168,7 +177,7 @@ unsafe fn fill(d: *mut ffi::rte_tel_data, dict: &TelDict) -> Result<(), i32> {
                 // SAFETY: no preconditions; NULL when out of memory.
                 let child = unsafe { ffi::rte_tel_data_alloc() };
                 if child.is_null() {
-                    return Err(libc_errno::ENOMEM);
+                    return Err(Errno::ENOMEM);
                 }
                 // SAFETY: `child` was just allocated and is ours; on
                 // failure it was never handed to DPDK and is freed here.
@@ -188,13 +197,6 @@ unsafe fn fill(d: *mut ffi::rte_tel_data, dict: &TelDict) -> Result<(), i32> {
         }
     }
     Ok(())
-}
-
-mod libc_errno {
-    pub const ENOENT: i32 = 2;
-    pub const EIO: i32 = 5;
-    pub const ENOMEM: i32 = 12;
-    pub const EINVAL: i32 = 22;
 }
 
 #[cfg(test)]

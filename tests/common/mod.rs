@@ -7,6 +7,7 @@ mod controller;
 mod daemon;
 mod dpdk_tools;
 mod eal;
+pub mod errno;
 mod flow_cases;
 mod netns;
 pub mod ovs;

@@ -37,7 +37,7 @@ impl NlAddr {
     /// short or not `AF_NETLINK`, as the kernel answers.
     pub fn decode(bytes: &[u8]) -> Result<NlAddr> {
         if bytes.len() < SOCKADDR_NL_LEN || family(bytes) != Some(AF_NETLINK) {
-            return Err(Errno(libc::EINVAL));
+            return Err(Errno::EINVAL);
         }
         let word = |at: usize| {
             u32::from_ne_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
@@ -54,7 +54,7 @@ impl Peer {
         match family(bytes) {
             Some(AF_UNSPEC) => Ok(Peer::Unspec),
             Some(_) => NlAddr::decode(bytes).map(Peer::To),
-            None => Err(Errno(libc::EINVAL)),
+            None => Err(Errno::EINVAL),
         }
     }
 }
@@ -84,13 +84,13 @@ mod tests {
         let bytes = a.encode();
         assert_eq!(bytes[0..2], AF_NETLINK.to_ne_bytes());
         assert_eq!(NlAddr::decode(&bytes), Ok(a));
-        assert_eq!(NlAddr::decode(&bytes[..11]), Err(Errno(libc::EINVAL)));
+        assert_eq!(NlAddr::decode(&bytes[..11]), Err(Errno::EINVAL));
         let mut inet = bytes;
         inet[0..2].copy_from_slice(&(libc::AF_INET as u16).to_ne_bytes());
-        assert_eq!(NlAddr::decode(&inet), Err(Errno(libc::EINVAL)));
+        assert_eq!(NlAddr::decode(&inet), Err(Errno::EINVAL));
         assert_eq!(Peer::decode(&(AF_UNSPEC).to_ne_bytes()), Ok(Peer::Unspec));
         assert_eq!(Peer::decode(&bytes), Ok(Peer::To(a)));
-        assert_eq!(Peer::decode(&[0]), Err(Errno(libc::EINVAL)));
+        assert_eq!(Peer::decode(&[0]), Err(Errno::EINVAL));
     }
 
     #[test]

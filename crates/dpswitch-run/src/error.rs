@@ -1,17 +1,13 @@
 //! Failures as the C calls report them: an errno value.
 
-/// A positive errno value (`libc::EAGAIN`, ...).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Errno(pub i32);
+pub use nix::errno::Errno;
 
 pub type Result<T> = std::result::Result<T, Errno>;
 
-impl Errno {
-    /// The errno of a completion token's `error`, which may carry either
-    /// sign (netlink acks carry negative errnos).
-    pub fn from_token(error: i32) -> Option<Errno> {
-        (error != 0).then(|| Errno(error.saturating_abs()))
-    }
+/// The errno of a completion token's `error`, which may carry either sign
+/// (netlink acks carry negative errnos).
+pub fn token_errno(error: i32) -> Option<Errno> {
+    (error != 0).then(|| Errno::from_raw(error.saturating_abs()))
 }
 
 #[cfg(test)]
@@ -20,8 +16,8 @@ mod tests {
 
     #[test]
     fn token_errors_are_positive_either_way() {
-        assert_eq!(Errno::from_token(0), None);
-        assert_eq!(Errno::from_token(22), Some(Errno(22)));
-        assert_eq!(Errno::from_token(-22), Some(Errno(22)));
+        assert_eq!(token_errno(0), None);
+        assert_eq!(token_errno(22), Some(Errno::EINVAL));
+        assert_eq!(token_errno(-22), Some(Errno::EINVAL));
     }
 }

@@ -182,19 +182,16 @@ fn attached_sockets_answer_each_request_before_send_returns() {
     }
     assert_eq!(
         read(sock, 4096, libc::MSG_DONTWAIT).unwrap_err(),
-        Errno(libc::EAGAIN)
+        Errno::EAGAIN
     );
     // Garbage the kernel would ignore is not sent (the daemon would hang up).
     assert_eq!(send(sock, &[1, 2, 3], 0, None), Ok(3));
     // Sends elsewhere than the kernel are refused.
     let other = crate::addr::NlAddr { pid: 77, groups: 0 };
-    assert_eq!(
-        send(sock, &batch, 0, Some(other)),
-        Err(Errno(libc::ECONNREFUSED))
-    );
+    assert_eq!(send(sock, &batch, 0, Some(other)), Err(Errno::ECONNREFUSED));
     assert_eq!(
         read(sock, 4096, libc::MSG_DONTWAIT).unwrap_err(),
-        Errno(libc::EAGAIN)
+        Errno::EAGAIN
     );
     stand.close(sock);
 }
@@ -207,7 +204,7 @@ fn an_overrun_is_enobufs_once_peeked_or_not_and_silent_when_asked() {
     send(sock, &request(OVERRUN_THEN_ACK, 0, 1), 0, None).unwrap();
     assert_eq!(
         read(sock, 4096, libc::MSG_DONTWAIT | libc::MSG_PEEK).unwrap_err(),
-        Errno(libc::ENOBUFS)
+        Errno::ENOBUFS
     );
     let (data, _) = read(sock, 4096, libc::MSG_DONTWAIT).unwrap();
     assert_eq!(Header::read(&data).unwrap().seq, 1);
@@ -215,7 +212,7 @@ fn an_overrun_is_enobufs_once_peeked_or_not_and_silent_when_asked() {
     send(sock, &request(OVERRUN_THEN_ACK, 0, 2), 0, None).unwrap();
     assert_eq!(
         read(sock, 4, libc::MSG_DONTWAIT).unwrap_err(),
-        Errno(libc::ENOBUFS)
+        Errno::ENOBUFS
     );
     let (_, got) = read(sock, 4, libc::MSG_DONTWAIT | libc::MSG_TRUNC).unwrap();
     assert_eq!((got.len, got.flags), (36, libc::MSG_TRUNC));
@@ -249,7 +246,7 @@ fn a_dump_read_without_waiting_waits_for_its_late_parts() {
         .all(|p| p.flags == libc::MSG_TRUNC && p.len > 8));
     assert_eq!(
         read(sock, 4096, libc::MSG_DONTWAIT).unwrap_err(),
-        Errno(libc::EAGAIN)
+        Errno::EAGAIN
     );
     stand.close(sock);
 }
@@ -262,7 +259,7 @@ fn memberships_carry_the_daemons_answer() {
     assert_eq!(control::local_addr(sock).unwrap().groups, 1 << 3);
     assert_eq!(
         control::set_option(sock, NETLINK_ADD_MEMBERSHIP, &99u32.to_ne_bytes()),
-        Err(Errno(libc::EINVAL))
+        Err(Errno::EINVAL)
     );
     control::bind(
         sock,
@@ -277,7 +274,7 @@ fn memberships_carry_the_daemons_answer() {
     // No replies were queued by any of it.
     assert_eq!(
         read(sock, 4096, libc::MSG_DONTWAIT).unwrap_err(),
-        Errno(libc::EAGAIN)
+        Errno::EAGAIN
     );
     stand.close(sock);
 }
@@ -287,16 +284,16 @@ fn a_daemon_without_the_channel_or_no_daemon_fails_socket() {
     let stand = Stand::start("legacy", true);
     assert_eq!(
         open::open_at(libc::SOCK_RAW, stand.path.as_os_str().as_bytes()),
-        Err(Errno(libc::EOPNOTSUPP))
+        Err(Errno::EOPNOTSUPP)
     );
     stand.server.unwrap().join().unwrap();
     assert_eq!(
         open::open_at(libc::SOCK_RAW, b"/nonexistent/dpswitch.sock"),
-        Err(Errno(libc::ENOENT))
+        Err(Errno::ENOENT)
     );
     assert_eq!(
         open::open_at(libc::SOCK_STREAM, b"/x"),
-        Err(Errno(libc::ESOCKTNOSUPPORT))
+        Err(Errno::ESOCKTNOSUPPORT)
     );
 }
 
@@ -309,7 +306,7 @@ fn names_and_options_are_the_netlink_sockets() {
     control::connect(sock, &crate::addr::NlAddr { pid: 5, groups: 0 }.encode()).unwrap();
     assert_eq!(
         send(sock, &request(ACK, 0, 1), 0, None),
-        Err(Errno(libc::ECONNREFUSED))
+        Err(Errno::ECONNREFUSED)
     );
     control::connect(sock, &(libc::AF_UNSPEC as u16).to_ne_bytes()).unwrap();
     assert_eq!(control::peer_addr(sock), Ok(kernel));

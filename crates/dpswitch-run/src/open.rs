@@ -30,7 +30,7 @@ pub fn open(ty: i32) -> Result<RawFd> {
 pub fn open_at(ty: i32, path: &[u8]) -> Result<RawFd> {
     let sock_type = ty & !(libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK);
     if sock_type != libc::SOCK_RAW && sock_type != libc::SOCK_DGRAM {
-        return Err(Errno(libc::ESOCKTNOSUPPORT));
+        return Err(Errno::ESOCKTNOSUPPORT);
     }
     // Blocking until attached; O_NONBLOCK afterwards if asked.
     let data = fd::socket(
@@ -92,13 +92,13 @@ fn attached(data: RawFd, chan: RawFd) -> Result<u32> {
             let mut token = [0u8; TOKEN_LEN + 4];
             let n = fd::recv(chan, &mut token, libc::MSG_DONTWAIT);
             match n {
-                Err(Errno(libc::EAGAIN | libc::EINTR)) => continue,
+                Err(Errno::EAGAIN | Errno::EINTR) => continue,
                 Err(e) => return Err(e),
-                Ok(0) => return Err(Errno(libc::ECONNREFUSED)),
+                Ok(0) => return Err(Errno::ECONNREFUSED),
                 Ok(n) => {
                     return match Token::decode(&token[..n]) {
                         Some(Token::Attached { port_id }) => Ok(port_id),
-                        _ => Err(Errno(libc::EPROTO)),
+                        _ => Err(Errno::EPROTO),
                     }
                 }
             }
@@ -106,12 +106,12 @@ fn attached(data: RawFd, chan: RawFd) -> Result<u32> {
         if ready[1] != 0 {
             let mut reply = [0u8; 64];
             return match fd::recv(data, &mut reply, libc::MSG_DONTWAIT) {
-                Err(Errno(libc::EAGAIN | libc::EINTR)) => continue,
+                Err(Errno::EAGAIN | Errno::EINTR) => continue,
                 Err(e) => Err(e),
-                Ok(0) => Err(Errno(libc::ECONNREFUSED)),
+                Ok(0) => Err(Errno::ECONNREFUSED),
                 Ok(n) => match wire::error_reply(&reply[..n]) {
-                    Some(errno) if errno != 0 => Err(Errno(errno)),
-                    _ => Err(Errno(libc::EPROTONOSUPPORT)),
+                    Some(errno) if errno != 0 => Err(Errno::from_raw(errno)),
+                    _ => Err(Errno::EPROTONOSUPPORT),
                 },
             };
         }

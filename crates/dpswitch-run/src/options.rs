@@ -81,21 +81,19 @@ pub fn parse_set(name: i32, value: &[u8]) -> Result<SetOpt> {
     let known = matches!(name, NETLINK_ADD_MEMBERSHIP | NETLINK_DROP_MEMBERSHIP)
         || Flag::of(name).is_some();
     if !known {
-        return Err(Errno(libc::ENOPROTOOPT));
+        return Err(Errno::ENOPROTOOPT);
     }
     let word: [u8; 4] = value
         .get(..4)
         .and_then(|w| w.try_into().ok())
-        .ok_or(Errno(libc::EINVAL))?;
+        .ok_or(Errno::EINVAL)?;
     let value = u32::from_ne_bytes(word);
     match (name, Flag::of(name)) {
-        (NETLINK_ADD_MEMBERSHIP | NETLINK_DROP_MEMBERSHIP, _) if value == 0 => {
-            Err(Errno(libc::EINVAL))
-        }
+        (NETLINK_ADD_MEMBERSHIP | NETLINK_DROP_MEMBERSHIP, _) if value == 0 => Err(Errno::EINVAL),
         (NETLINK_ADD_MEMBERSHIP, _) => Ok(SetOpt::Join(value)),
         (NETLINK_DROP_MEMBERSHIP, _) => Ok(SetOpt::Leave(value)),
         (_, Some(flag)) => Ok(SetOpt::Flag(flag, value != 0)),
-        _ => Err(Errno(libc::ENOPROTOOPT)),
+        _ => Err(Errno::ENOPROTOOPT),
     }
 }
 
@@ -105,7 +103,7 @@ pub fn parse_set(name: i32, value: &[u8]) -> Result<SetOpt> {
 /// as fits). A buffer shorter than an int is EINVAL.
 pub fn get(name: i32, room: usize, flags: Flags, groups: &[u32]) -> Result<Vec<u8>> {
     if room < 4 {
-        return Err(Errno(libc::EINVAL));
+        return Err(Errno::EINVAL);
     }
     if name == NETLINK_LIST_MEMBERSHIPS {
         let words = groups
@@ -119,7 +117,7 @@ pub fn get(name: i32, room: usize, flags: Flags, groups: &[u32]) -> Result<Vec<u
         }
         return Ok(bitmap.iter().flat_map(|w| w.to_ne_bytes()).collect());
     }
-    let flag = Flag::of(name).ok_or(Errno(libc::ENOPROTOOPT))?;
+    let flag = Flag::of(name).ok_or(Errno::ENOPROTOOPT)?;
     Ok(i32::from(flags.get(flag)).to_ne_bytes().to_vec())
 }
 
@@ -143,11 +141,11 @@ mod tests {
         );
         assert_eq!(
             parse_set(NETLINK_ADD_MEMBERSHIP, &int(0)),
-            Err(Errno(libc::EINVAL))
+            Err(Errno::EINVAL)
         );
         assert_eq!(
             parse_set(NETLINK_ADD_MEMBERSHIP, &[4, 0]),
-            Err(Errno(libc::EINVAL))
+            Err(Errno::EINVAL)
         );
         assert_eq!(
             parse_set(NETLINK_EXT_ACK, &int(1)),
@@ -158,11 +156,7 @@ mod tests {
             Ok(SetOpt::Flag(Flag::NoEnobufs, false))
         );
         for name in [6, 7, NETLINK_LIST_MEMBERSHIPS, 99] {
-            assert_eq!(
-                parse_set(name, &int(1)),
-                Err(Errno(libc::ENOPROTOOPT)),
-                "{name}"
-            );
+            assert_eq!(parse_set(name, &int(1)), Err(Errno::ENOPROTOOPT), "{name}");
         }
     }
 
@@ -176,8 +170,8 @@ mod tests {
         assert!(!f.get(Flag::ExtAck));
         assert_eq!(get(NETLINK_NO_ENOBUFS, 4, f, &[]), Ok(int(1).to_vec()));
         assert_eq!(get(NETLINK_CAP_ACK, 8, f, &[]), Ok(int(0).to_vec()));
-        assert_eq!(get(NETLINK_CAP_ACK, 3, f, &[]), Err(Errno(libc::EINVAL)));
-        assert_eq!(get(42, 4, f, &[]), Err(Errno(libc::ENOPROTOOPT)));
+        assert_eq!(get(NETLINK_CAP_ACK, 3, f, &[]), Err(Errno::EINVAL));
+        assert_eq!(get(42, 4, f, &[]), Err(Errno::ENOPROTOOPT));
     }
 
     #[test]

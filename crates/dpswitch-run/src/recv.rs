@@ -35,11 +35,11 @@ const DUMP_POLL_MS: i32 = 100;
 pub fn recv(fd: RawFd, bufs: &UserBufs, flags: i32) -> Result<Received> {
     if flags & libc::MSG_ERRQUEUE != 0 {
         // A netlink socket has no error queue.
-        return Err(Errno(libc::EAGAIN));
+        return Err(Errno::EAGAIN);
     }
     loop {
         let (dumping, no_enobufs) =
-            table::with(fd, |s| (s.dump_pending(), s.no_enobufs())).ok_or(Errno(libc::EBADF))?;
+            table::with(fd, |s| (s.dump_pending(), s.no_enobufs())).ok_or(Errno::EBADF)?;
         let step = if dumping || bufs.capacity() < NLMSG_HDRLEN {
             through_own_buffer(fd, bufs, flags)?
         } else {
@@ -48,7 +48,7 @@ pub fn recv(fd: RawFd, bufs: &UserBufs, flags: i32) -> Result<Received> {
         match step {
             Step::Data(received) => return Ok(received),
             Step::Overrun if no_enobufs => continue,
-            Step::Overrun => return Err(Errno(libc::ENOBUFS)),
+            Step::Overrun => return Err(Errno::ENOBUFS),
             Step::Again => {
                 fd::poll(&[(fd, libc::POLLIN)], DUMP_POLL_MS)?;
             }
@@ -58,7 +58,7 @@ pub fn recv(fd: RawFd, bufs: &UserBufs, flags: i32) -> Result<Received> {
 
 /// EAGAIN is `Step::Again` while a dump of `fd` is pending.
 fn again_or(fd: RawFd, e: Errno) -> Result<Step> {
-    if e == Errno(libc::EAGAIN) && table::with(fd, |s| s.dump_pending()).unwrap_or(false) {
+    if e == Errno::EAGAIN && table::with(fd, |s| s.dump_pending()).unwrap_or(false) {
         Ok(Step::Again)
     } else {
         Err(e)

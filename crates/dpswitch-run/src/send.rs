@@ -14,15 +14,15 @@ use std::os::fd::RawFd;
 /// `to` the address given with it, if any. The byte count, as the kernel
 /// counts it (all of it, including what it ignores).
 pub fn send(fd: RawFd, data: &[u8], flags: i32, to: Option<NlAddr>) -> Result<usize> {
-    let peer = table::with(fd, |s| s.peer).ok_or(Errno(libc::EBADF))?;
+    let peer = table::with(fd, |s| s.peer).ok_or(Errno::EBADF)?;
     let to = to.unwrap_or(peer);
     if to.groups != 0 {
         // Multicasting to other listeners is not something dpswitchd does.
-        return Err(Errno(libc::EOPNOTSUPP));
+        return Err(Errno::EOPNOTSUPP);
     }
     if to.pid != 0 {
         // Only the kernel (the daemon) is reachable, not other sockets.
-        return Err(Errno(libc::ECONNREFUSED));
+        return Err(Errno::ECONNREFUSED);
     }
     // The kernel runs whole messages up to the first it cannot frame and
     // ignores the rest; the daemon would drop the connection instead.
@@ -38,8 +38,8 @@ pub fn send(fd: RawFd, data: &[u8], flags: i32, to: Option<NlAddr>) -> Result<us
         Ok(_) => Ok(data.len()),
         Err(e) => {
             table::with(fd, |s| s.drop_dumps(&dumps));
-            Err(if e == Errno(libc::EPIPE) {
-                Errno(libc::ECONNREFUSED)
+            Err(if e == Errno::EPIPE {
+                Errno::ECONNREFUSED
             } else {
                 e
             })
@@ -52,7 +52,7 @@ pub fn send(fd: RawFd, data: &[u8], flags: i32, to: Option<NlAddr>) -> Result<us
 pub fn control(fd: RawFd, datagram: &[u8]) -> Result<i32> {
     loop {
         match transact(fd, datagram, 0) {
-            Err(Errno(libc::EAGAIN)) => {
+            Err(Errno::EAGAIN) => {
                 fd::poll(&[(fd, libc::POLLOUT)], -1)?;
             }
             other => return other,
@@ -64,8 +64,8 @@ pub fn control(fd: RawFd, datagram: &[u8]) -> Result<i32> {
 /// channel the daemon closed is 0: the datagram went, and the closed data
 /// socket will say the rest.
 fn transact(fd: RawFd, datagram: &[u8], flags: i32) -> Result<i32> {
-    let (chan, turn) = table::with(fd, |s| (s.chan, s.turn.clone())).ok_or(Errno(libc::EBADF))?;
-    let _turn = turn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let (chan, turn) = table::with(fd, |s| (s.chan, s.turn.clone())).ok_or(Errno::EBADF)?;
+    let _turn = turn.lock();
     fd::send(fd, datagram, flags)?;
     Ok(wait_done(chan).unwrap_or(0))
 }
@@ -83,7 +83,7 @@ fn wait_done(chan: RawFd) -> Option<i32> {
                     return Some(error);
                 }
             }
-            Err(Errno(libc::EINTR | libc::EAGAIN)) => continue,
+            Err(Errno::EINTR | Errno::EAGAIN) => continue,
             Err(_) => return None,
         }
     }

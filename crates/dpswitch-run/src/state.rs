@@ -4,9 +4,10 @@
 
 use crate::addr::{group_mask, NlAddr};
 use crate::options::{Flag, Flags};
+use parking_lot::Mutex;
 use std::collections::BTreeSet;
 use std::os::fd::RawFd;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 #[derive(Debug)]
 pub struct Sock {

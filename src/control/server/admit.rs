@@ -130,7 +130,8 @@ fn notify_closing(stream: &UnixStream, port_id: u32, text: &str) {
         header,
         payload: &[],
     };
-    let datagram = encode_error_with_message(port_id, &request, errno::EUSERS, false, Some(text));
+    let datagram =
+        encode_error_with_message(port_id, &request, Some(Errno::EUSERS), false, Some(text));
     // Best effort: a peer that is gone or has a full socket learns nothing.
     let _ = (&*stream).write(&datagram);
     let _ = stream.shutdown(Shutdown::Both);

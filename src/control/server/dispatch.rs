@@ -53,7 +53,7 @@ impl ControlServer {
             }
             DPSWITCH_CTRL_CMD_ATTACH => self.attach_channel(index),
             other => Err(Failure::quiet(CmdError::new(
-                errno::EOPNOTSUPP,
+                Errno::EOPNOTSUPP,
                 format!("nlctrl has no command {other}"),
             ))),
         }
@@ -65,7 +65,7 @@ impl ControlServer {
         let conn = &mut self.conns[index];
         if conn.channel.is_some() {
             return Err(Failure::quiet(CmdError::new(
-                errno::EBUSY,
+                Errno::EBUSY,
                 "this connection already has a completion channel",
             )));
         }
@@ -80,7 +80,7 @@ impl ControlServer {
             .and_then(|f| rustix::fs::fcntl_setfl(&channel, f | rustix::fs::OFlags::NONBLOCK));
         if let Err(e) = flags {
             return Err(Failure::quiet(CmdError::new(
-                e.raw_os_error(),
+                Errno::from_raw(e.raw_os_error()),
                 format!("completion channel: {e}"),
             )));
         }
@@ -109,14 +109,14 @@ impl ControlServer {
         };
         if !known {
             return Err(Failure::quiet(CmdError::new(
-                errno::EOPNOTSUPP,
+                Errno::EOPNOTSUPP,
                 format!("family {family:#x} has no command {cmd}"),
             )));
         }
         let dump = is_dump(message);
         if dump && (cmd != 3 || family == FAMILY_PACKET) {
             return Err(Failure::quiet(CmdError::new(
-                errno::EOPNOTSUPP,
+                Errno::EOPNOTSUPP,
                 "only GET can dump",
             )));
         }
@@ -241,7 +241,7 @@ impl ControlServer {
             }
             FAMILY_PACKET => self.execute(&msg, switch),
             _ => Err(Failure::quiet(CmdError::new(
-                errno::EOPNOTSUPP,
+                Errno::EOPNOTSUPP,
                 format!("family {family:#x} has no command {cmd}"),
             ))),
         }
@@ -272,7 +272,7 @@ impl ControlServer {
         );
         if !known || is_dump(message) {
             return Err(Failure::quiet(CmdError::new(
-                errno::EOPNOTSUPP,
+                Errno::EOPNOTSUPP,
                 format!("the dpswitch family has no command {cmd} (as a dump: none)"),
             )));
         }
@@ -306,7 +306,7 @@ fn require_admin(peer: &Peer) -> Result<(), Failure> {
         return Ok(());
     }
     Err(Failure::quiet(CmdError::new(
-        errno::EPERM,
+        Errno::EPERM,
         format!(
             "uid {} is neither root nor in the admin group: read-only access",
             peer.uid

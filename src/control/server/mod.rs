@@ -11,7 +11,7 @@ use super::dp_cmd::{self, DatapathInfo, ReplyTo};
 use super::families::{self, *};
 use super::flow_cmd::{self, FlowContext, KeyScratch};
 use super::flow_reply::{flow_message, FlowMessageHeader};
-use super::listener::Listener;
+use super::listener::{Listener, ListenerError};
 use super::packet_cmd;
 use super::request::{CmdError, Response};
 use super::stats_cmd;
@@ -21,13 +21,13 @@ use crate::datapath::Switch;
 use crate::event;
 use crate::log::{LogLevel, RateLog, CONTROL};
 use crate::netlink::consts::*;
-use crate::netlink::error::errno;
 use crate::netlink::flow::RawFlowAttrs;
 use crate::netlink::msg::{
     encode_done, encode_error_into, encode_error_with_message, messages, NlMsgHeader, OvsMessage,
     RawMessage,
 };
 use dpswitch_proto::channel::Token;
+use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::unistd::Gid;
 use rustix::net::{recvmsg, RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, ReturnFlags};
@@ -71,7 +71,7 @@ pub struct ControlServer {
     /// Descriptors the datagram being run carried (`SCM_RIGHTS`).
     passed_fds: Vec<OwnedFd>,
     /// The errno of the first message the datagram being run had refused.
-    datagram_error: i32,
+    datagram_error: Option<Errno>,
     limits: Limits,
     counters: ControlCounters,
     /// The decoded key and mask of the flow request being run.
@@ -85,7 +85,7 @@ struct RoundState {
 }
 
 impl ControlServer {
-    pub fn bind(config: ServerConfig<'_>) -> Result<ControlServer, String> {
+    pub fn bind(config: ServerConfig<'_>) -> Result<ControlServer, ListenerError> {
         let listener = Listener::bind(config.path, config.socket_group)?;
         Ok(ControlServer {
             listener,
@@ -98,7 +98,7 @@ impl ControlServer {
             }),
             buf: vec![0; RECV_BUFFER],
             passed_fds: Vec::new(),
-            datagram_error: 0,
+            datagram_error: None,
             limits: config.limits,
             counters: ControlCounters::default(),
             key_scratch: KeyScratch::default(),
@@ -232,9 +232,9 @@ impl ControlServer {
         round: &mut RoundState,
     ) {
         let attached = self.conns[index].channel.is_some();
-        self.datagram_error = 0;
+        self.datagram_error = None;
         if truncated {
-            self.datagram_error = errno::EMSGSIZE;
+            self.datagram_error = Some(Errno::EMSGSIZE);
             self.refuse_oversized(index, datagram);
         } else {
             for item in messages(datagram) {
@@ -259,7 +259,8 @@ impl ControlServer {
             // replies, or after a dump's first part.
             let conn = &mut self.conns[index];
             let done = Token::Done {
-                error: self.datagram_error,
+                // The token carries the errno as is, 0 when none.
+                error: self.datagram_error.map_or(0, |errno| errno as i32),
             };
             if conn.dump.is_some() {
                 conn.token_after_part = Some(done);
@@ -287,7 +288,7 @@ impl ControlServer {
             conn.queue(encode_error_with_message(
                 conn.port_id,
                 &request,
-                errno::EMSGSIZE,
+                Some(Errno::EMSGSIZE),
                 false,
                 Some("request datagram larger than the daemon's receive buffer"),
             ));
@@ -318,7 +319,7 @@ impl ControlServer {
             }
             FAMILY_DPSWITCH => self.run_dpswitch(index, message, &peer, switch),
             other => Err(Failure::logged(CmdError::new(
-                errno::ENOENT,
+                Errno::ENOENT,
                 format!("no generic netlink family {other:#x}"),
             ))),
         };
@@ -349,9 +350,7 @@ impl ControlServer {
                         errno_name(error.errno)
                     )
                 });
-                if self.datagram_error == 0 {
-                    self.datagram_error = failure.error.errno;
-                }
+                self.datagram_error.get_or_insert(failure.error.errno);
                 // An adapter's setsockopt reads the outcome of a membership
                 // change in its completion token, not as a reply.
                 let quiet = self.conns[index].channel.is_some() && is_membership(message);
@@ -399,8 +398,8 @@ impl ControlServer {
     ) {
         let conn = &mut self.conns[index];
         let (code, text) = match &error {
-            Some(e) => (e.errno, e.message.as_deref()),
-            None => (0, None),
+            Some(e) => (Some(e.errno), e.message.as_deref()),
+            None => (None, None),
         };
         let port_id = conn.port_id;
         conn.queue_with(|out| {
@@ -464,11 +463,8 @@ impl std::fmt::Display for Who {
 }
 
 /// `EINVAL`, as errno.h spells it.
-fn errno_name(errno: i32) -> String {
-    match nix::errno::Errno::from_raw(errno) {
-        nix::errno::Errno::UnknownErrno => format!("errno {errno}"),
-        known => format!("{known:?}"),
-    }
+fn errno_name(errno: Errno) -> String {
+    format!("{errno:?}")
 }
 
 /// What a request asked, for log lines: `ovs_flow NEW`.
@@ -521,7 +517,7 @@ fn unicast(message: Vec<u8>) -> Response {
 fn worth_logging(e: &CmdError) -> bool {
     !matches!(
         e.errno,
-        errno::ENOENT | errno::EEXIST | errno::ENODEV | errno::EPERM
+        Errno::ENOENT | Errno::EEXIST | Errno::ENODEV | Errno::EPERM
     )
 }
 

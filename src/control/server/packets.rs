@@ -26,7 +26,7 @@ impl ControlServer {
         });
         let Some(outcome) = outcome else {
             return Err(Failure::quiet(CmdError::new(
-                errno::ENOMEM,
+                Errno::ENOMEM,
                 "no packet buffer is free",
             )));
         };

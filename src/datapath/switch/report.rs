@@ -92,7 +92,7 @@ impl Switch {
 
     /// Stops the PMDs, takes their queues back, reads the counters, stops
     /// and closes the ports, and counts the mbufs still out of the pool.
-    pub fn shutdown(self) -> Result<Report, String> {
+    pub fn shutdown(self) -> Result<Report, SwitchError> {
         self.stop.store(true, Ordering::Relaxed);
         let mut pmd = PmdCounters::default();
         let mut failed = Vec::new();
@@ -107,7 +107,7 @@ impl Switch {
             pmd = pmd + handle.stats.read();
         }
         if !failed.is_empty() {
-            return Err(format!("PMD lcore(s) {failed:?} panicked"));
+            return Err(SwitchError::PmdPanicked(failed));
         }
         // The management lcore's losses belong in the totals, as in
         // `counters`; packets still on their way up go back to the pool,
@@ -154,9 +154,9 @@ impl Switch {
             let (plan, port) = (slot.plan, slot.port);
             let stats = port.stats().unwrap_or_default();
             port.stop()
-                .map_err(dpdk_err(format!("stop {}", plan.name)))?;
+                .map_err(SwitchError::dpdk(format!("stop {}", plan.name)))?;
             port.close()
-                .map_err(dpdk_err(format!("close {}", plan.name)))?;
+                .map_err(SwitchError::dpdk(format!("close {}", plan.name)))?;
             ports.push((plan, stats));
         }
         Ok(Report {

@@ -6,6 +6,7 @@
 use super::*;
 use crate::event;
 use crate::log::PORT;
+use nix::errno::Errno;
 
 /// A port to add: its kind, the kernel interface name (which becomes the
 /// vport name), its number (None: the lowest free from 1) and handlers.
@@ -17,8 +18,8 @@ pub struct PortSpec {
     pub upcall_pids: Vec<u32>,
 }
 
-/// Why a port could not be added or removed; the control plane maps each
-/// to the kernel's errno.
+/// Why a port could not be added or removed, each with the kernel's errno
+/// for it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PortErrorKind {
     /// The name is a port already, or an internal port's interface exists.
@@ -46,6 +47,20 @@ pub struct PortError {
 }
 
 impl PortError {
+    /// The errno the kernel answers a vport command with for this.
+    pub fn errno(&self) -> Errno {
+        match self.kind {
+            PortErrorKind::Exists => Errno::EEXIST,
+            PortErrorKind::Busy => Errno::EBUSY,
+            PortErrorKind::TooBig => Errno::EFBIG,
+            PortErrorKind::NoDevice => Errno::ENODEV,
+            PortErrorKind::NoMemory => Errno::ENOMEM,
+            PortErrorKind::NoSpace => Errno::ENOSPC,
+            PortErrorKind::Unsupported => Errno::EAFNOSUPPORT,
+            PortErrorKind::Failed => Errno::EINVAL,
+        }
+    }
+
     fn new(kind: PortErrorKind, message: impl Into<String>) -> PortError {
         PortError {
             kind,
@@ -59,6 +74,8 @@ impl std::fmt::Display for PortError {
         f.write_str(&self.message)
     }
 }
+
+impl std::error::Error for PortError {}
 
 /// Whether a kernel interface of this name exists (in this namespace).
 fn iface_exists(name: &str) -> bool {
@@ -318,7 +335,7 @@ impl Switch {
         if let Err(e) = configure_port(&port, &plan, tx_queues, self.queue_size, &self.pool) {
             let _ = port.close();
             let _ = dpdk::remove_device(&self.eal, "vdev", &device);
-            return Err(PortError::new(Failed, e));
+            return Err(PortError::new(Failed, e.to_string()));
         }
         if spec.kind == PortKind::Internal {
             // The kernel creates an internal port's interface down; whoever

@@ -13,6 +13,7 @@ use dpswitch_proto::netlink::consts::{
 };
 use dpswitch_proto::netlink::msg::{messages, nlmsg_align};
 use dpswitch_proto::netlink::RawMessage;
+use nix::errno::Errno;
 use rustc_hash::FxHashMap;
 use std::collections::VecDeque;
 
@@ -123,7 +124,7 @@ impl Collector {
     pub fn progress(&mut self, seq: u32) -> Progress {
         let Some(pending) = self.pending.get_mut(&seq) else {
             return Progress::Done(Err(ClientError::new(
-                nix::errno::Errno::EINVAL as i32,
+                Errno::EINVAL,
                 format!("no request numbered {seq} is outstanding"),
             )));
         };
@@ -159,9 +160,9 @@ fn error_outcome(raw: &RawMessage<'_>) -> Result<Result<(), ClientError>, Client
     let error = raw
         .error()
         .map_err(|e| ClientError::protocol(format!("bad error reply: {e}")))?;
-    if error.is_ack() {
+    let Some(errno) = error.errno() else {
         return Ok(Ok(()));
-    }
+    };
     // The extended-ack attributes follow the echoed request: its header
     // only when capped, else the whole request.
     let echoed = if raw.header.flags & NLM_F_CAPPED != 0 {
@@ -170,7 +171,7 @@ fn error_outcome(raw: &RawMessage<'_>) -> Result<Result<(), ClientError>, Client
         nlmsg_align(error.request.len as usize).unwrap_or(usize::MAX)
     };
     let message = error_text(raw, 4usize.saturating_add(echoed));
-    Ok(Err(ClientError::new(error.errno(), message)))
+    Ok(Err(ClientError::new(errno, message)))
 }
 
 /// An `NLMSG_DONE`: its status is 0 or a negative errno.
@@ -185,7 +186,7 @@ fn done_outcome(raw: &RawMessage<'_>) -> Result<(), ClientError> {
         return Ok(());
     }
     Err(ClientError::new(
-        status.saturating_neg(),
+        Errno::from_raw(status.saturating_neg()),
         error_text(raw, 4),
     ))
 }

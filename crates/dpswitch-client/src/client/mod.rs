@@ -119,7 +119,7 @@ impl Client {
                 // Only dumps hand out replies one by one.
                 Progress::Reply(_) => {
                     return Err(ClientError::new(
-                        Errno::EINVAL as i32,
+                        Errno::EINVAL,
                         format!("request {seq} is a dump: iterate it"),
                     ))
                 }
@@ -182,7 +182,7 @@ impl Client {
     pub fn subscribe_to(&mut self, family: &str, group: &str) -> Result<u32, ClientError> {
         let id = self.family(family)?.group(group).ok_or_else(|| {
             ClientError::new(
-                Errno::ENOENT as i32,
+                Errno::ENOENT,
                 format!("family {family} has no multicast group {group}"),
             )
         })?;
@@ -222,8 +222,7 @@ impl Client {
             self.flush()?;
         }
         let seq = self.next_seq();
-        req.encode_into(seq, extra, &mut self.outgoing)
-            .map_err(|e| ClientError::new(e.errno(), e.to_string()))?;
+        req.encode_into(seq, extra, &mut self.outgoing)?;
         self.collector.expect(seq, dump);
         Ok(seq)
     }
@@ -255,7 +254,7 @@ impl Client {
     /// recv) fails with the reason the daemon gave, if it sent one: it
     /// waits unread behind the failed send.
     fn why_closed(&mut self, error: ClientError) -> ClientError {
-        if ![Errno::EPIPE as i32, Errno::ECONNRESET as i32].contains(&error.errno) {
+        if ![Errno::EPIPE, Errno::ECONNRESET].contains(&error.errno) {
             return error;
         }
         while let Ok(Some(datagram)) = self.transport.recv(Some(Duration::ZERO)) {

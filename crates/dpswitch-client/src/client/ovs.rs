@@ -101,9 +101,9 @@ impl Client {
         let mut all = self.datapaths()?;
         match all.len() {
             1 => Ok(all.remove(0)),
-            0 => Err(ClientError::new(Errno::ENOENT as i32, "no datapaths exist")),
+            0 => Err(ClientError::new(Errno::ENOENT, "no datapaths exist")),
             _ => Err(ClientError::new(
-                Errno::EINVAL as i32,
+                Errno::EINVAL,
                 "multiple datapaths, specify one",
             )),
         }
@@ -224,15 +224,11 @@ impl Client {
     ) -> Result<Request, ClientError> {
         let family = self.family_id(OVS_FLOW_FAMILY)?;
         let mut w = AttrWriter::new();
-        attrs
-            .encode_into(&mut w)
-            .map_err(|e| ClientError::new(e.errno(), e.to_string()))?;
+        attrs.encode_into(&mut w)?;
         if attrs.ufid_flags == 0 {
             w.put_u32(OVS_FLOW_ATTR_UFID_FLAGS, 0);
         }
-        let bytes = w
-            .finish("flow")
-            .map_err(|e| ClientError::new(e.errno(), e.to_string()))?;
+        let bytes = w.finish("flow")?;
         Ok(Request::ovs(
             family,
             cmd,

@@ -115,17 +115,15 @@ impl Client {
         actions: &[Action],
     ) -> Result<Request, ClientError> {
         let family = self.family_id(OVS_PACKET_FAMILY)?;
-        let encoding =
-            |e: dpswitch_proto::netlink::NlError| ClientError::new(e.errno(), e.to_string());
         let mut w = AttrWriter::new();
         w.put(OVS_PACKET_ATTR_PACKET, packet);
         let nest = w.begin_nested(OVS_PACKET_ATTR_KEY);
         encode_key_into(&mut w, key);
         w.end_nested(nest);
         let nest = w.begin_nested(OVS_PACKET_ATTR_ACTIONS);
-        encode_actions_into(&mut w, actions).map_err(encoding)?;
+        encode_actions_into(&mut w, actions)?;
         w.end_nested(nest);
-        let attrs = w.finish("packet").map_err(encoding)?;
+        let attrs = w.finish("packet")?;
         Ok(Request::ovs(
             family,
             OVS_PACKET_CMD_EXECUTE,

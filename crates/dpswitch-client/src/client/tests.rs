@@ -6,6 +6,7 @@ use dpswitch_proto::netlink::msg::{
     encode_ack, encode_done, encode_error, encode_message, messages,
 };
 use dpswitch_proto::netlink::{GenlHeader, GenlMessage, NlMsgHeader, RawMessage};
+use nix::errno::Errno;
 use nix::sys::socket::{recv, send, socketpair, AddressFamily, MsgFlags, SockFlag, SockType};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::thread::JoinHandle;
@@ -148,7 +149,7 @@ fn errors_carry_errno_and_the_daemons_message() {
         for capped in [false, true] {
             let reqs = d.recv_requests();
             let req = raw(&reqs[0]);
-            let mut reply = encode_error(PORT, &req, 22, !capped);
+            let mut reply = encode_error(PORT, &req, Some(Errno::EINVAL), !capped);
             let mut w = AttrWriter::new();
             w.put(1, &[text.as_bytes(), b"\0"].concat());
             reply.extend_from_slice(w.as_bytes());
@@ -160,16 +161,21 @@ fn errors_carry_errno_and_the_daemons_message() {
         }
         // Without extended ack: the errno alone.
         let reqs = d.recv_requests();
-        d.send(&encode_error(PORT, &raw(&reqs[0]), 17, true));
+        d.send(&encode_error(
+            PORT,
+            &raw(&reqs[0]),
+            Some(Errno::EEXIST),
+            true,
+        ));
     });
     let req = Request::ovs(0x22, OVS_FLOW_CMD_NEW, 1, 3, &[4, 0, 8, 0]);
     for _ in 0..2 {
         let e = client.request(&req).unwrap_err();
-        assert_eq!(e, ClientError::new(22, text));
+        assert_eq!(e, ClientError::new(Errno::EINVAL, text));
         assert_eq!(e.to_string(), format!("EINVAL (Invalid argument): {text}"));
     }
     let e = client.request(&req).unwrap_err();
-    assert_eq!(e, ClientError::new(17, ""));
+    assert_eq!(e, ClientError::new(Errno::EEXIST, ""));
     daemon.join().unwrap();
 }
 
@@ -223,7 +229,7 @@ fn dumps_span_several_datagrams_until_done() {
     let results: Vec<_> = client.dump(&req).unwrap().collect();
     assert_eq!(results.len(), 2);
     assert_eq!(ufid_of(results[0].as_ref().unwrap()), 9);
-    assert_eq!(results[1].as_ref().unwrap_err().errno, 22);
+    assert_eq!(results[1].as_ref().unwrap_err().errno, Errno::EINVAL);
 
     let first = client.dump(&req).unwrap().next().unwrap().unwrap();
     assert_eq!(ufid_of(&first), 1);
@@ -269,13 +275,13 @@ fn notifications_are_kept_apart_from_replies() {
     daemon.join().unwrap();
     // The daemon is gone: no more notifications, and the reason says so.
     let e = client.recv_notification().unwrap_err();
-    assert_eq!(e.errno, nix::errno::Errno::ECONNRESET as i32);
+    assert_eq!(e.errno, Errno::ECONNRESET);
     assert_eq!(
         client
             .recv_notification_timeout(Duration::from_millis(10))
             .unwrap_err()
             .errno,
-        nix::errno::Errno::ECONNRESET as i32
+        Errno::ECONNRESET
     );
 }
 
@@ -309,11 +315,7 @@ fn ack_each(d: Fake, total: usize, fail_every: usize) {
         for bytes in d.recv_requests() {
             let req = raw(&bytes);
             assert_eq!(req.header.seq as usize, seen + 1, "in order");
-            let errno = if seen % fail_every == fail_every - 1 {
-                17
-            } else {
-                0
-            };
+            let errno = (seen % fail_every == fail_every - 1).then_some(Errno::EEXIST);
             d.send(&encode_error(PORT, &req, errno, false));
             seen += 1;
         }
@@ -331,13 +333,13 @@ fn pipelined_requests_never_deadlock_and_answer_by_sequence() {
     assert_eq!(seqs.first(), Some(&1));
     // Answers are kept until collected, in any order.
     let last = client.collect(seqs[TOTAL - 1]).unwrap_err();
-    assert_eq!(last.errno, 17);
+    assert_eq!(last.errno, Errno::EEXIST);
     let mut failed = Vec::new();
     for (i, seq) in seqs[..TOTAL - 1].iter().enumerate().rev() {
         match client.collect(*seq) {
             Ok(replies) => assert!(replies.is_empty()),
             Err(e) => {
-                assert_eq!(e.errno, 17);
+                assert_eq!(e.errno, Errno::EEXIST);
                 failed.push(i);
             }
         }
@@ -346,7 +348,7 @@ fn pipelined_requests_never_deadlock_and_answer_by_sequence() {
     let expected: Vec<usize> = (0..TOTAL - 1).filter(|i| i % 1000 == 999).collect();
     assert_eq!(failed, expected);
     assert_eq!(client.outstanding(), 0);
-    assert_eq!(client.collect(seqs[0]).unwrap_err().errno, 22);
+    assert_eq!(client.collect(seqs[0]).unwrap_err().errno, Errno::EINVAL);
     daemon.join().unwrap();
 }
 
@@ -395,7 +397,7 @@ fn unframeable_replies_are_protocol_errors() {
     let e = client
         .request(&Request::genl(GENL_ID_CTRL, 3, 2, vec![]))
         .unwrap_err();
-    assert_eq!(e.errno, nix::errno::Errno::EPROTO as i32);
+    assert_eq!(e.errno, Errno::EPROTO);
     assert!(e.message.contains("unframeable"), "{e}");
     daemon.join().unwrap();
 }
@@ -405,7 +407,13 @@ fn closing_notice(text: &str) -> Vec<u8> {
     let mut header = [0u8; NLMSG_HDRLEN];
     header[..4].copy_from_slice(&(NLMSG_HDRLEN as u32).to_ne_bytes());
     let request = raw(&header);
-    dpswitch_proto::netlink::msg::encode_error_with_message(0, &request, 87, false, Some(text))
+    dpswitch_proto::netlink::msg::encode_error_with_message(
+        0,
+        &request,
+        Some(Errno::EUSERS),
+        false,
+        Some(text),
+    )
 }
 
 #[test]
@@ -421,7 +429,7 @@ fn a_refused_connection_reports_the_daemons_reason() {
     let e = client
         .request(&Request::genl(GENL_ID_CTRL, 3, 2, vec![]))
         .unwrap_err();
-    assert_eq!(e.errno, 87);
+    assert_eq!(e.errno, Errno::EUSERS);
     assert_eq!(
         e.to_string(),
         "EUSERS (Too many users): dpswitchd: too many connections from uid 7 (limit 4)"
@@ -440,7 +448,7 @@ fn a_reclaimed_connection_reports_why_while_waiting() {
     daemon.join().unwrap();
     assert_eq!(
         (e.errno, e.message.as_str()),
-        (87, "dpswitchd: closing this connection")
+        (Errno::EUSERS, "dpswitchd: closing this connection")
     );
 }
 
@@ -450,7 +458,7 @@ fn connecting_to_nothing_names_the_path() {
         Err(e) => e,
         Ok(_) => panic!("connected to nothing"),
     };
-    assert_eq!(e.errno, nix::errno::Errno::ENOENT as i32);
+    assert_eq!(e.errno, Errno::ENOENT);
     assert_eq!(
         e.to_string(),
         "ENOENT (No such file or directory): connecting to /nonexistent/dpswitch.sock"
@@ -604,7 +612,7 @@ fn upcalls_without_packet_or_key_are_protocol_errors() {
     };
     let bytes = genl_msg(0x23, 0, 0, 0, OVS_PACKET_CMD_MISS, &only_packet);
     let e = Upcall::parse(&Message::copy_of(&raw(&bytes))).unwrap_err();
-    assert_eq!(e.errno, nix::errno::Errno::EPROTO as i32);
+    assert_eq!(e.errno, Errno::EPROTO);
     assert!(e.message.contains("no key"), "{e}");
 
     let mut w = AttrWriter::new();

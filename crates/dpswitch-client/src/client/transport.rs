@@ -168,13 +168,13 @@ impl Transport {
 fn checked(slot: &[u8], len: usize, truncated: bool) -> Result<&[u8], ClientError> {
     if len == 0 {
         return Err(ClientError::new(
-            Errno::ECONNRESET as i32,
+            Errno::ECONNRESET,
             "dpswitchd closed the connection",
         ));
     }
     if len > slot.len() || truncated {
         return Err(ClientError::new(
-            Errno::EMSGSIZE as i32,
+            Errno::EMSGSIZE,
             format!(
                 "a {len}-byte datagram did not fit the {}-byte receive buffer",
                 slot.len()

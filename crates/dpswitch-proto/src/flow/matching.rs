@@ -13,6 +13,7 @@
 use super::key::*;
 use super::odp::*;
 use mask_attrs::{all_ones, is_zero};
+use nix::errno::Errno;
 
 mod mask_attrs;
 mod to_attrs;
@@ -20,7 +21,6 @@ mod to_attrs;
 /// The kernel's DP_MAX_PORTS: port numbers must be below it, and a key
 /// without `in_port` stores it (an impossible port) in its place.
 pub const DP_MAX_PORTS: u32 = 65536;
-pub const EINVAL: i32 = 22;
 
 pub(super) const ICMPV6_NEIGHBOUR_SOLICITATION: u16 = 135;
 pub(super) const ICMPV6_NEIGHBOUR_ADVERTISEMENT: u16 = 136;
@@ -31,8 +31,8 @@ pub(super) const ICMPV6_NEIGHBOUR_ADVERTISEMENT: u16 = 136;
 pub struct MatchError(pub String);
 
 impl MatchError {
-    pub fn errno(&self) -> i32 {
-        EINVAL
+    pub fn errno(&self) -> Errno {
+        Errno::EINVAL
     }
 }
 

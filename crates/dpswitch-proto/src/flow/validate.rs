@@ -13,22 +13,21 @@
 use super::key::*;
 use super::matching::Match;
 use super::odp::{Action, KeyAttr};
+use nix::errno::Errno;
 
-pub const EINVAL: i32 = 22;
-pub const EMSGSIZE: i32 = 90;
 /// The kernel's MAX_ACTIONS_BUFSIZE.
 pub const MAX_ACTIONS_BYTES: usize = 32 * 1024;
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct ActionError {
-    pub errno: i32,
+    pub errno: Errno,
     pub message: String,
 }
 
 fn invalid<T>(message: impl Into<String>) -> Result<T, ActionError> {
     Err(ActionError {
-        errno: EINVAL,
+        errno: Errno::EINVAL,
         message: message.into(),
     })
 }
@@ -43,7 +42,7 @@ pub fn validate_actions(
 ) -> Result<(), ActionError> {
     if encoded_len > MAX_ACTIONS_BYTES {
         return Err(ActionError {
-            errno: EMSGSIZE,
+            errno: Errno::EMSGSIZE,
             message: format!(
                 "action list of {encoded_len} bytes exceeds the {MAX_ACTIONS_BYTES}-byte limit"
             ),
@@ -202,7 +201,10 @@ mod tests {
         // N7: output to a port that does not exist.
         assert_eq!(check(ANY_IP, "1,2,3"), Ok(()));
         let e = check(ANY_IP, "1,9").unwrap_err();
-        assert_eq!((e.errno, e.message.contains("port 9")), (EINVAL, true));
+        assert_eq!(
+            (e.errno, e.message.contains("port 9")),
+            (Errno::EINVAL, true)
+        );
         assert!(check(ANY_IP, "clone(9)").is_err());
     }
 
@@ -263,6 +265,6 @@ mod tests {
         let m = match_from_attrs(&parse_match(ANY_IP).unwrap().0, None).unwrap();
         let e = validate_actions(&[Action::Output(1)], &m, MAX_ACTIONS_BYTES + 1, &|_| true)
             .unwrap_err();
-        assert_eq!(e.errno, EMSGSIZE);
+        assert_eq!(e.errno, Errno::EMSGSIZE);
     }
 }

@@ -282,6 +282,7 @@ impl AttrWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use nix::errno::Errno;
 
     fn collect(buf: &[u8]) -> Result<Vec<(u16, Vec<u8>)>, NlError> {
         attrs(buf, "test")
@@ -393,13 +394,13 @@ mod tests {
         assert!(w.clone().finish("test").is_ok());
         w.put(2, &vec![0u8; MAX_PAYLOAD + 1]);
         let err = w.finish("test").unwrap_err();
-        assert_eq!(err.errno(), 90);
+        assert_eq!(err.errno(), Errno::EMSGSIZE);
 
         let mut w = AttrWriter::new();
         let nest = w.begin_nested(1);
         w.put(2, &vec![0u8; MAX_PAYLOAD]);
         w.end_nested(nest);
-        assert_eq!(w.finish("nest").unwrap_err().errno(), 90);
+        assert_eq!(w.finish("nest").unwrap_err().errno(), Errno::EMSGSIZE);
     }
 
     #[test]

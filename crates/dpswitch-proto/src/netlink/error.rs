@@ -2,25 +2,7 @@
 //! malformed, each with the errno the kernel's Open vSwitch datapath answers
 //! for it and a message naming what was wrong.
 
-/// Linux errno values (positive, as in `errno.h`), spelled out so the codec
-/// needs no libc. The wire carries them negated in `NLMSG_ERROR`.
-pub mod errno {
-    pub const EPERM: i32 = 1;
-    pub const ENOENT: i32 = 2;
-    pub const ENOMEM: i32 = 12;
-    pub const EBUSY: i32 = 16;
-    pub const EEXIST: i32 = 17;
-    pub const ENODEV: i32 = 19;
-    pub const EINVAL: i32 = 22;
-    pub const EFBIG: i32 = 27;
-    pub const ENOSPC: i32 = 28;
-    pub const ERANGE: i32 = 34;
-    pub const EOVERFLOW: i32 = 75;
-    pub const EUSERS: i32 = 87;
-    pub const EMSGSIZE: i32 = 90;
-    pub const EOPNOTSUPP: i32 = 95;
-    pub const EAFNOSUPPORT: i32 = 97;
-}
+use nix::errno::Errno;
 
 /// A malformed or unrepresentable message. `context` says which part of the
 /// message was being read ("flow key", "actions", ...).
@@ -116,12 +98,12 @@ pub enum NlError {
 }
 
 impl NlError {
-    /// The positive errno the datapath answers with for this error.
-    pub fn errno(&self) -> i32 {
+    /// The errno the datapath answers with for this error.
+    pub fn errno(&self) -> Errno {
         match self {
-            NlError::BelowPolicyMinimum { .. } | NlError::FlagWithPayload { .. } => errno::ERANGE,
-            NlError::ActionsTooDeep { .. } => errno::EOVERFLOW,
-            NlError::TooBig { .. } => errno::EMSGSIZE,
+            NlError::BelowPolicyMinimum { .. } | NlError::FlagWithPayload { .. } => Errno::ERANGE,
+            NlError::ActionsTooDeep { .. } => Errno::EOVERFLOW,
+            NlError::TooBig { .. } => Errno::EMSGSIZE,
             NlError::TruncatedAttr { .. }
             | NlError::UnknownAttr { .. }
             | NlError::DuplicateAttr { .. }
@@ -130,7 +112,7 @@ impl NlError {
             | NlError::MissingAttr { .. }
             | NlError::NestedTooDeep { .. }
             | NlError::InvalidValue { .. }
-            | NlError::BadMessage { .. } => errno::EINVAL,
+            | NlError::BadMessage { .. } => Errno::EINVAL,
         }
     }
 }
@@ -147,14 +129,14 @@ mod tests {
                     context: "flow key",
                     remaining: 3,
                 },
-                22,
+                Errno::EINVAL,
             ),
             (
                 NlError::UnknownAttr {
                     context: "flow key",
                     id: 99,
                 },
-                22,
+                Errno::EINVAL,
             ),
             (
                 NlError::DuplicateAttr {
@@ -162,7 +144,7 @@ mod tests {
                     name: "ipv4",
                     id: 7,
                 },
-                22,
+                Errno::EINVAL,
             ),
             (
                 NlError::BadLength {
@@ -172,7 +154,7 @@ mod tests {
                     expected: 12,
                     got: 11,
                 },
-                22,
+                Errno::EINVAL,
             ),
             (
                 NlError::BelowPolicyMinimum {
@@ -182,7 +164,7 @@ mod tests {
                     min: 1,
                     got: 0,
                 },
-                34,
+                Errno::ERANGE,
             ),
             (
                 NlError::FlagWithPayload {
@@ -191,7 +173,7 @@ mod tests {
                     id: 8,
                     got: 4,
                 },
-                34,
+                Errno::ERANGE,
             ),
             (
                 NlError::Unsupported {
@@ -199,35 +181,35 @@ mod tests {
                     name: "ct_state",
                     id: 22,
                 },
-                22,
+                Errno::EINVAL,
             ),
             (
                 NlError::MissingAttr {
                     context: "sample action",
                     name: "probability",
                 },
-                22,
+                Errno::EINVAL,
             ),
             (
                 NlError::NestedTooDeep {
                     context: "flow key",
                     limit: 2,
                 },
-                22,
+                Errno::EINVAL,
             ),
-            (NlError::ActionsTooDeep { limit: 16 }, 75),
+            (NlError::ActionsTooDeep { limit: 16 }, Errno::EOVERFLOW),
             (
                 NlError::InvalidValue {
                     context: "push_vlan action",
                     reason: "TPID 0x1234".into(),
                 },
-                22,
+                Errno::EINVAL,
             ),
             (
                 NlError::BadMessage {
                     reason: "too short".into(),
                 },
-                22,
+                Errno::EINVAL,
             ),
             (
                 NlError::TooBig {
@@ -235,7 +217,7 @@ mod tests {
                     size: 70000,
                     limit: 65535,
                 },
-                90,
+                Errno::EMSGSIZE,
             ),
         ];
         for (error, expected) in cases {

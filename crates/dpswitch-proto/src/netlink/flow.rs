@@ -288,6 +288,7 @@ pub fn monotonic_msec() -> u64 {
 mod tests {
     use super::*;
     use crate::flow::odp::{EthernetKey, Ipv4Key};
+    use nix::errno::Errno;
 
     fn attr(id: u16, payload: &[u8]) -> Vec<u8> {
         let mut w = AttrWriter::new();
@@ -384,7 +385,7 @@ mod tests {
                 got: 0
             }
         );
-        assert_eq!(err.errno(), 34);
+        assert_eq!(err.errno(), Errno::ERANGE);
         // 1 and 16 bytes identify the flow.
         for len in [1, 16] {
             let flow = FlowAttrs::decode(&attr(OVS_FLOW_ATTR_UFID, &vec![7; len])).unwrap();
@@ -410,7 +411,7 @@ mod tests {
         ];
         for bytes in cases {
             let err = FlowAttrs::decode(&bytes).unwrap_err();
-            assert_eq!(err.errno(), 34, "{err}");
+            assert_eq!(err.errno(), Errno::ERANGE, "{err}");
         }
     }
 

@@ -9,6 +9,7 @@ use super::consts::{
     NLMSG_HDRLEN, NLM_F_ACK_TLVS, NLM_F_CAPPED, NLM_F_MULTI, OVS_HEADER_LEN,
 };
 use super::error::NlError;
+use nix::errno::Errno;
 
 /// Rounds `len` up to the message alignment, `None` on overflow.
 pub fn nlmsg_align(len: usize) -> Option<usize> {
@@ -272,9 +273,9 @@ pub struct ErrorMessage<'a> {
 }
 
 impl ErrorMessage<'_> {
-    /// The positive errno, 0 for an ack.
-    pub fn errno(&self) -> i32 {
-        self.error.saturating_neg()
+    /// The errno, none for an ack.
+    pub fn errno(&self) -> Option<Errno> {
+        (self.error != 0).then(|| Errno::from_raw(self.error.saturating_neg()))
     }
 
     pub fn is_ack(&self) -> bool {
@@ -299,7 +300,7 @@ pub fn encode_message(header: &NlMsgHeader, payload: &[u8]) -> Result<Vec<u8>, N
     Ok(out)
 }
 
-/// The `NLMSG_ERROR` answering `request` with `errno` (positive; 0 acks).
+/// The `NLMSG_ERROR` answering `request` with `errno` (none acks).
 /// Like the kernel, an error echoes the whole request unless
 /// `echo_payload` is false, and an ack echoes only the request's header;
 /// a reply without the payload carries NLM_F_CAPPED. `port_id` is the
@@ -307,7 +308,7 @@ pub fn encode_message(header: &NlMsgHeader, payload: &[u8]) -> Result<Vec<u8>, N
 pub fn encode_error(
     port_id: u32,
     request: &RawMessage<'_>,
-    errno: i32,
+    errno: Option<Errno>,
     echo_payload: bool,
 ) -> Vec<u8> {
     encode_error_with_message(port_id, request, errno, echo_payload, None)
@@ -319,7 +320,7 @@ pub fn encode_error(
 pub fn encode_error_with_message(
     port_id: u32,
     request: &RawMessage<'_>,
-    errno: i32,
+    errno: Option<Errno>,
     echo_payload: bool,
     message: Option<&str>,
 ) -> Vec<u8> {
@@ -335,11 +336,11 @@ pub fn encode_error_into(
     out: &mut Vec<u8>,
     port_id: u32,
     request: &RawMessage<'_>,
-    errno: i32,
+    errno: Option<Errno>,
     echo_payload: bool,
     message: Option<&str>,
 ) {
-    let echo = errno != 0 && echo_payload;
+    let echo = errno.is_some() && echo_payload;
     // The extended-ack string as an attribute (header, text, NUL); a text
     // too long for an attribute is left out.
     let tlv = message.and_then(|text| {
@@ -359,7 +360,9 @@ pub fn encode_error_into(
         pid: port_id,
     }
     .write(out);
-    out.extend_from_slice(&errno.saturating_neg().to_ne_bytes());
+    // The wire carries the errno negated, 0 for an ack.
+    let error = errno.map_or(0, |errno| (errno as i32).saturating_neg());
+    out.extend_from_slice(&error.to_ne_bytes());
     request.header.write(out);
     if echo {
         out.extend_from_slice(request.payload);
@@ -389,7 +392,7 @@ pub fn encode_error_into(
 
 /// The ack (`NLMSG_ERROR` with 0) for `request`.
 pub fn encode_ack(port_id: u32, request: &RawMessage<'_>) -> Vec<u8> {
-    encode_error(port_id, request, 0, false)
+    encode_error(port_id, request, None, false)
 }
 
 /// The `NLMSG_DONE` that ends a dump answering the request numbered `seq`;
@@ -512,7 +515,7 @@ mod tests {
             let results: Vec<_> = messages(&buf).collect();
             assert_eq!(results.len(), 2);
             assert!(results[0].is_ok());
-            assert_eq!(results[1].as_ref().unwrap_err().errno(), 22);
+            assert_eq!(results[1].as_ref().unwrap_err().errno(), Errno::EINVAL);
         }
     }
 
@@ -531,7 +534,7 @@ mod tests {
         // Six bytes are padded to eight on the wire but the message length
         // says six, so the ovs_header is incomplete.
         let err = raw.ovs().unwrap_err();
-        assert_eq!(err.errno(), 22);
+        assert_eq!(err.errno(), Errno::EINVAL);
     }
 
     #[test]
@@ -539,7 +542,7 @@ mod tests {
         let request_bytes = flow_request(&[4, 0, 8, 0]);
         let (request, _) = RawMessage::parse(&request_bytes).unwrap();
 
-        let error_bytes = encode_error(4242, &request, 22, true);
+        let error_bytes = encode_error(4242, &request, Some(Errno::EINVAL), true);
         let (reply, _) = RawMessage::parse(&error_bytes).unwrap();
         assert_eq!(reply.header.msg_type, NLMSG_ERROR);
         assert_eq!(reply.header.flags, 0);
@@ -547,7 +550,7 @@ mod tests {
         assert_eq!(reply.header.pid, 4242);
         let error = reply.error().unwrap();
         assert_eq!(error.error, -22);
-        assert_eq!(error.errno(), 22);
+        assert_eq!(error.errno(), Some(Errno::EINVAL));
         assert!(!error.is_ack());
         assert_eq!(error.request, request.header);
         assert_eq!(error.request_payload, request.payload);
@@ -562,10 +565,10 @@ mod tests {
         assert_eq!(ack.request, request.header);
         assert!(ack.request_payload.is_empty());
 
-        let capped = encode_error(4242, &request, 2, false);
+        let capped = encode_error(4242, &request, Some(Errno::ENOENT), false);
         let (reply, _) = RawMessage::parse(&capped).unwrap();
         assert_eq!(reply.header.flags, NLM_F_CAPPED);
-        assert_eq!(reply.error().unwrap().errno(), 2);
+        assert_eq!(reply.error().unwrap().errno(), Some(Errno::ENOENT));
     }
 
     /// Appended after other bytes, an error with an extended-ack text is
@@ -580,10 +583,14 @@ mod tests {
         request_bytes[..4].copy_from_slice(&len.to_ne_bytes());
         let (request, _) = RawMessage::parse(&request_bytes).unwrap();
         for (errno, echo, text) in [
-            (0, false, None),
-            (22, true, Some("Flow key attr not present in new flow.")),
-            (17, false, Some("abc")),
-            (2, true, None),
+            (None, false, None),
+            (
+                Some(Errno::EINVAL),
+                true,
+                Some("Flow key attr not present in new flow."),
+            ),
+            (Some(Errno::EEXIST), false, Some("abc")),
+            (Some(Errno::ENOENT), true, None),
         ] {
             let mut out = vec![9u8; 12];
             encode_error_into(&mut out, 3, &request, errno, echo, text);

@@ -7,14 +7,9 @@ use super::real;
 use crate::error::{Errno, Result};
 use std::os::fd::RawFd;
 
-fn errno() -> Errno {
-    // SAFETY: __errno_location returns this thread's errno slot.
-    Errno(unsafe { *libc::__errno_location() })
-}
-
 fn check(ret: libc::c_int) -> Result<libc::c_int> {
     if ret < 0 {
-        Err(errno())
+        Err(Errno::last())
     } else {
         Ok(ret)
     }
@@ -22,7 +17,7 @@ fn check(ret: libc::c_int) -> Result<libc::c_int> {
 
 fn check_len(ret: libc::ssize_t) -> Result<usize> {
     if ret < 0 {
-        Err(errno())
+        Err(Errno::last())
     } else {
         Ok(ret as usize)
     }
@@ -43,7 +38,7 @@ pub fn connect_unix(fd: RawFd, path: &[u8]) -> Result<()> {
     // SAFETY: sockaddr_un is plain data; all zeroes is valid.
     let mut addr: libc::sockaddr_un = unsafe { std::mem::zeroed() };
     if path.is_empty() || path.len() >= addr.sun_path.len() || path.contains(&0) {
-        return Err(Errno(libc::ENAMETOOLONG));
+        return Err(Errno::ENAMETOOLONG);
     }
     addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
     for (dst, src) in addr.sun_path.iter_mut().zip(path) {
@@ -54,7 +49,7 @@ pub fn connect_unix(fd: RawFd, path: &[u8]) -> Result<()> {
         // SAFETY: `addr` is a valid sockaddr_un of at least `len` bytes.
         let ret = unsafe { real::connect(fd, (&raw const addr).cast(), len as libc::socklen_t) };
         match check(ret) {
-            Err(Errno(libc::EINTR)) => continue,
+            Err(Errno::EINTR) => continue,
             other => return other.map(drop),
         }
     }
@@ -105,7 +100,7 @@ pub fn send_with_fd(fd: RawFd, data: &[u8], pass: RawFd) -> Result<usize> {
         // SAFETY: `msg` points to `iov` (over `data`) and `control`, both live.
         let ret = unsafe { real::sendmsg(fd, &raw const msg, libc::MSG_NOSIGNAL) };
         match check_len(ret) {
-            Err(Errno(libc::EINTR)) => continue,
+            Err(Errno::EINTR) => continue,
             other => return other,
         }
     }
@@ -156,7 +151,7 @@ pub fn poll(fds: &[(RawFd, i16)], timeout_ms: i32) -> Result<Vec<i16>> {
         .collect();
     // SAFETY: `set` holds `set.len()` pollfds.
     match check(unsafe { libc::poll(set.as_mut_ptr(), set.len() as libc::nfds_t, timeout_ms) }) {
-        Ok(_) | Err(Errno(libc::EINTR)) => Ok(set.iter().map(|p| p.revents).collect()),
+        Ok(_) | Err(Errno::EINTR) => Ok(set.iter().map(|p| p.revents).collect()),
         Err(e) => Err(e),
     }
 }

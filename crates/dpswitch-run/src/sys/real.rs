@@ -17,11 +17,6 @@ fn lookup(name: &'static str) -> *mut c_void {
     unsafe { libc::dlsym(libc::RTLD_NEXT, name.as_ptr().cast()) }
 }
 
-fn set_errno(value: c_int) {
-    // SAFETY: __errno_location returns this thread's errno slot.
-    unsafe { *libc::__errno_location() = value };
-}
-
 macro_rules! real {
     ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {$(
         /// The real function of the same name.
@@ -35,7 +30,7 @@ macro_rules! real {
             if address.is_null() {
                 address = lookup(concat!(stringify!($name), "\0"));
                 if address.is_null() {
-                    set_errno(libc::ENOSYS);
+                    nix::errno::Errno::ENOSYS.set();
                     return -1;
                 }
                 ADDRESS.store(address, Ordering::Release);
@@ -95,7 +90,7 @@ pub unsafe fn fcntl_named(name: &'static str, fd: c_int, cmd: c_int, arg: usize)
     if address.is_null() {
         address = lookup(name);
         if address.is_null() {
-            set_errno(libc::ENOSYS);
+            nix::errno::Errno::ENOSYS.set();
             return -1;
         }
         slot.store(address, Ordering::Release);

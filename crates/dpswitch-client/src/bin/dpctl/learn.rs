@@ -259,7 +259,7 @@ impl Controller<'_> {
                     eprintln!("dpctl: learn: installing {flow}: {e}");
                 }
                 // Gone already: what the delete wanted.
-                Pending::Delete(_) if e.errno == Errno::ENOENT as i32 => {}
+                Pending::Delete(_) if e.errno == Errno::ENOENT => {}
                 Pending::Delete(flow) => eprintln!("dpctl: learn: deleting {flow}: {e}"),
                 Pending::Execute => eprintln!("dpctl: learn: sending a packet: {e}"),
             }
@@ -289,8 +289,7 @@ fn is_connection_error(e: &ClientError) -> bool {
         Errno::EPROTO,
         Errno::ENOTCONN,
     ]
-    .iter()
-    .any(|&errno| e.errno == errno as i32)
+    .contains(&e.errno)
 }
 
 /// Prints one line; a reader that went away does not stop the switch.

@@ -30,7 +30,7 @@ fn tcp_key() -> Vec<KeyAttr> {
 fn error_of(key: &[KeyAttr], mask: Option<&[KeyAttr]>) -> String {
     match match_from_attrs(key, mask) {
         Err(e) => {
-            assert_eq!(e.errno(), EINVAL);
+            assert_eq!(e.errno(), Errno::EINVAL);
             e.0
         }
         Ok(m) => panic!("accepted: {m:?}"),

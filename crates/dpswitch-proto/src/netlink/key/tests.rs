@@ -1,4 +1,5 @@
 use super::*;
+use nix::errno::Errno;
 
 fn attr(id: u16, payload: &[u8]) -> Vec<u8> {
     let mut w = AttrWriter::new();
@@ -142,7 +143,7 @@ fn vlan_and_eth_type_may_repeat_inside_a_tag_others_may_not() {
         decode_key(&encode_key(&later).unwrap())
             .unwrap_err()
             .errno(),
-        22
+        Errno::EINVAL
     );
     let qinq = [
         KeyAttr::EthType(0x88a8),
@@ -169,7 +170,7 @@ fn a_third_encapsulation_is_too_deep() {
             limit: 2
         }
     );
-    assert_eq!(err.errno(), 22);
+    assert_eq!(err.errno(), Errno::EINVAL);
 }
 
 #[test]
@@ -195,7 +196,7 @@ fn unknown_ids_are_rejected() {
             id: 33
         }
     );
-    assert_eq!(err.errno(), 22);
+    assert_eq!(err.errno(), Errno::EINVAL);
 }
 
 #[test]
@@ -211,7 +212,7 @@ fn wrong_fixed_lengths_are_rejected_with_both_lengths() {
             got: 11
         }
     );
-    assert_eq!(err.errno(), 22);
+    assert_eq!(err.errno(), Errno::EINVAL);
     // Unsupported attributes get their length checked too.
     let err = decode_key(&attr(OVS_KEY_ATTR_CT_ZONE, &[0; 4])).unwrap_err();
     assert!(matches!(

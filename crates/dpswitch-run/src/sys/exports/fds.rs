@@ -13,7 +13,7 @@ use libc::c_int;
 pub unsafe extern "C" fn close(fd: c_int) -> c_int {
     if table::is_channel(fd) {
         // The program never opened it: to the program it does not exist.
-        return int_ret(Err(Errno(libc::EBADF)));
+        return int_ret(Err(Errno::EBADF));
     }
     if table::is_adapted(fd) {
         if let Some(chan) = table::forget(fd) {

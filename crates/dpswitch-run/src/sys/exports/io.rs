@@ -64,7 +64,7 @@ pub unsafe extern "C" fn sendmsg(fd: c_int, msg: *const msghdr, flags: c_int) ->
 /// `msg` is null or a readable msghdr whose name and iovecs are readable.
 unsafe fn send_msghdr(fd: c_int, msg: *const msghdr, flags: c_int) -> Result<usize> {
     if msg.is_null() {
-        return Err(Errno(libc::EFAULT));
+        return Err(Errno::EFAULT);
     }
     // SAFETY: the caller's promise.
     let msg = unsafe { &*msg };
@@ -160,7 +160,7 @@ pub unsafe extern "C" fn recvmsg(fd: c_int, msg: *mut msghdr, flags: c_int) -> s
 /// `msg` is null or a writable msghdr whose name and iovecs are writable.
 unsafe fn recv_msghdr(fd: c_int, msg: *mut msghdr, flags: c_int) -> Result<usize> {
     if msg.is_null() {
-        return Err(Errno(libc::EFAULT));
+        return Err(Errno::EFAULT);
     }
     // SAFETY: the caller's promise.
     let msg = unsafe { &mut *msg };

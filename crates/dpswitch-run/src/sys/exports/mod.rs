@@ -9,7 +9,7 @@ mod setup;
 
 use super::user::{self, UserBufs};
 use crate::addr::NlAddr;
-use crate::error::{Errno, Result};
+use crate::error::Result;
 use crate::recv;
 use libc::{c_int, c_void, socklen_t, ssize_t};
 
@@ -18,14 +18,9 @@ extern "C" {
     fn __chk_fail() -> !;
 }
 
-fn set_errno(e: Errno) {
-    // SAFETY: __errno_location returns this thread's errno slot.
-    unsafe { *libc::__errno_location() = e.0 };
-}
-
 fn int_ret(result: Result<c_int>) -> c_int {
     result.unwrap_or_else(|e| {
-        set_errno(e);
+        e.set();
         -1
     })
 }
@@ -38,7 +33,7 @@ fn len_ret(result: Result<usize>) -> ssize_t {
     match result {
         Ok(n) => n as ssize_t,
         Err(e) => {
-            set_errno(e);
+            e.set();
             -1
         }
     }

@@ -56,7 +56,7 @@ pub unsafe extern "C" fn getsockname(fd: c_int, addr: *mut sockaddr, len: *mut s
         return unsafe { real::getsockname(fd, addr, len) };
     }
     if addr.is_null() || len.is_null() {
-        return int_ret(Err(Errno(libc::EFAULT)));
+        return int_ret(Err(Errno::EFAULT));
     }
     // SAFETY: `addr` holds `*len` writable bytes (getsockname's contract).
     unit_ret(
@@ -74,7 +74,7 @@ pub unsafe extern "C" fn getpeername(fd: c_int, addr: *mut sockaddr, len: *mut s
         return unsafe { real::getpeername(fd, addr, len) };
     }
     if addr.is_null() || len.is_null() {
-        return int_ret(Err(Errno(libc::EFAULT)));
+        return int_ret(Err(Errno::EFAULT));
     }
     // SAFETY: `addr` holds `*len` writable bytes (getpeername's contract).
     unit_ret(
@@ -116,7 +116,7 @@ pub unsafe extern "C" fn getsockopt(
     let answer = match level {
         SOL_NETLINK if ours => {
             if value.is_null() || len.is_null() {
-                return int_ret(Err(Errno(libc::EFAULT)));
+                return int_ret(Err(Errno::EFAULT));
             }
             // SAFETY: `len` is readable (getsockopt's contract).
             Some(control::get_option(fd, name, unsafe { *len } as usize))
