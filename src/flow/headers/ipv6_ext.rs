@@ -60,6 +60,7 @@ pub struct ExtHeaderWalk {
 /// length is trusted, and the whole header must be in the buffer before
 /// the next one is looked at. The fragment offset alone decides whether
 /// a fragment header is followed.
+#[inline]
 pub fn walk_extension_headers(
     packet: &[u8],
     mut offset: usize,
