@@ -20,7 +20,7 @@ pub const VLAN_VID_MASK: u16 = 0x0fff;
 pub const VLAN_PCP_MASK: u16 = 0xe000;
 pub const VLAN_PCP_SHIFT: u16 = 13;
 
-// The wire numbers flow keys hold, where they have always been found.
+// The wire numbers that eth_type and nw_proto hold, beside the fields.
 pub use super::headers::{
     ETH_TYPE_802_2, ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, ETH_TYPE_QINQ, ETH_TYPE_RARP,
     ETH_TYPE_VLAN, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP,
