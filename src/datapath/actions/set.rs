@@ -170,50 +170,47 @@ fn set_ipv4(data: &mut [u8], value: &Ipv4Key, mask: &Ipv4Key) {
     let Some(l3) = layout::ipv4(data) else {
         return;
     };
-    let l4 = ipv4_transport(data, l3);
-    for (is_src, value, mask) in [(true, value.src, mask.src), (false, value.dst, mask.dst)] {
-        let Some(ip) = ipv4_at(data, l3) else {
-            return;
-        };
-        let old = if is_src { ip.src() } else { ip.dst() };
-        let new = masked32(old, value, mask);
-        if new != old {
-            let (old_bytes, new_bytes) = (old.to_be_bytes(), new.to_be_bytes());
-            adjust_pseudo_header(data, l4, false, &old_bytes, &new_bytes);
-            let Some(mut ip) = ipv4_at(data, l3) else {
-                return;
-            };
-            ip.set_checksum(replace_in_checksum(ip.checksum(), &old_bytes, &new_bytes));
-            if is_src {
-                ip.set_src(new);
-            } else {
-                ip.set_dst(new);
+    let Some(ip) = ipv4_at(data, l3) else {
+        return;
+    };
+    let (old_src, old_dst) = (ip.src(), ip.dst());
+    let src = masked32(old_src, value.src, mask.src);
+    let dst = masked32(old_dst, value.dst, mask.dst);
+    let addresses = [(old_src, src), (old_dst, dst)];
+    if src != old_src || dst != old_dst {
+        let l4 = ipv4_transport(data, l3);
+        for (old, new) in addresses {
+            if new != old {
+                adjust_pseudo_header(data, l4, false, &old.to_be_bytes(), &new.to_be_bytes());
             }
         }
     }
     let Some(mut ip) = ipv4_at(data, l3) else {
         return;
     };
+    let mut check = ip.checksum();
+    for (old, new) in addresses {
+        if new != old {
+            check = replace_in_checksum(check, &old.to_be_bytes(), &new.to_be_bytes());
+        }
+    }
+    ip.set_src(src);
+    ip.set_dst(dst);
     // TOS shares a checksum word with version/IHL, TTL with the protocol.
     let ver_ihl = (ip.version() << 4) | (ip.header_len() / 4) as u8;
     let tos = masked8(ip.tos(), value.tos, mask.tos);
     if tos != ip.tos() {
-        let (old_word, new_word) = (
-            u16::from_be_bytes([ver_ihl, ip.tos()]),
-            u16::from_be_bytes([ver_ihl, tos]),
-        );
+        let old_word = u16::from_be_bytes([ver_ihl, ip.tos()]);
+        check = replace16_in_checksum(check, old_word, u16::from_be_bytes([ver_ihl, tos]));
         ip.set_tos(tos);
-        ip.set_checksum(replace16_in_checksum(ip.checksum(), old_word, new_word));
     }
     let ttl = masked8(ip.ttl(), value.ttl, mask.ttl);
     if ttl != ip.ttl() {
-        let (old_word, new_word) = (
-            u16::from_be_bytes([ip.ttl(), ip.protocol()]),
-            u16::from_be_bytes([ttl, ip.protocol()]),
-        );
+        let old_word = u16::from_be_bytes([ip.ttl(), ip.protocol()]);
+        check = replace16_in_checksum(check, old_word, u16::from_be_bytes([ttl, ip.protocol()]));
         ip.set_ttl(ttl);
-        ip.set_checksum(replace16_in_checksum(ip.checksum(), old_word, new_word));
     }
+    ip.set_checksum(check);
 }
 
 fn ipv6_at(data: &mut [u8], l3: usize) -> Option<Ipv6Packet<&mut [u8]>> {
