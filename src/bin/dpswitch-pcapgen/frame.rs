@@ -2,13 +2,15 @@
 //! pcap file that holds them.
 
 use crate::layout::FlowTuple;
+use dpswitch::flow::headers::{
+    EthernetFrame, Ipv4Packet, UdpHeader, ETH_HEADER_LEN, ETH_TYPE_IPV4, IPPROTO_UDP,
+    IPV4_MIN_HEADER_LEN,
+};
 use std::io::{self, Write};
 
 /// Frame length on the wire less the FCS: the minimum Ethernet frame.
 pub const FRAME_LEN: usize = 64;
-const ETH_LEN: usize = 14;
-const IPV4_LEN: usize = 20;
-const UDP_LEN: usize = 8;
+const UDP_OFFSET: usize = ETH_HEADER_LEN + IPV4_MIN_HEADER_LEN;
 
 /// Locally administered addresses: the switches under test forward on
 /// the IPv4 header alone, so the MACs only need to be unicast.
@@ -19,38 +21,27 @@ const DST_MAC: [u8; 6] = [0x02, 0, 0, 0, 0, 0x02];
 /// checksum set), UDP (checksum 0: none, as IPv4 allows), zero payload.
 pub fn udp_frame(t: &FlowTuple) -> [u8; FRAME_LEN] {
     let mut f = [0u8; FRAME_LEN];
-    f[0..6].copy_from_slice(&DST_MAC);
-    f[6..12].copy_from_slice(&SRC_MAC);
-    f[12..14].copy_from_slice(&0x0800u16.to_be_bytes());
+    let (eth, rest) = f.split_at_mut(ETH_HEADER_LEN);
+    let mut eth = EthernetFrame::new_checked(eth).expect("a frame holds an Ethernet header");
+    eth.set_dst(DST_MAC);
+    eth.set_src(SRC_MAC);
+    eth.set_ethertype(ETH_TYPE_IPV4);
 
-    let ip = &mut f[ETH_LEN..ETH_LEN + IPV4_LEN];
-    ip[0] = 0x45;
-    ip[2..4].copy_from_slice(&((FRAME_LEN - ETH_LEN) as u16).to_be_bytes());
-    ip[8] = 64;
-    ip[9] = 17;
-    ip[12..16].copy_from_slice(&t.src.to_be_bytes());
-    ip[16..20].copy_from_slice(&t.dst.to_be_bytes());
-    let sum = ipv4_checksum(ip);
-    ip[10..12].copy_from_slice(&sum.to_be_bytes());
+    let (ip, udp) = rest.split_at_mut(IPV4_MIN_HEADER_LEN);
+    let mut ip = Ipv4Packet::new_checked(ip).expect("a frame holds an IPv4 header");
+    ip.set_version_and_header_len(4, IPV4_MIN_HEADER_LEN);
+    ip.set_total_len((FRAME_LEN - ETH_HEADER_LEN) as u16);
+    ip.set_ttl(64);
+    ip.set_protocol(IPPROTO_UDP);
+    ip.set_src(t.src);
+    ip.set_dst(t.dst);
+    ip.fill_checksum();
 
-    let udp = &mut f[ETH_LEN + IPV4_LEN..ETH_LEN + IPV4_LEN + UDP_LEN];
-    udp[0..2].copy_from_slice(&t.src_port.to_be_bytes());
-    udp[2..4].copy_from_slice(&t.dst_port.to_be_bytes());
-    udp[4..6].copy_from_slice(&((FRAME_LEN - ETH_LEN - IPV4_LEN) as u16).to_be_bytes());
+    let mut udp = UdpHeader::new_checked(udp).expect("a frame holds a UDP header");
+    udp.set_src_port(t.src_port);
+    udp.set_dst_port(t.dst_port);
+    udp.set_datagram_len((FRAME_LEN - UDP_OFFSET) as u16);
     f
-}
-
-/// The ones' complement of the ones' complement sum of the header's
-/// 16-bit words (with the checksum field zero).
-fn ipv4_checksum(header: &[u8]) -> u16 {
-    let mut sum: u32 = header
-        .chunks(2)
-        .map(|w| u32::from(u16::from_be_bytes([w[0], w[1]])))
-        .sum();
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
 }
 
 /// Writes a classic pcap file (microsecond timestamps, LINKTYPE_ETHERNET),
@@ -120,11 +111,14 @@ mod tests {
     #[test]
     fn ipv4_checksum_of_a_known_header() {
         // A textbook header (192.168.0.1 -> 192.168.0.199, UDP, DF).
-        let header = [
+        let mut header = [
             0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11, 0x00, 0x00, 0xc0, 0xa8,
             0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7,
         ];
-        assert_eq!(ipv4_checksum(&header), 0xb861);
+        let mut ip = Ipv4Packet::new_checked(&mut header[..]).unwrap();
+        ip.fill_checksum();
+        assert_eq!(ip.checksum(), 0xb861);
+        assert_eq!(&header[10..12], &[0xb8, 0x61]);
     }
 
     #[test]

@@ -22,15 +22,15 @@
 //! the kernel executes it.
 
 use super::buf::PacketBuf;
-use super::checksum::{replace, replace16, sctp_crc, SCTP_CHECKSUM, SCTP_HEADER_LEN};
-use super::layout::{
-    self, be16, ipv4_transport, ipv6_transport, pseudo_header_checksum, Transport, SCTP, TCP,
-    TCP_HEADER_LEN, UDP, UDP_HEADER_LEN,
+use super::checksum::sctp_crc;
+use super::layout::{self, ipv4_transport, ipv6_transport, Transport};
+use crate::flow::headers::{
+    replace16_in_checksum, replace_in_checksum, EthernetFrame, IcmpHeader, Ipv4Packet, Ipv6Packet,
+    SctpHeader, TcpHeader, UdpHeader, IPPROTO_ICMPV6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP,
 };
 use crate::flow::odp::{EthernetKey, Ipv4Key, Ipv6Key, KeyAttr, PortsKey};
 
 const FLOW_LABEL_MASK: u32 = 0x000f_ffff;
-const IPV4_CHECKSUM: usize = 10;
 
 const FULL_ETHERNET: EthernetKey = EthernetKey {
     src: [0xff; 6],
@@ -103,51 +103,35 @@ fn masked128(old: u128, value: u128, mask: u128) -> u128 {
     (old & !mask) | (value & mask)
 }
 
-fn be32(data: &[u8], off: usize) -> Option<u32> {
-    let bytes: [u8; 4] = data.get(off..off.checked_add(4)?)?.try_into().ok()?;
-    Some(u32::from_be_bytes(bytes))
-}
-
-fn be128(data: &[u8], off: usize) -> Option<u128> {
-    let bytes: [u8; 16] = data.get(off..off.checked_add(16)?)?.try_into().ok()?;
-    Some(u128::from_be_bytes(bytes))
-}
-
-/// Writes `bytes` at `off`; callers have checked that they fit.
-fn put(data: &mut [u8], off: usize, bytes: &[u8]) {
-    if let Some(dst) = data.get_mut(off..off + bytes.len()) {
-        dst.copy_from_slice(bytes);
-    }
-}
-
 fn set_ethernet(data: &mut [u8], value: &EthernetKey, mask: &EthernetKey) {
-    let Some(addrs) = data.get_mut(..layout::ETH_HEADER_LEN) else {
+    let Ok(mut eth) = EthernetFrame::new_checked(data) else {
         return;
     };
+    let (mut dst, mut src) = (eth.dst(), eth.src());
     for i in 0..6 {
-        addrs[i] = masked8(addrs[i], value.dst[i], mask.dst[i]);
-        addrs[6 + i] = masked8(addrs[6 + i], value.src[i], mask.src[i]);
+        dst[i] = masked8(dst[i], value.dst[i], mask.dst[i]);
+        src[i] = masked8(src[i], value.src[i], mask.src[i]);
     }
+    eth.set_dst(dst);
+    eth.set_src(src);
 }
 
-/// Adjusts the checksum at `at` (absolute offset) for `old` -> `new`.
-/// With `udp`, a zero checksum means "none" and stays zero, and a computed
+/// The checksum a UDP header should carry after `old` -> `new` in what it
+/// covers: a zero checksum means "none" and stays zero, and a computed
 /// zero is sent as 0xffff.
-fn adjust(data: &mut [u8], at: usize, old: &[u8], new: &[u8], udp: bool) {
-    let Some(check) = be16(data, at) else {
-        return;
-    };
-    if udp && check == 0 {
-        return;
+fn udp_checksum(check: u16, old: &[u8], new: &[u8]) -> u16 {
+    if check == 0 {
+        return 0;
     }
-    let mut check = replace(check, old, new);
-    if udp && check == 0 {
-        check = 0xffff;
+    match replace_in_checksum(check, old, new) {
+        0 => 0xffff,
+        check => check,
     }
-    put(data, at, &check.to_be_bytes());
 }
 
-/// Fixes the L4 checksum whose pseudo-header held `old` (an address).
+/// Fixes the L4 checksum whose pseudo-header held `old` (an address), if
+/// the L4 header is there whole, as the kernel requires before touching
+/// it. SCTP and ICMP have no pseudo-header.
 fn adjust_pseudo_header(
     data: &mut [u8],
     l4: Option<Transport>,
@@ -155,54 +139,82 @@ fn adjust_pseudo_header(
     old: &[u8],
     new: &[u8],
 ) {
-    let Some(l4) = l4 else {
+    let Some((proto, bytes)) = l4.and_then(|l4| Some((l4.proto, l4.bytes_mut(data)?))) else {
         return;
     };
-    let Some((check_at, min_len)) = pseudo_header_checksum(l4.proto, ipv6) else {
-        return;
-    };
-    if l4.bytes(data, min_len).is_some() {
-        adjust(data, l4.offset + check_at, old, new, l4.proto == UDP);
+    match proto {
+        IPPROTO_TCP => {
+            if let Ok(mut tcp) = TcpHeader::new_checked(bytes) {
+                tcp.set_checksum(replace_in_checksum(tcp.checksum(), old, new));
+            }
+        }
+        IPPROTO_UDP => {
+            if let Ok(mut udp) = UdpHeader::new_checked(bytes) {
+                udp.set_checksum(udp_checksum(udp.checksum(), old, new));
+            }
+        }
+        IPPROTO_ICMPV6 if ipv6 => {
+            if let Ok(mut icmp) = IcmpHeader::new_checked(bytes) {
+                icmp.set_checksum(replace_in_checksum(icmp.checksum(), old, new));
+            }
+        }
+        _ => {}
     }
+}
+
+fn ipv4_at(data: &mut [u8], l3: usize) -> Option<Ipv4Packet<&mut [u8]>> {
+    Ipv4Packet::new_checked(data.get_mut(l3..)?).ok()
 }
 
 fn set_ipv4(data: &mut [u8], value: &Ipv4Key, mask: &Ipv4Key) {
     let Some(l3) = layout::ipv4(data) else {
         return;
     };
-    let l4 = ipv4_transport(data, l3);
-    for (field, value, mask) in [(12, value.src, mask.src), (16, value.dst, mask.dst)] {
-        let Some(old) = be32(data, l3 + field) else {
-            return;
-        };
-        let new = masked32(old, value, mask);
-        if new != old {
-            let (old, new) = (old.to_be_bytes(), new.to_be_bytes());
-            adjust_pseudo_header(data, l4, false, &old, &new);
-            adjust(data, l3 + IPV4_CHECKSUM, &old, &new, false);
-            put(data, l3 + field, &new);
+    let Some(ip) = ipv4_at(data, l3) else {
+        return;
+    };
+    let (old_src, old_dst) = (ip.src(), ip.dst());
+    let src = masked32(old_src, value.src, mask.src);
+    let dst = masked32(old_dst, value.dst, mask.dst);
+    let addresses = [(old_src, src), (old_dst, dst)];
+    if src != old_src || dst != old_dst {
+        let l4 = ipv4_transport(data, l3);
+        for (old, new) in addresses {
+            if new != old {
+                adjust_pseudo_header(data, l4, false, &old.to_be_bytes(), &new.to_be_bytes());
+            }
         }
     }
+    let Some(mut ip) = ipv4_at(data, l3) else {
+        return;
+    };
+    let mut check = ip.checksum();
+    for (old, new) in addresses {
+        if new != old {
+            check = replace_in_checksum(check, &old.to_be_bytes(), &new.to_be_bytes());
+        }
+    }
+    ip.set_src(src);
+    ip.set_dst(dst);
     // TOS shares a checksum word with version/IHL, TTL with the protocol.
-    for (field, value, mask) in [(1, value.tos, mask.tos), (8, value.ttl, mask.ttl)] {
-        let word_at = l3 + (field & !1);
-        let (Some(old_word), Some(&old)) = (be16(data, word_at), data.get(l3 + field)) else {
-            return;
-        };
-        let new = masked8(old, value, mask);
-        if new != old {
-            put(data, l3 + field, &[new]);
-            let new_word = be16(data, word_at).unwrap_or(old_word);
-            let Some(check) = be16(data, l3 + IPV4_CHECKSUM) else {
-                return;
-            };
-            put(
-                data,
-                l3 + IPV4_CHECKSUM,
-                &replace16(check, old_word, new_word).to_be_bytes(),
-            );
-        }
+    let ver_ihl = (ip.version() << 4) | (ip.header_len() / 4) as u8;
+    let tos = masked8(ip.tos(), value.tos, mask.tos);
+    if tos != ip.tos() {
+        let old_word = u16::from_be_bytes([ver_ihl, ip.tos()]);
+        check = replace16_in_checksum(check, old_word, u16::from_be_bytes([ver_ihl, tos]));
+        ip.set_tos(tos);
     }
+    let ttl = masked8(ip.ttl(), value.ttl, mask.ttl);
+    if ttl != ip.ttl() {
+        let old_word = u16::from_be_bytes([ip.ttl(), ip.protocol()]);
+        check = replace16_in_checksum(check, old_word, u16::from_be_bytes([ttl, ip.protocol()]));
+        ip.set_ttl(ttl);
+    }
+    ip.set_checksum(check);
+}
+
+fn ipv6_at(data: &mut [u8], l3: usize) -> Option<Ipv6Packet<&mut [u8]>> {
+    Ipv6Packet::new_checked(data.get_mut(l3..)?).ok()
 }
 
 fn set_ipv6(data: &mut [u8], value: &Ipv6Key, mask: &Ipv6Key) {
@@ -210,106 +222,109 @@ fn set_ipv6(data: &mut [u8], value: &Ipv6Key, mask: &Ipv6Key) {
         return;
     };
     let (l4, routing_pending) = ipv6_transport(data, l3);
-    for (field, value, mask) in [(8, value.src, mask.src), (24, value.dst, mask.dst)] {
-        let Some(old) = be128(data, l3 + field) else {
+    for (is_dst, value, mask) in [(false, value.src, mask.src), (true, value.dst, mask.dst)] {
+        let Some(ip) = ipv6_at(data, l3) else {
             return;
         };
+        let old = if is_dst { ip.dst() } else { ip.src() };
         let new = masked128(old, value, mask);
         if new != old {
-            let (old, new) = (old.to_be_bytes(), new.to_be_bytes());
-            let is_dst = field == 24;
             if !(is_dst && routing_pending) {
-                adjust_pseudo_header(data, l4, true, &old, &new);
+                adjust_pseudo_header(data, l4, true, &old.to_be_bytes(), &new.to_be_bytes());
             }
-            put(data, l3 + field, &new);
+            let Some(mut ip) = ipv6_at(data, l3) else {
+                return;
+            };
+            if is_dst {
+                ip.set_dst(new);
+            } else {
+                ip.set_src(new);
+            }
         }
     }
-    // Version (4 bits), traffic class (8), flow label (20): no checksum
-    // covers them.
-    let Some(first) = be32(data, l3) else {
+    let Some(mut ip) = ipv6_at(data, l3) else {
         return;
     };
-    let tclass = masked8((first >> 20) as u8, value.tclass, mask.tclass);
-    let label = masked32(first, value.label, mask.label & FLOW_LABEL_MASK) & FLOW_LABEL_MASK;
-    let first = (first & 0xf000_0000) | (u32::from(tclass) << 20) | label;
-    put(data, l3, &first.to_be_bytes());
-    if let Some(hlimit) = data.get_mut(l3 + 7) {
-        *hlimit = masked8(*hlimit, value.hlimit, mask.hlimit);
-    }
+    // Traffic class, flow label and hop limit: no checksum covers them.
+    let tclass = masked8(ip.traffic_class(), value.tclass, mask.tclass);
+    let label = masked32(ip.flow_label(), value.label, mask.label & FLOW_LABEL_MASK);
+    let hop_limit = masked8(ip.hop_limit(), value.hlimit, mask.hlimit);
+    ip.set_traffic_class(tclass);
+    ip.set_flow_label(label);
+    ip.set_hop_limit(hop_limit);
 }
 
-/// The new (source, destination) ports and their offsets, if the packet has
-/// an L4 header of `proto` at least `min_len` long.
-fn ports(
-    data: &[u8],
-    proto: u8,
-    min_len: usize,
-    value: &PortsKey,
-    mask: &PortsKey,
-) -> Option<(Transport, [(u16, u16); 2])> {
-    let l4 = layout::transport(data, proto)?;
-    let bytes = l4.bytes(data, min_len)?;
-    let old_src = be16(bytes, 0)?;
-    let old_dst = be16(bytes, 2)?;
-    Some((
-        l4,
-        [
-            (old_src, masked16(old_src, value.src, mask.src)),
-            (old_dst, masked16(old_dst, value.dst, mask.dst)),
-        ],
-    ))
+/// `(old, new)` for the source and destination ports.
+fn new_ports(old: (u16, u16), value: &PortsKey, mask: &PortsKey) -> [(u16, u16); 2] {
+    [
+        (old.0, masked16(old.0, value.src, mask.src)),
+        (old.1, masked16(old.1, value.dst, mask.dst)),
+    ]
 }
 
 fn set_tcp(data: &mut [u8], value: &PortsKey, mask: &PortsKey) {
-    set_checksummed_ports(data, TCP, TCP_HEADER_LEN, 16, value, mask);
+    let Some(bytes) = layout::transport(data, IPPROTO_TCP).and_then(|l4| l4.bytes_mut(data)) else {
+        return;
+    };
+    let Ok(mut tcp) = TcpHeader::new_checked(bytes) else {
+        return;
+    };
+    let [src, dst] = new_ports((tcp.src_port(), tcp.dst_port()), value, mask);
+    if src.1 != src.0 {
+        let check = replace16_in_checksum(tcp.checksum(), src.0, src.1);
+        tcp.set_checksum(check);
+        tcp.set_src_port(src.1);
+    }
+    if dst.1 != dst.0 {
+        let check = replace16_in_checksum(tcp.checksum(), dst.0, dst.1);
+        tcp.set_checksum(check);
+        tcp.set_dst_port(dst.1);
+    }
 }
 
 fn set_udp(data: &mut [u8], value: &PortsKey, mask: &PortsKey) {
-    set_checksummed_ports(data, UDP, UDP_HEADER_LEN, 6, value, mask);
-}
-
-fn set_checksummed_ports(
-    data: &mut [u8],
-    proto: u8,
-    min_len: usize,
-    check_at: usize,
-    value: &PortsKey,
-    mask: &PortsKey,
-) {
-    let Some((l4, changes)) = ports(data, proto, min_len, value, mask) else {
+    let Some(bytes) = layout::transport(data, IPPROTO_UDP).and_then(|l4| l4.bytes_mut(data)) else {
         return;
     };
-    for (i, (old, new)) in changes.into_iter().enumerate() {
-        if new != old {
-            let (old, new) = (old.to_be_bytes(), new.to_be_bytes());
-            adjust(data, l4.offset + check_at, &old, &new, proto == UDP);
-            put(data, l4.offset + 2 * i, &new);
-        }
+    let Ok(mut udp) = UdpHeader::new_checked(bytes) else {
+        return;
+    };
+    let [src, dst] = new_ports((udp.src_port(), udp.dst_port()), value, mask);
+    if src.1 != src.0 {
+        let check = udp_checksum(udp.checksum(), &src.0.to_be_bytes(), &src.1.to_be_bytes());
+        udp.set_checksum(check);
+        udp.set_src_port(src.1);
+    }
+    if dst.1 != dst.0 {
+        let check = udp_checksum(udp.checksum(), &dst.0.to_be_bytes(), &dst.1.to_be_bytes());
+        udp.set_checksum(check);
+        udp.set_dst_port(dst.1);
     }
 }
 
+/// The stored checksum is carried through: an incorrect one stays
+/// incorrect by the same difference.
 fn set_sctp(data: &mut [u8], value: &PortsKey, mask: &PortsKey) {
-    let Some((l4, [(old_src, src), (old_dst, dst)])) =
-        ports(data, SCTP, SCTP_HEADER_LEN, value, mask)
-    else {
+    let Some(sctp) = layout::transport(data, IPPROTO_SCTP).and_then(|l4| l4.bytes_mut(data)) else {
         return;
     };
+    let Ok(header) = SctpHeader::new_checked(&*sctp) else {
+        return;
+    };
+    let [(old_src, src), (old_dst, dst)] =
+        new_ports((header.src_port(), header.dst_port()), value, mask);
     if src == old_src && dst == old_dst {
         return;
     }
-    let Some(sctp) = data.get_mut(l4.offset..l4.end) else {
-        return;
-    };
-    let Some(stored) = be32(sctp, SCTP_CHECKSUM) else {
-        return;
-    };
+    let stored = header.checksum();
     let old_correct = sctp_crc(sctp);
-    put(sctp, 0, &src.to_be_bytes());
-    put(sctp, 2, &dst.to_be_bytes());
+    let Ok(mut header) = SctpHeader::new_checked(&mut *sctp) else {
+        return;
+    };
+    header.set_src_port(src);
+    header.set_dst_port(dst);
     let new_correct = sctp_crc(sctp);
-    put(
-        sctp,
-        SCTP_CHECKSUM,
-        &(stored ^ old_correct ^ new_correct).to_be_bytes(),
-    );
+    if let Ok(mut header) = SctpHeader::new_checked(sctp) {
+        header.set_checksum(stored ^ old_correct ^ new_correct);
+    }
 }

@@ -2,7 +2,9 @@
 //! comes out, right after the MAC addresses.
 
 use super::buf::PacketBuf;
-use super::layout::{be16, is_vlan_tpid, ETH_ADDRS_LEN, ETH_HEADER_LEN, VLAN_TAG_LEN};
+use crate::flow::headers::{
+    is_vlan_tpid, EthernetFrame, VlanHeader, ETH_ADDRS_LEN, ETH_HEADER_LEN, VLAN_TAG_LEN,
+};
 use crate::flow::key::VLAN_TAG_PRESENT;
 
 /// Why a VLAN action could not be applied. The kernel drops the packet in
@@ -20,29 +22,37 @@ pub enum VlanError {
 /// carries the CFI bit as "tag present" (as in the flow key); that bit is
 /// cleared on the wire, as the kernel does.
 pub fn push_vlan<P: PacketBuf>(pkt: &mut P, tpid: u16, tci: u16) -> Result<(), VlanError> {
-    if pkt.data().len() < ETH_HEADER_LEN {
+    if EthernetFrame::new_checked(pkt.data()).is_err() {
         return Err(VlanError::Truncated);
     }
     pkt.prepend(VLAN_TAG_LEN).ok_or(VlanError::NoHeadroom)?;
     let data = pkt.data_mut();
-    // The moved addresses and the new tag: all a bare Ethernet header
-    // (14 bytes, 18 once grown) is sure to have.
-    let Some(head) = data.get_mut(..ETH_ADDRS_LEN + VLAN_TAG_LEN) else {
+    // The moved addresses, the new tag and the type after it: all a bare
+    // Ethernet header (14 bytes, 18 once grown) is sure to have.
+    let Some(head) = data.get_mut(..ETH_HEADER_LEN + VLAN_TAG_LEN) else {
         // Only a buffer that refuses writes gets here; it grew by a tag, so
         // give the bytes back.
         let _ = pkt.adj(VLAN_TAG_LEN);
         return Err(VlanError::NoHeadroom);
     };
     head.copy_within(VLAN_TAG_LEN..VLAN_TAG_LEN + ETH_ADDRS_LEN, 0);
-    let tci = tci & !VLAN_TAG_PRESENT;
-    head[ETH_ADDRS_LEN..ETH_ADDRS_LEN + 2].copy_from_slice(&tpid.to_be_bytes());
-    head[ETH_ADDRS_LEN + 2..ETH_ADDRS_LEN + 4].copy_from_slice(&tci.to_be_bytes());
+    // The TPID takes the place of the type, which the TCI now precedes.
+    if let Some((eth, tag)) = head.split_at_mut_checked(ETH_HEADER_LEN) {
+        if let (Ok(mut eth), Ok(mut tag)) = (
+            EthernetFrame::new_checked(eth),
+            VlanHeader::new_checked(tag),
+        ) {
+            eth.set_ethertype(tpid);
+            tag.set_tci(tci & !VLAN_TAG_PRESENT);
+        }
+    }
     Ok(())
 }
 
 /// Removes the outermost tag; an untagged frame is left as it is.
 pub fn pop_vlan<P: PacketBuf>(pkt: &mut P) -> Result<(), VlanError> {
-    let tagged = be16(pkt.data(), ETH_ADDRS_LEN).is_some_and(is_vlan_tpid);
+    let tagged =
+        EthernetFrame::new_checked(pkt.data()).is_ok_and(|eth| is_vlan_tpid(eth.ethertype()));
     if !tagged {
         return Ok(());
     }

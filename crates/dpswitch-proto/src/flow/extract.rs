@@ -6,10 +6,11 @@
 //! That includes the kernel's answers for odd frames: what a truncated or
 //! malformed header leaves in the key is spelled out next to each parser.
 //!
-//! Every parser reads through the bounds-checked helpers of `bytes`, never
-//! allocates and writes straight into the caller's key. Offsets only grow
-//! after a check that the bytes they skip are inside the packet, so they stay
-//! below `packet.len()` plus a few hundred bytes and cannot overflow.
+//! Every parser reads through the bounds-checked views of `flow::headers`,
+//! never allocates and writes straight into the caller's key. Offsets only
+//! grow after a check that the bytes they skip are inside the packet, so
+//! they stay below `packet.len()` plus a few hundred bytes and cannot
+//! overflow.
 //!
 //! Not handled (the key stops at `eth_type` for these, as it would for any
 //! other unknown ethertype): MPLS label stacks, NSH, tunnel metadata,
@@ -17,7 +18,6 @@
 //! the caller passes the frame as it is in memory.
 
 mod arp;
-mod bytes;
 mod ethernet;
 mod icmpv6;
 mod ipv4;
@@ -27,7 +27,15 @@ mod transport;
 #[cfg(test)]
 mod tests;
 
-use super::key::{FlowKey, FlowMask, ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, ETH_TYPE_RARP};
+use super::headers::{ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, ETH_TYPE_RARP};
+use super::key::{FlowKey, FlowMask};
+
+/// The bytes of `packet` from `offset` on; none past its end, which every
+/// view then refuses.
+#[inline(always)]
+fn tail(packet: &[u8], offset: usize) -> &[u8] {
+    packet.get(offset..).unwrap_or_default()
+}
 
 /// Parse `packet` (starting at the Ethernet header) into `key`, overwriting
 /// all of it. `in_port` is the datapath port number. Never allocates, never

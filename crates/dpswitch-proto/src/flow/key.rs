@@ -20,25 +20,15 @@ pub const VLAN_VID_MASK: u16 = 0x0fff;
 pub const VLAN_PCP_MASK: u16 = 0xe000;
 pub const VLAN_PCP_SHIFT: u16 = 13;
 
-/// What `eth_type` holds for an 802.3 frame with a length field instead of a
-/// type (the kernel's ETH_P_802_2).
-pub const ETH_TYPE_802_2: u16 = 0x05ff;
-pub const ETH_TYPE_IPV4: u16 = 0x0800;
-pub const ETH_TYPE_ARP: u16 = 0x0806;
-pub const ETH_TYPE_RARP: u16 = 0x8035;
-pub const ETH_TYPE_VLAN: u16 = 0x8100;
-pub const ETH_TYPE_QINQ: u16 = 0x88a8;
-pub const ETH_TYPE_IPV6: u16 = 0x86dd;
+// The wire numbers that eth_type and nw_proto hold, beside the fields.
+pub use super::headers::{
+    ETH_TYPE_802_2, ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, ETH_TYPE_QINQ, ETH_TYPE_RARP,
+    ETH_TYPE_VLAN, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP,
+};
 
 /// `mac_proto` values (the kernel's MAC_PROTO_*).
 pub const MAC_PROTO_ETHERNET: u8 = 0;
 pub const MAC_PROTO_NONE: u8 = 1;
-
-pub const IPPROTO_ICMP: u8 = 1;
-pub const IPPROTO_TCP: u8 = 6;
-pub const IPPROTO_UDP: u8 = 17;
-pub const IPPROTO_ICMPV6: u8 = 58;
-pub const IPPROTO_SCTP: u8 = 132;
 
 /// IP fragment state, as `OVS_FRAG_TYPE_*`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -22,8 +22,11 @@ mod to_attrs;
 /// without `in_port` stores it (an impossible port) in its place.
 pub const DP_MAX_PORTS: u32 = 65536;
 
-pub(super) const ICMPV6_NEIGHBOUR_SOLICITATION: u16 = 135;
-pub(super) const ICMPV6_NEIGHBOUR_ADVERTISEMENT: u16 = 136;
+/// As `tp_src` holds them.
+pub(super) const ICMPV6_NEIGHBOUR_SOLICITATION: u16 =
+    super::headers::ICMPV6_NEIGHBOR_SOLICITATION as u16;
+pub(super) const ICMPV6_NEIGHBOUR_ADVERTISEMENT: u16 =
+    super::headers::ICMPV6_NEIGHBOR_ADVERTISEMENT as u16;
 
 /// Why a match was refused; always EINVAL, with the kernel's explanation.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -159,7 +162,7 @@ fn bit(kind: KeyAttrKind) -> u32 {
 }
 
 pub(super) fn is_vlan_ethertype(t: u16) -> bool {
-    t == ETH_TYPE_VLAN || t == ETH_TYPE_QINQ
+    super::headers::is_vlan_tpid(t)
 }
 
 fn level_name(inner: bool) -> &'static str {

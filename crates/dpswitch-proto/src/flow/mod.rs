@@ -3,6 +3,7 @@
 //! ovs-dpctl text syntax.
 
 pub mod extract;
+pub mod headers;
 pub mod key;
 pub mod matching;
 pub mod odp;

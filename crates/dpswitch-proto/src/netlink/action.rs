@@ -23,6 +23,8 @@ use super::attr::{attrs, bytes_at, Attr, AttrWriter};
 use super::consts::*;
 use super::error::NlError;
 use super::key::{check_len, decode_fixed, encode_key_into, fixed_payload_len, write_payload};
+use crate::flow::headers::is_vlan_tpid;
+use crate::flow::key::VLAN_TAG_PRESENT;
 use crate::flow::odp::{Action, ActionKind, KeyAttr, KeyAttrKind, UserspaceAction};
 
 const ACTIONS: &str = "actions";
@@ -31,11 +33,6 @@ const SAMPLE: &str = "sample action";
 const SET: &str = "set action";
 const SET_MASKED: &str = "set_masked action";
 const PUSH_VLAN: &str = "push_vlan action";
-
-const ETH_P_8021Q: u16 = 0x8100;
-const ETH_P_8021AD: u16 = 0x88a8;
-/// The CFI bit of a TCI, which Open vSwitch uses as "tag present".
-const VLAN_TAG_PRESENT: u16 = 0x1000;
 
 /// Decodes an action list (the payload of `OVS_FLOW_ATTR_ACTIONS` or
 /// `OVS_PACKET_ATTR_ACTIONS`). The empty list drops.
@@ -123,7 +120,7 @@ pub fn check_actions(actions: &[Action]) -> Result<(), NlError> {
     for action in actions {
         match action {
             Action::PushVlan { tpid, tci } => {
-                if *tpid != ETH_P_8021Q && *tpid != ETH_P_8021AD {
+                if !is_vlan_tpid(*tpid) {
                     return Err(NlError::InvalidValue {
                         context: PUSH_VLAN,
                         reason: format!("TPID {tpid:#06x} is neither 0x8100 nor 0x88a8"),

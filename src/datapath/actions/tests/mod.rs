@@ -1,4 +1,5 @@
 mod execute;
+mod extension_headers;
 mod fake;
 mod frames;
 mod props;

@@ -6,68 +6,47 @@
 //! "In the packet" means in the frame as received: like the kernel, the IP
 //! total/payload length is not used to cut the frame short.
 
-use super::bytes::{be16_at, fits, u8_at};
+use super::tail;
+use crate::flow::headers::{IcmpHeader, SctpHeader, TcpHeader, UdpHeader};
 use crate::flow::key::FlowKey;
-
-const TCP_MIN_LEN: usize = 20;
-const UDP_LEN: usize = 8;
-const SCTP_COMMON_LEN: usize = 12;
-/// `struct icmphdr` and `struct icmp6hdr` are both 8 bytes: type, code,
-/// checksum and 4 bytes of message-specific data.
-pub(super) const ICMP_HEADER_LEN: usize = 8;
 
 /// Ports and flags, only when the header including its options (data
 /// offset) is present and the data offset is at least 5 words.
 pub(super) fn tcp(packet: &[u8], th: usize, key: &mut FlowKey) {
-    let Some((src, dst, offset_flags)) = tcp_fields(packet, th) else {
+    let Ok(tcp) = TcpHeader::new_checked(tail(packet, th)) else {
         return;
     };
-    key.set_tp_src(src);
-    key.set_tp_dst(dst);
-    key.set_tcp_flags(offset_flags & 0x0fff);
-}
-
-fn tcp_fields(packet: &[u8], th: usize) -> Option<(u16, u16, u16)> {
-    if !fits(packet, th, TCP_MIN_LEN) {
-        return None;
+    if tcp.checked_header_len().is_err() {
+        return;
     }
-    let offset_flags = be16_at(packet, th + 12)?;
-    let header_len = usize::from(offset_flags >> 12) * 4;
-    if header_len < TCP_MIN_LEN || !fits(packet, th, header_len) {
-        return None;
-    }
-    Some((be16_at(packet, th)?, be16_at(packet, th + 2)?, offset_flags))
+    key.set_tp_src(tcp.src_port());
+    key.set_tp_dst(tcp.dst_port());
+    key.set_tcp_flags(tcp.flags());
 }
 
 pub(super) fn udp(packet: &[u8], th: usize, key: &mut FlowKey) {
-    ports(packet, th, UDP_LEN, key);
+    if let Ok(udp) = UdpHeader::new_checked(tail(packet, th)) {
+        key.set_tp_src(udp.src_port());
+        key.set_tp_dst(udp.dst_port());
+    }
 }
 
 pub(super) fn sctp(packet: &[u8], th: usize, key: &mut FlowKey) {
-    ports(packet, th, SCTP_COMMON_LEN, key);
+    if let Ok(sctp) = SctpHeader::new_checked(tail(packet, th)) {
+        key.set_tp_src(sctp.src_port());
+        key.set_tp_dst(sctp.dst_port());
+    }
 }
 
-fn ports(packet: &[u8], th: usize, header_len: usize, key: &mut FlowKey) {
-    if !fits(packet, th, header_len) {
-        return;
-    }
-    let (Some(src), Some(dst)) = (be16_at(packet, th), be16_at(packet, th + 2)) else {
-        return;
-    };
-    key.set_tp_src(src);
-    key.set_tp_dst(dst);
-}
-
-/// ICMP (and ICMPv6) type in `tp_src`, code in `tp_dst`. Returns whether
-/// the 8-byte header was there.
-pub(super) fn icmp(packet: &[u8], th: usize, key: &mut FlowKey) -> bool {
-    if !fits(packet, th, ICMP_HEADER_LEN) {
-        return false;
-    }
-    let (Some(icmp_type), Some(code)) = (u8_at(packet, th), u8_at(packet, th + 1)) else {
-        return false;
-    };
-    key.set_tp_src(u16::from(icmp_type));
-    key.set_tp_dst(u16::from(code));
-    true
+/// ICMP (and ICMPv6) type in `tp_src`, code in `tp_dst`. Returns the
+/// header when its 8 bytes were there.
+pub(super) fn icmp<'a>(
+    packet: &'a [u8],
+    th: usize,
+    key: &mut FlowKey,
+) -> Option<IcmpHeader<&'a [u8]>> {
+    let icmp = IcmpHeader::new_checked(tail(packet, th)).ok()?;
+    key.set_tp_src(u16::from(icmp.msg_type()));
+    key.set_tp_dst(u16::from(icmp.code()));
+    Some(icmp)
 }
