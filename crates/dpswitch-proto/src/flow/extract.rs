@@ -45,6 +45,10 @@ fn tail(packet: &[u8], offset: usize) -> &[u8] {
 /// zero. A frame shorter than an Ethernet header yields a key with only
 /// `in_port` set; otherwise every layer whose header is present and well
 /// formed contributes its fields, in the kernel datapath's encoding.
+///
+/// `#[inline]` because its caller on the fast path (the PMD loop) is in
+/// another crate, which could otherwise only call it.
+#[inline]
 pub fn extract(packet: &[u8], in_port: u32, key: &mut FlowKey) {
     parse::<false>(packet, in_port, key);
 }
@@ -114,6 +118,7 @@ pub fn shallow_fields() -> FlowMask {
 /// those fields are the same, others may be left zero (IPv4 addresses,
 /// ports other than TCP's, ARP). Run per packet when every mask is that
 /// shallow, as with port-based or MAC-learning flows.
+#[inline]
 pub fn extract_shallow(packet: &[u8], in_port: u32, key: &mut FlowKey) {
     parse::<true>(packet, in_port, key);
 }
