@@ -1,5 +1,5 @@
 //! OVS_FLOW_CMD_NEW over the control socket against a running dpswitchd,
-//! for the rules of shared/spec/flow-commands.md (N1-N16) where the wire,
+//! for the rules of docs/flow-commands.md (N1-N16) where the wire,
 //! the log or the running datapath shows something: the errno and the
 //! extended ack a client reads, the log line where the rule names one,
 //! notifications, configured limits and live traffic. Every rule's table
@@ -145,32 +145,7 @@ fn n5_ufid_identifies_empty_is_erange_long_is_ignored() {
 #[ignore = "needs root: hugepages, DPDK devices"]
 fn n7_unsafe_actions_are_refused_and_logged() {
     let mut d = start("n7");
-    let ip = "in_port(0),eth(),eth_type(0x0800),ipv4(proto=17,frag=no),udp()";
-    let cases: Vec<(&str, FlowAttrs, i32)> = vec![
-        (
-            "output to a missing port",
-            flow_text(ARP, Some("9")),
-            EINVAL,
-        ),
-        (
-            "set ipv4 without eth_type",
-            flow_text("in_port(0),eth()", Some("set(ipv4(src=1.2.3.4)),1")),
-            EINVAL,
-        ),
-        (
-            "push_vlan with a bad tpid",
-            flow_text(ip, Some("push_vlan(tpid=0x1234,vid=5,pcp=0),1")),
-            EINVAL,
-        ),
-        (
-            "oversized list",
-            FlowAttrs {
-                actions: Some(vec![Action::Output(1); 4200]),
-                ..flow_text(ip, None)
-            },
-            EMSGSIZE,
-        ),
-    ];
+    let cases = common::unsafe_actions();
     for (what, attrs, errno) in cases {
         let r = d.ctl.flow(OVS_FLOW_CMD_NEW, CREATE, &attrs);
         assert_eq!(r.errno, errno, "{what}: {r:?}");

@@ -1,6 +1,6 @@
 //! OVS_FLOW_CMD_SET, DEL, GET and the flow dump over the control socket
 //! against a running dpswitchd, one test per rule of
-//! shared/spec/flow-commands.md (S1, D1, D2, G1, G2).
+//! docs/flow-commands.md (S1, D1, D2, G1, G2).
 
 mod common;
 

@@ -1,8 +1,8 @@
 //! The `ovs_flow` commands with the kernel's semantics (rules N1-N16, S1,
 //! D1-D2, G1 of docs/flow-commands.md; the dump of G2 is the server's),
 //! each check in the order the kernel makes it, so a request with several
-//! faults fails with the errno the kernel gives. tests/flow_rules.rs
-//! checks each rule here, in-process.
+//! faults fails with the errno the kernel gives. tests/flow_rules.rs and
+//! tests/flow_rules_set_del_get.rs check each rule here, in-process.
 //!
 //! Nothing in the table changes until every check that can fail has
 //! passed (N16): parsing, match and action validation come first, then

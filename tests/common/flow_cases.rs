@@ -1,8 +1,14 @@
 //! Flow requests that both the in-process rule tests (tests/flow_rules.rs)
 //! and the daemon's wire tests send.
 
+use super::errno::{EINVAL, EMSGSIZE};
+use super::flow_text;
+use dpswitch::flow::odp::Action;
 use dpswitch::netlink::attr::AttrWriter;
 use dpswitch::netlink::consts::*;
+use dpswitch::netlink::flow::FlowAttrs;
+
+const ARP: &str = "in_port(1),eth(),eth_type(0x0806),arp()";
 
 /// Bytes of a nest's content written by `build`.
 pub fn attrs_of(build: &dyn Fn(&mut AttrWriter)) -> Vec<u8> {
@@ -87,6 +93,51 @@ pub fn malformed_matches() -> Vec<(&'static str, Vec<u8>)> {
                     w.put(OVS_KEY_ATTR_TCP, &[0xff; 4]);
                 })),
             ),
+        ),
+    ]
+}
+
+/// N7: actions the kernel refuses as not safe for every packet of the
+/// match (ports 0 and 1 exist), each with what is wrong and its errno.
+pub fn unsafe_actions() -> Vec<(&'static str, FlowAttrs, i32)> {
+    let ip = "in_port(0),eth(),eth_type(0x0800),ipv4(proto=17,frag=no),udp()";
+    vec![
+        (
+            "output to a missing port",
+            flow_text(ARP, Some("9")),
+            EINVAL,
+        ),
+        (
+            "set ipv4 without eth_type",
+            flow_text("in_port(0),eth()", Some("set(ipv4(src=1.2.3.4)),1")),
+            EINVAL,
+        ),
+        (
+            "push_vlan with a bad tpid",
+            flow_text(ip, Some("push_vlan(tpid=0x1234,vid=5,pcp=0),1")),
+            EINVAL,
+        ),
+        (
+            "push_vlan without the present bit",
+            FlowAttrs {
+                actions: Some(vec![
+                    Action::PushVlan {
+                        tpid: 0x8100,
+                        tci: 5,
+                    },
+                    Action::Output(1),
+                ]),
+                ..flow_text(ip, None)
+            },
+            EINVAL,
+        ),
+        (
+            "oversized list",
+            FlowAttrs {
+                actions: Some(vec![Action::Output(1); 4200]),
+                ..flow_text(ip, None)
+            },
+            EMSGSIZE,
         ),
     ]
 }

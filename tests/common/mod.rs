@@ -9,6 +9,7 @@ mod dpdk_tools;
 mod eal;
 pub mod errno;
 mod flow_cases;
+pub mod flow_datapath;
 mod netns;
 pub mod ovs;
 mod pcap;

@@ -9,8 +9,8 @@
 //! (when `T: AsMut<[u8]>`) write inside it. Variable-length parts (IPv4
 //! and TCP options) are checked separately, because callers differ on
 //! what a header whose length field lies should mean. Nothing here
-//! allocates, panics or uses `unsafe`: packets are untrusted input on the
-//! fast path.
+//! allocates or panics, and the crate forbids `unsafe_code`: packets are
+//! untrusted input on the fast path.
 //!
 //! Getters return host-order integers; addresses are big-endian integers
 //! (the first byte on the wire is the most significant) or byte arrays
